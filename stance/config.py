@@ -1,0 +1,210 @@
+"""Typed training configuration, loaded from YAML with dotted command-line overrides.
+
+Precedence: dataclass defaults < YAML file < overrides such as ``--train.lr 3e-5``.
+Every value is validated once, in :func:`validate`, and errors name the key, the value and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or out of range."""
+
+
+@dataclass
+class DataSource:
+    """One training source: a dataset name (``vast``) or a JSONL/CSV path, mixed in with a weight."""
+
+    name: str
+    split: str = "train"
+    weight: float = 1.0
+    max_examples: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    train: list[DataSource] = field(default_factory=lambda: [DataSource("vast")])
+    dev_fraction: float = 0.1
+    eval: list[str] = field(default_factory=lambda: ["vast:test_zeroshot_clean"])
+    max_dev_examples: int = 1500
+
+
+@dataclass
+class ModelConfig:
+    base: str = "base"
+    max_length: int = 128
+    dropout: float = 0.1
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 5e-5
+    epochs: float = 2.0
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    eval_steps: int = 200
+    patience: int = 3
+    max_steps: int = -1
+    seed: int = 42
+    num_threads: int = 0
+    label_smoothing: float = 0.0
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "data.dev_fraction": (0.0, 0.5),
+    "data.max_dev_examples": (1, 1_000_000),
+    "model.max_length": (8, 512),
+    "model.dropout": (0.0, 0.9),
+    "train.lr": (1e-7, 1e-2),
+    "train.epochs": (0.01, 100),
+    "train.batch_size": (1, 4096),
+    "train.eval_batch_size": (1, 4096),
+    "train.warmup_ratio": (0.0, 0.5),
+    "train.weight_decay": (0.0, 1.0),
+    "train.eval_steps": (1, 1_000_000),
+    "train.patience": (0, 1000),
+    "train.num_threads": (0, 1024),
+    "train.label_smoothing": (0.0, 0.5),
+}
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {values!r}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {prefix}{unknown[0]}; allowed under {prefix or 'top level'}: "
+            f"{', '.join(sorted(known))}"
+        )
+    kwargs: dict[str, Any] = {}
+    for name, value in values.items():
+        key = f"{prefix}{name}"
+        if name == "train" and cls is DataConfig:
+            if not isinstance(value, list) or not value:
+                raise ConfigError(f"{key}: expected a non-empty list of sources, got {value!r}")
+            kwargs[name] = [
+                _build(DataSource, {"name": v} if isinstance(v, str) else v, f"{key}[{i}].")
+                for i, v in enumerate(value)
+            ]
+        elif name in {"data", "model", "train"} and cls is Config:
+            sub = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[name]
+            kwargs[name] = _build(sub, value, f"{key}.")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Bring a YAML or command-line value to the type of the default, or raise naming the key."""
+    if default is None or isinstance(default, (list, dict)):
+        return value
+    expected = type(default)
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    try:
+        if expected is bool:
+            if isinstance(value, str) and value.lower() in {"true", "false", "1", "0"}:
+                return value.lower() in {"true", "1"}
+            raise ValueError
+        if expected is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return expected(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{key}: expected {expected.__name__}, got {value!r}"
+        ) from None
+
+
+def validate(config: Config) -> Config:
+    """Coerce types and check ranges; returns the same config.
+
+    Raises:
+        ConfigError: naming the bad key, its value and the allowed range.
+    """
+    defaults = Config()
+    for section in ("data", "model", "train"):
+        obj, ref = getattr(config, section), getattr(defaults, section)
+        for f in dataclasses.fields(obj):
+            key = f"{section}.{f.name}"
+            value = _coerce(key, getattr(obj, f.name), getattr(ref, f.name))
+            setattr(obj, f.name, value)
+            if key in _RANGES:
+                low, high = _RANGES[key]
+                if not low <= value <= high:
+                    raise ConfigError(f"{key}={value!r} is out of range; allowed {low} to {high}")
+    for i, source in enumerate(config.data.train):
+        if not isinstance(source.name, str) or not source.name:
+            raise ConfigError(f"data.train[{i}].name: expected a dataset name or path")
+        source.weight = _coerce(f"data.train[{i}].weight", source.weight, 1.0)
+        if not 0 < source.weight <= 100:
+            raise ConfigError(f"data.train[{i}].weight={source.weight!r}; allowed (0, 100]")
+        if source.max_examples is not None:
+            source.max_examples = _coerce(f"data.train[{i}].max_examples", source.max_examples, 1)
+            if source.max_examples < 1:
+                raise ConfigError(f"data.train[{i}].max_examples must be at least 1")
+    return config
+
+
+def _parse_scalar(text: str) -> Any:
+    return yaml.safe_load(text) if text != "" else ""
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Set dotted keys (``train.lr``) in a nested dict; values are parsed as YAML scalars."""
+    for dotted, text in overrides.items():
+        parts = dotted.split(".")
+        if len(parts) != 2 or parts[0] not in {"data", "model", "train"}:
+            raise ConfigError(
+                f"override --{dotted}: expected --section.key with section data, model or train"
+            )
+        raw.setdefault(parts[0], {})
+        if not isinstance(raw[parts[0]], dict):
+            raise ConfigError(f"{parts[0]}: expected a mapping")
+        raw[parts[0]][parts[1]] = _parse_scalar(text)
+    return raw
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, str] | None = None) -> Config:
+    """Load defaults, then the YAML file, then dotted overrides, and validate.
+
+    Example:
+        >>> cfg = load_config("configs/smoke.yaml", {"train.lr": "3e-5"})
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    raw = apply_overrides(raw, overrides or {})
+    return validate(_build(Config, raw, ""))
+
+
+def save_config(config: Config, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

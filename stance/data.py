@@ -1,0 +1,168 @@
+"""Stance datasets: find them by name, read JSONL/CSV with row checks, mix them, carve a dev split."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from stance.labels import normalize_label
+from stance.settings import data_dir
+
+logger = logging.getLogger(__name__)
+
+DATASETS: dict[str, str] = {
+    "vast": "vast",
+    "semeval2016": "semeval2016_task6",
+    "tweeteval": "tweeteval_stance",
+    "pstance": "pstance",
+    "ibm_claim_stance": "ibm_claim_stance",
+    "gwsd_desmog": "gwsd_desmog",
+    "arc": "arc",
+    "perspectrum": "perspectrum",
+}
+"""Dataset names and their folders under ``$STANCE_DATA_DIR/stance``."""
+
+
+class DataError(ValueError):
+    """A data file or row is unusable; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    topic: str
+    label: str
+    context: str | None = None
+
+
+def dataset_file(name: str, split: str) -> Path:
+    """Path of ``normalized/<split>.jsonl`` for a named dataset.
+
+    Raises:
+        DataError: unknown name or split (the message lists what exists).
+    """
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
+    folder = data_dir() / "stance" / DATASETS[name] / "normalized"
+    path = folder / f"{split}.jsonl"
+    if not path.is_file():
+        splits = sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
+        raise DataError(
+            f"dataset {name} has no split {split!r} at {path}; available: {', '.join(splits) or 'none'}"
+        )
+    return path
+
+
+def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
+    values = {}
+    for field_name in ("text", "topic", "label"):
+        column = columns.get(field_name, field_name)
+        value = row.get(column)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise DataError(f"{where}: missing or empty field {column!r}")
+        values[field_name] = str(value).strip()
+    try:
+        values["label"] = normalize_label(values["label"])
+    except ValueError as err:
+        raise DataError(f"{where}: {err}") from None
+    context_col = columns.get("context", "context")
+    context = row.get(context_col)
+    return Example(context=str(context) if context else None, **values)
+
+
+def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterator[Example]:
+    """Stream examples from a JSONL or CSV file, checking every row.
+
+    Args:
+        path: ``.jsonl``/``.json`` (one object per line) or ``.csv`` with a header row.
+        columns: maps ``text``/``topic``/``label``/``context`` to the file's column names.
+
+    Raises:
+        DataError: with ``file:line`` for bad JSON, a missing field, an empty text or an unknown label.
+    """
+    path = Path(path)
+    columns = columns or {}
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8") as handle:
+            for line_no, row in enumerate(csv.DictReader(handle), start=2):
+                yield _row_to_example(row, columns, f"{path}:{line_no}")
+        return
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(f"{path}:{line_no}: not valid JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{line_no}: expected a JSON object")
+            yield _row_to_example(row, columns, f"{path}:{line_no}")
+
+
+def parse_spec(spec: str) -> tuple[str, Path]:
+    """Resolve ``name:split`` or a path into (display name, file path)."""
+    if ":" in spec and not Path(spec).exists():
+        name, split = spec.split(":", 1)
+        return spec, dataset_file(name, split)
+    if spec in DATASETS:
+        return f"{spec}:test", dataset_file(spec, "test")
+    return Path(spec).name, Path(spec)
+
+
+def load_examples(spec: str, columns: dict[str, str] | None = None) -> list[Example]:
+    """All examples of ``vast:test_zeroshot_clean``, ``semeval2016`` (its test split) or a file path."""
+    _, path = parse_spec(spec)
+    examples = list(iter_file(path, columns))
+    if not examples:
+        raise DataError(f"{path}: no examples")
+    return examples
+
+
+def mix_sources(sources: Sequence, rng: random.Random) -> list[tuple[str, list[Example]]]:
+    """Load each configured source; weight < 1 subsamples, weight > 1 repeats rows."""
+    loaded = []
+    for source in sources:
+        spec = source.name if source.name not in DATASETS else f"{source.name}:{source.split}"
+        examples = load_examples(spec, source.columns)
+        rng.shuffle(examples)
+        if source.max_examples is not None:
+            examples = examples[: source.max_examples]
+        whole, frac = divmod(source.weight, 1.0)
+        examples = examples * int(whole) + examples[: round(frac * len(examples))]
+        logger.info("source %s: %d examples (weight %.2f)", spec, len(examples), source.weight)
+        loaded.append((spec, examples))
+    return loaded
+
+
+def split_dev(
+    examples: list[Example], fraction: float, rng: random.Random, min_topics: int = 20
+) -> tuple[list[Example], list[Example]]:
+    """Hold out a dev set disjoint from train by topic (when there are many topics) and by text.
+
+    VAST reuses one comment under several topics, so a held-out row's text must not appear in
+    train under any topic; sets with few targets (SemEval's five) are split by text only.
+    """
+    if fraction <= 0 or not examples:
+        return examples, []
+    topics = sorted({e.topic.lower() for e in examples})
+    if len(topics) >= min_topics:
+        rng.shuffle(topics)
+        dev_topics = set(topics[: max(1, round(fraction * len(topics)))])
+        dev = [e for e in examples if e.topic.lower() in dev_topics]
+    else:
+        texts = sorted({e.text for e in examples})
+        rng.shuffle(texts)
+        dev_texts = set(texts[: max(1, round(fraction * len(texts)))])
+        dev = [e for e in examples if e.text in dev_texts]
+        dev_topics = set()
+    dev_texts = {e.text for e in dev}
+    train = [e for e in examples if e.text not in dev_texts and e.topic.lower() not in dev_topics]
+    return train, dev

@@ -1,0 +1,266 @@
+"""The stance model: a cross-encoder that reads (topic, quote [+ context]) and says favor/against/none.
+
+Example:
+    >>> clf = StanceClassifier.from_pretrained("models/default")
+    >>> clf.predict("We will not sign the accord.", "the JCPOA")[0].label
+    'against'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from stance.atomic import atomic_dir
+from stance.labels import LABELS
+from stance.settings import BASE_ENCODER_SHA256, base_encoder_path, sha256_file
+
+logger = logging.getLogger(__name__)
+
+STANCE_CONFIG = "stance_config.json"
+CHECKSUMS = "checksums.json"
+
+
+class ModelLoadError(RuntimeError):
+    """A model folder is missing, incomplete or fails its checksum; the message names the folder."""
+
+
+@dataclass(frozen=True)
+class StancePrediction:
+    """Stance of one text toward one topic: the top label, its probability, and all three."""
+
+    label: str
+    score: float
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _as_list(value: str | Sequence[str] | None, n: int, name: str) -> list[str | None]:
+    if value is None:
+        return [None] * n
+    if isinstance(value, str):
+        return [value] * n
+    value = list(value)
+    if len(value) == 1 and n > 1:
+        return value * n
+    if len(value) != n:
+        raise ValueError(f"{name}: got {len(value)} values for {n} texts; give one or one per text")
+    return value
+
+
+def _verify_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise ModelLoadError(f"model folder {path} does not exist")
+    missing = [name for name in ("config.json",) if not (path / name).is_file()]
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        missing.append("model.safetensors")
+    if missing:
+        raise ModelLoadError(f"model folder {path} is incomplete: missing {', '.join(missing)}")
+    checksum_file = path / CHECKSUMS
+    expected = None
+    if checksum_file.is_file():
+        try:
+            expected = json.loads(checksum_file.read_text())["model.safetensors"]
+        except (ValueError, KeyError) as err:
+            raise ModelLoadError(f"model folder {path}: unreadable {CHECKSUMS}: {err}") from None
+    elif path.resolve() == base_encoder_path(verify=False).resolve():
+        expected = BASE_ENCODER_SHA256
+    if expected is not None:
+        actual = sha256_file(weights)
+        if actual != expected:
+            raise ModelLoadError(
+                f"model folder {path}: model.safetensors sha256 {actual} != expected {expected} "
+                "(corrupt or modified weights)"
+            )
+
+
+class StanceClassifier:
+    """Tokenizer, sequence-classification model and label map, with fast batched prediction."""
+
+    def __init__(self, model, tokenizer, max_length: int = 128, name: str = "stance") -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.name = name
+        self.id2label = {int(k): v for k, v in model.config.id2label.items()}
+        self.labels = [self.id2label[i] for i in range(len(self.id2label))]
+        self.quantized = False
+
+    @classmethod
+    def from_base(cls, base: str | Path, max_length: int = 128, dropout: float = 0.1):
+        """A new classifier with a randomly initialised 3-way head on a local encoder folder."""
+        path = Path(base)
+        _verify_folder(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path,
+            num_labels=len(LABELS),
+            id2label=dict(enumerate(LABELS)),
+            label2id={label: i for i, label in enumerate(LABELS)},
+            hidden_dropout_prob=dropout,
+        )
+        return cls(model, tokenizer, max_length=max_length, name=path.name)
+
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path, quantize: str | None = None, num_threads: int | None = None
+    ) -> StanceClassifier:
+        """Load a saved model folder, checking its weights against ``checksums.json``.
+
+        Args:
+            path: a folder written by :meth:`save_pretrained` or ``stance train``.
+            quantize: ``"int8"`` for torch dynamic quantisation of the linear layers.
+            num_threads: torch intra-op threads; default: the number of CPUs available.
+
+        Raises:
+            ModelLoadError: the folder is missing, incomplete, corrupt or fails its checksum.
+        """
+        path = Path(path)
+        _verify_folder(path)
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForSequenceClassification.from_pretrained(path)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise ModelLoadError(f"model folder {path} could not be loaded: {err}") from err
+        if set(model.config.id2label.values()) != set(LABELS):
+            raise ModelLoadError(
+                f"model folder {path}: labels {sorted(model.config.id2label.values())} "
+                f"are not {list(LABELS)}"
+            )
+        extra = {}
+        if (path / STANCE_CONFIG).is_file():
+            extra = json.loads((path / STANCE_CONFIG).read_text())
+        clf = cls(model, tokenizer, max_length=extra.get("max_length", 128), name=path.name)
+        if quantize:
+            clf.quantize(quantize)
+        return clf
+
+    def quantize(self, mode: str = "int8") -> StanceClassifier:
+        """Quantise linear layers to int8 in place (torch dynamic quantisation); returns self."""
+        if mode != "int8":
+            raise ValueError(f"quantize={mode!r}; only 'int8' is supported")
+        self.model = torch.ao.quantization.quantize_dynamic(
+            self.model, {torch.nn.Linear}, dtype=torch.qint8
+        ).eval()
+        self.quantized = True
+        return self
+
+    def save_pretrained(self, path: str | Path) -> Path:
+        """Write weights (safetensors), tokenizer, label map and checksums atomically."""
+        if self.quantized:
+            raise ValueError("save the fp32 model; quantise after loading")
+        path = Path(path)
+        with atomic_dir(path) as tmp:
+            self.write_to(tmp)
+        return path
+
+    def write_to(self, folder: Path) -> None:
+        """Write the model files into an existing folder (callers handle atomicity)."""
+        self.model.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer.save_pretrained(folder)
+        (folder / STANCE_CONFIG).write_text(json.dumps({"max_length": self.max_length}, indent=2))
+        digest = sha256_file(folder / "model.safetensors")
+        (folder / CHECKSUMS).write_text(json.dumps({"model.safetensors": digest}, indent=2))
+
+    def encode(self, texts: list[str], topics: list[str], contexts: list[str | None]) -> dict:
+        """Tokenise (topic, text [SEP] context) pairs; the topic is never truncated away."""
+        seconds = [
+            t if not c else f"{t} {self.tokenizer.sep_token} {c}"
+            for t, c in zip(texts, contexts, strict=True)
+        ]
+        return self.tokenizer(
+            topics, seconds, truncation="only_second", max_length=self.max_length
+        )
+
+    def predict_proba(
+        self,
+        texts: str | Sequence[str],
+        topics: str | Sequence[str],
+        batch_size: int = 32,
+        contexts: str | Sequence[str | None] | None = None,
+        show_progress: bool = False,
+    ) -> torch.Tensor:
+        """Probabilities, shape (n, 3) in ``self.labels`` order, rows in input order."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        n = len(texts)
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}; must be at least 1")
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"texts[{i}] is empty or not a string")
+        topic_list = _as_list(topics, n, "topics")
+        for i, topic in enumerate(topic_list):
+            if not isinstance(topic, str) or not topic.strip():
+                raise ValueError(f"topics[{i}] is empty or not a string")
+        context_list = _as_list(contexts, n, "contexts")
+        if n == 0:
+            return torch.empty(0, len(self.labels))
+        encoded = self.encode(texts, topic_list, context_list)
+        ids = encoded["input_ids"]
+        # Sorting by length means each batch pads only to its own longest member.
+        order = sorted(range(n), key=lambda i: len(ids[i]))
+        out = torch.empty(n, len(self.labels))
+        batches = range(0, n, batch_size)
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="predict", unit="batch")
+        with torch.inference_mode():
+            for start in batches:
+                idx = order[start : start + batch_size]
+                features = [{k: encoded[k][i] for k in encoded} for i in idx]
+                batch = self.tokenizer.pad(features, return_tensors="pt")
+                logits = self.model(**batch).logits.float()
+                out[idx] = torch.softmax(logits, dim=-1)
+        return out
+
+    def predict(
+        self,
+        texts: str | Sequence[str],
+        topics: str | Sequence[str],
+        batch_size: int = 32,
+        contexts: str | Sequence[str | None] | None = None,
+        show_progress: bool = False,
+    ) -> list[StancePrediction]:
+        """Stance of each text toward its topic.
+
+        Args:
+            texts: one text or a list.
+            topics: one topic for all texts, or one per text.
+            batch_size: examples per forward pass.
+            contexts: optional sentence(s) around each quote, read after the quote.
+
+        Returns:
+            One :class:`StancePrediction` per text, in input order (always a list).
+
+        Raises:
+            ValueError: empty text or topic, or a topics/contexts list of the wrong length.
+        """
+        probs = self.predict_proba(texts, topics, batch_size, contexts, show_progress)
+        results = []
+        for row in probs.tolist():
+            best = max(range(len(row)), key=row.__getitem__)
+            results.append(
+                StancePrediction(
+                    label=self.labels[best],
+                    score=row[best],
+                    scores={label: row[i] for i, label in enumerate(self.labels)},
+                )
+            )
+        return results
+
+
+def default_threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)

@@ -1,0 +1,240 @@
+"""``train(config)``: fine-tune the stance cross-encoder, save it atomically, evaluate, write a card.
+
+Reads top to bottom: config, seed, data, model, trainer, save, evaluate, metrics, model card.
+Runs unchanged under ``torchrun --nproc_per_node 2 -m training train CONFIG`` (gloo on CPU);
+only rank 0 writes the model folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stance.atomic import atomic_dir
+from stance.config import Config, save_config
+from stance.data import Example, mix_sources, split_dev
+from stance.labels import LABELS
+from stance.metrics import classification_metrics
+from stance.model import StanceClassifier
+from stance.settings import resolve_model_path
+
+logger = logging.getLogger(__name__)
+
+
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _to_dataset(clf: StanceClassifier, examples: list[Example]):
+    from datasets import Dataset
+
+    label2id = {label: i for i, label in enumerate(clf.labels)}
+    encoded = clf.encode(
+        [e.text for e in examples], [e.topic for e in examples], [e.context for e in examples]
+    )
+    columns = {k: list(v) for k, v in encoded.items()}
+    columns["labels"] = [label2id[e.label] for e in examples]
+    return Dataset.from_dict(columns)
+
+
+def _compute_metrics(eval_pred) -> dict[str, float]:
+    logits, label_ids = eval_pred
+    pred = np.asarray(logits).argmax(-1)
+    gold = [LABELS[i] for i in label_ids]
+    m = classification_metrics(gold, [LABELS[i] for i in pred])
+    return {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "f_avg": m["f_avg"]}
+
+
+def prepare_data(config: Config) -> tuple[list[Example], list[Example], dict]:
+    """Load and mix the configured sources and carve a dev split disjoint by topic and text."""
+    rng = random.Random(config.train.seed)
+    train, dev, stats = [], [], {}
+    for spec, examples in mix_sources(config.data.train, rng):
+        tr, dv = split_dev(examples, config.data.dev_fraction, rng)
+        train += tr
+        dev += dv
+        stats[spec] = {"train": len(tr), "dev": len(dv)}
+    rng.shuffle(train)
+    rng.shuffle(dev)
+    dev = dev[: config.data.max_dev_examples]
+    if not train:
+        raise ValueError("no training examples after the dev split; check data.train")
+    return train, dev, stats
+
+
+def train(
+    config: Config,
+    output: str | Path,
+    resume: bool = False,
+    evaluate_after: bool = True,
+) -> Path:
+    """Fine-tune a stance model and write it to ``output``.
+
+    Args:
+        config: a validated :class:`stance.config.Config`.
+        output: model folder; replaced atomically only when training succeeds.
+        resume: continue from the last checkpoint in ``<output>.work/``.
+        evaluate_after: run ``config.data.eval`` sets and write ``eval_results.json``.
+
+    Returns:
+        The model folder.
+
+    Example:
+        >>> train(load_config("configs/smoke.yaml"), "models/smoke")
+    """
+    from transformers import (
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    output = Path(output)
+    work = output.parent / f"{output.name}.work"
+    if config.train.num_threads:
+        torch.set_num_threads(config.train.num_threads)
+    set_seed(config.train.seed)
+    started = time.time()
+
+    train_examples, dev_examples, data_stats = prepare_data(config)
+    logger.info("train %d examples, dev %d", len(train_examples), len(dev_examples))
+
+    clf = StanceClassifier.from_base(
+        resolve_model_path(config.model.base), config.model.max_length, config.model.dropout
+    )
+    train_ds = _to_dataset(clf, train_examples)
+    dev_ds = _to_dataset(clf, dev_examples) if dev_examples else None
+
+    has_dev = dev_ds is not None
+    args = TrainingArguments(
+        output_dir=str(work / "checkpoints"),
+        learning_rate=config.train.lr,
+        num_train_epochs=config.train.epochs,
+        max_steps=config.train.max_steps,
+        per_device_train_batch_size=config.train.batch_size,
+        per_device_eval_batch_size=config.train.eval_batch_size,
+        warmup_steps=config.train.warmup_ratio,
+        weight_decay=config.train.weight_decay,
+        label_smoothing_factor=config.train.label_smoothing,
+        eval_strategy="steps" if has_dev else "no",
+        eval_steps=config.train.eval_steps,
+        save_strategy="steps",
+        save_steps=config.train.eval_steps,
+        save_total_limit=2,
+        load_best_model_at_end=has_dev,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        train_sampling_strategy="group_by_length",
+        logging_steps=max(1, config.train.eval_steps // 4),
+        report_to="none",
+        seed=config.train.seed,
+        data_seed=config.train.seed,
+        use_cpu=not torch.cuda.is_available(),
+        ddp_backend="gloo" if _world_size() > 1 and not torch.cuda.is_available() else None,
+        dataloader_num_workers=0,
+        save_only_model=False,
+    )
+    callbacks = [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
+    trainer = Trainer(
+        model=clf.model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=dev_ds,
+        data_collator=DataCollatorWithPadding(clf.tokenizer),
+        compute_metrics=_compute_metrics,
+        callbacks=callbacks,
+    )
+    has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
+    result = trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    dev_metrics = trainer.evaluate() if has_dev else {}
+    clf.model = trainer.model.eval()
+
+    if not trainer.is_world_process_zero():
+        return output
+
+    train_results = {
+        **result.metrics,
+        "train_examples": len(train_examples),
+        "dev_examples": len(dev_examples),
+        "sources": data_stats,
+        "dev": dev_metrics,
+        "wall_seconds": round(time.time() - started, 1),
+        "torch_threads": torch.get_num_threads(),
+        "world_size": _world_size(),
+    }
+    with atomic_dir(output) as tmp:
+        clf.write_to(tmp)
+        save_config(config, tmp / "resolved_config.yaml")
+        (tmp / "train_results.json").write_text(json.dumps(train_results, indent=2))
+        eval_results = {}
+        if evaluate_after and config.data.eval:
+            from training.evaluate import evaluate, write_eval_outputs
+
+            eval_results = evaluate(clf, config.data.eval)
+            write_eval_outputs(eval_results, tmp)
+        write_model_card(tmp, config, train_results, eval_results)
+    shutil.rmtree(work, ignore_errors=True)
+    logger.info("model written to %s in %.0f s", output, time.time() - started)
+    return output
+
+
+def write_model_card(folder: Path, config: Config, train_results: dict, eval_results: dict) -> None:
+    """A README.md for the model folder: base model, data, labels, figures, limits."""
+    sources = ", ".join(
+        f"{s.name}:{s.split} (weight {s.weight:g}"
+        + (f", max {s.max_examples}" if s.max_examples else "") + ")"
+        for s in config.data.train
+    )
+    lines = [
+        "---",
+        "license: apache-2.0",
+        "library_name: transformers",
+        "pipeline_tag: text-classification",
+        "---",
+        f"# quote-stance model `{folder.name if not folder.name.startswith('.') else 'stance'}`",
+        "",
+        "Cross-encoder reading `[CLS] topic [SEP] quote [SEP] context [SEP]` and predicting "
+        f"one of {', '.join(LABELS)}.",
+        "",
+        f"- Base encoder: `{config.model.base}` (all-MiniLM-L6-v2 when `base`), "
+        f"max length {config.model.max_length} tokens.",
+        f"- Training data: {sources}; {train_results['train_examples']} training examples, "
+        f"{train_results['dev_examples']} dev examples held out by topic and text.",
+        f"- Training: lr {config.train.lr}, batch {config.train.batch_size}, epochs "
+        f"{config.train.epochs}, seed {config.train.seed}; "
+        f"{train_results['wall_seconds'] / 60:.1f} min wall clock, "
+        f"{train_results.get('world_size', 1)} process(es).",
+        "",
+        "## Evaluation",
+        "",
+        "| data | n | accuracy | macro-F1 | F_avg |",
+        "|---|---|---|---|---|",
+    ]
+    for name, m in eval_results.items():
+        lines.append(
+            f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['f_avg']:.3f} |"
+        )
+    if not eval_results:
+        lines.append("| (not evaluated) | | | | |")
+    lines += [
+        "",
+        "## Limits",
+        "",
+        "- Trained on comments, tweets and debate text, not news quotes; cross-domain figures "
+        "(news sentences, Wikipedia claims) are lower.",
+        "- `none` mostly means *the text is not about the topic*: most `none` training rows pair a "
+        "text with a topic borrowed from another text.",
+        "- English only; text past the token limit is cut.",
+        "- Research data with stated or unstated non-commercial terms went into training; check "
+        "the licences of the sets listed above before commercial use.",
+    ]
+    (folder / "README.md").write_text("\n".join(lines) + "\n")
