@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from stance.atomic import atomic_dir
 from stance.labels import LABELS
+from stance.modeling import ARCHITECTURE, BertMeanPoolForSequenceClassification
 from stance.settings import BASE_ENCODER_SHA256, base_encoder_path, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class StanceClassifier:
         path = Path(base)
         _verify_folder(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model = BertMeanPoolForSequenceClassification.from_pretrained(
             path,
             num_labels=len(LABELS),
             id2label=dict(enumerate(LABELS)),
@@ -131,7 +132,13 @@ class StanceClassifier:
             torch.set_num_threads(num_threads)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForSequenceClassification.from_pretrained(path)
+            config = AutoConfig.from_pretrained(path)
+            model_class = (
+                BertMeanPoolForSequenceClassification
+                if ARCHITECTURE in (config.architectures or [])
+                else AutoModelForSequenceClassification
+            )
+            model = model_class.from_pretrained(path)
         except (OSError, ValueError, RuntimeError) as err:
             raise ModelLoadError(f"model folder {path} could not be loaded: {err}") from err
         if set(model.config.id2label.values()) != set(LABELS):

@@ -1,0 +1,109 @@
+"""Read PolNeAR (brat standoff) and derive gold direct quotes: the quoted parts of each Content."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from stance.settings import data_dir
+
+logger = logging.getLogger(__name__)
+
+# NYT copy in PolNeAR writes ''…'' for quotes; they count like straight double quotes.
+_DOUBLE = re.compile(r"''|[“”\"«»„]")
+_OPENERS = set("“«„")
+_CLOSERS = set("”»")
+
+
+@dataclass(frozen=True)
+class GoldQuote:
+    start: int
+    end: int
+    source: str | None
+    source_start: int | None
+    source_end: int | None
+
+
+@dataclass(frozen=True)
+class Article:
+    name: str
+    text: str
+    quotes: tuple[GoldQuote, ...]
+
+
+def polnear_dir(path: str | Path | None = None) -> Path:
+    """The PolNeAR folder: ``path`` if given, else ``$STANCE_DATA_DIR/quotes/polnear``."""
+    path = Path(path) if path else data_dir() / "quotes" / "polnear"
+    if not path.is_dir():
+        raise FileNotFoundError(f"PolNeAR not found at {path}; set STANCE_DATA_DIR")
+    return path
+
+
+def quoted_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Inner spans of the quotation-marked parts of ``text[start:end]``.
+
+    A content that opens with a closing mark began inside a quote (the part before it is quoted);
+    one that ends on an unmatched opening mark runs on to its end.
+    """
+    marks = [(m.start(), m.group()) for m in _DOUBLE.finditer(text, start, end)]
+    parts = []
+    open_at = None
+    for i, (pos, mark) in enumerate(marks):
+        ch = mark[0] if mark != "''" else '"'
+        is_open = ch in _OPENERS or (ch == '"' and open_at is None)
+        if ch in _CLOSERS and open_at is None and i == 0:
+            parts.append((start, pos))
+        elif is_open and open_at is None:
+            open_at = pos + len(mark)
+        elif open_at is not None and ch not in _OPENERS:
+            parts.append((open_at, pos))
+            open_at = None
+        elif ch in _OPENERS:
+            open_at = pos + len(mark)
+    if open_at is not None and end - open_at > 0:
+        parts.append((open_at, end))
+    return [(a, b) for a, b in parts if text[a:b].strip(" ,.")]
+
+
+def _parse_ann(path: Path, text: str) -> list[GoldQuote]:
+    spans: dict[str, list[tuple[int, int]]] = {}
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if line.startswith("T") and len(fields) >= 2:
+            label_and_spans = fields[1].split(" ", 1)
+            spans[fields[0]] = [
+                tuple(map(int, s.split())) for s in label_and_spans[1].split(";")
+            ]
+        elif line.startswith("E") and len(fields) >= 2:
+            events.append(dict(a.split(":", 1) for a in fields[1].split()))
+    gold = []
+    for event in events:
+        if "Content" not in event:
+            continue
+        source = event.get("Source")
+        s_spans = spans.get(source) if source else None
+        s_start = s_spans[0][0] if s_spans else None
+        s_end = s_spans[-1][1] if s_spans else None
+        s_text = text[s_start:s_end] if s_spans else None
+        for key in ("Content", "Content2"):
+            for start, end in spans.get(event.get(key, ""), []):
+                for a, b in quoted_parts(text, start, end):
+                    gold.append(GoldQuote(a, b, s_text, s_start, s_end))
+    return sorted(set(gold), key=lambda q: (q.start, q.end))
+
+
+def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator[Article]:
+    """Articles of a PolNeAR split with gold quotes, one annotator per article (the first file)."""
+    root = polnear_dir(path) / split
+    if not root.is_dir():
+        raise FileNotFoundError(f"PolNeAR has no split {split!r} under {root.parent}")
+    chosen: dict[str, Path] = {}
+    for ann in sorted((root / "attributions").glob("*.ann")):
+        chosen.setdefault(ann.stem.rsplit("_", 1)[0], ann)
+    for stem, ann in chosen.items():
+        text = (root / "text" / f"{stem}.txt").read_text(encoding="utf-8")
+        yield Article(stem, text, tuple(_parse_ann(ann, text)))
