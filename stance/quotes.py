@@ -78,11 +78,13 @@ CUE_VERBS = {
     "signaled", "signalled", "recounted", "remembered", "acknowledges", "insist", "warn",
     "argue", "claim", "contend", "contends", "maintains", "observes", "jokes", "told", "wrote",
     "added", "testifies", "responded", "shouted", "screamed", "chanted", "sang", "announce",
+    "conclude", "concludes", "explain", "insist", "recall", "recalls", "predict", "respond",
+    "reply", "ask", "declare", "acknowledge", "admit", "observe", "stress", "suggest", "wonder",
     "criticized", "criticised", "slammed", "praised", "dismissed", "mocked", "derided",
 }
 # Plural nouns as often as verbs ("phone calls", "his claims"): cues only right after a mention.
 NOUN_LIKE_CUES = {"calls", "claims", "notes", "tweets", "posts", "states", "reports", "remarks",
-                  "tweet", "note", "claim", "warns", "answers", "replies", "responds", "says"}
+                  "tweet", "note", "claim", "answers", "replies"}
 # Cues whose speaker is the subject of the clause they hang from ("Lavrov ..., saying ...").
 PARTICIPLE_CUES = {
     "pressing", "whispering", "joking", "pointing", "responding", "answering", "replying",
@@ -110,6 +112,14 @@ TITLES = {
     "assemblywoman", "delegate", "press", "campaign", "manager", "adviser", "advisor", "aide",
     "strategist", "pollster", "analyst", "economist", "lawyer", "mr.", "mrs.", "ms.", "dr.",
     "fellow", "top", "senior", "then", "then-candidate", "new", "incoming", "outgoing",
+}
+_FUNCTION_WORDS = {
+    "and", "or", "but", "nor", "so", "to", "of", "in", "on", "at", "by", "for", "with", "from",
+    "about", "into", "over", "after", "before", "than", "as", "who", "whom", "which", "that",
+    "what", "when", "where", "while", "is", "was", "were", "are", "be", "been", "being", "has",
+    "have", "had", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might",
+    "must", "not", "no", "also", "only", "just", "even", "still", "then", "too", "very", "it",
+    "again", "never", "always", "often", "now", "there", "here", "if", "because", "through",
 }
 # Heads of nominal speakers: "the minister said", "a senior official told".
 ROLE_NOUNS = {
@@ -385,7 +395,7 @@ def _sentence_bounds(text: str, p_start: int, p_end: int, masked: str) -> list[t
     """Sentences of a paragraph; ``masked`` hides quoted text so inner full stops don't split."""
     bounds = []
     start = p_start
-    for m in re.finditer(r"[.!?]+[)\]]*\s+(?=[A-Z“\"‘(])", masked[p_start:p_end]):
+    for m in re.finditer(r"[.!?]+[)\]§]*\s+(?=[A-Z“\"‘(§])", masked[p_start:p_end]):
         cut = p_start + m.end()
         stop = p_start + m.start() + 1
         if _ABBREV.search(text[max(p_start, stop - 6) : stop]):
@@ -448,8 +458,8 @@ def _mention_before(tokens: list[_Tok], i: int) -> _Mention | None:
         # appositive: "Hugh Hill, a doctor at the clinic, said"
         k = j - 1
         depth = 0
-        while k >= 0 and depth < 20 and tokens[k].text not in {",", "“", "”", '"', ".", ";",
-                                                                 ":"}:
+        while k >= 0 and depth < 45 and tokens[k].text not in {",", "“", "”", '"', ";", ":",
+                                                                 "§"}:
             k -= 1
             depth += 1
         if k >= 1 and tokens[k].text == ",":
@@ -479,7 +489,8 @@ def _mention_ending_at(tokens: list[_Tok], j: int) -> _Mention | None:
         if span[0].text in NON_NAME_WORDS and len(span) == 1:
             return None
         return _Mention(_join(span), span[0].start, span[-1].end, "name")
-    if tok.lower in ROLE_NOUNS or tok.lower.endswith(("ist", "ian", "er", "or", "ers")):
+    if tok.text.isalpha() and not tok.cap and tok.lower not in CUE_VERBS and \
+            tok.lower not in DETERMINERS and tok.lower not in _FUNCTION_WORDS:
         k = j
         while k - 1 >= 0 and j - k < 6 and tokens[k - 1].text not in {",", ".", "“", "”", '"',
                                                                         ":", ";"}:
@@ -490,7 +501,7 @@ def _mention_ending_at(tokens: list[_Tok], j: int) -> _Mention | None:
                         and tokens[k].text.endswith(("'s", "’s")) and j - k < 7:
                     k -= 1
                 return _Mention(_join(tokens[k : j + 1]), tokens[k].start, tok.end, "nominal")
-            if prev.lower in CUE_VERBS or prev.lower in {"and", "or", "but", "that", "who"}:
+            if prev.lower in CUE_VERBS or prev.lower in _FUNCTION_WORDS:
                 break
             k -= 1
         if tok.lower in ROLE_NOUNS and tok.lower.endswith("s"):
@@ -506,6 +517,9 @@ def _mention_after(tokens: list[_Tok], i: int) -> _Mention | None:
     tok = tokens[j]
     if tok.lower in {"he", "she"}:
         return _Mention(tok.text, tok.start, tok.end, "pronoun")
+    if tok.lower in {"that", "this", "it", "there", "so", "to", "in", "on", "at", "of", "for",
+                     "with", "about", "yes", "no", "only", "also", "they", "we", "i", "you"}:
+        return None
     k = j
     if tok.lower in DETERMINERS or tok.text.endswith(("'s", "’s")):
         k += 1
@@ -705,7 +719,9 @@ def _find_cue(tokens: list[_Tok], lo: int, hi: int, prefer: str) -> list[int]:
     return found if prefer == "right" else found[::-1]
 
 
-def _attribute(tokens: list[_Tok], quote_idx: list[int], mixed: bool = False) -> _Attribution:
+def _attribute(
+    tokens: list[_Tok], quote_idx: list[int], mixed: bool = False, fallback: bool = True
+) -> _Attribution:
     """Find a cue and its mention in a sentence whose quoted parts are the ``§`` tokens.
 
     A quote that opens its sentence looks right first ('“…,” Jalali said'), then between its
@@ -733,7 +749,9 @@ def _attribute(tokens: list[_Tok], quote_idx: list[int], mixed: bool = False) ->
                 continue
             if word == "put":
                 word = "put it"
-            if word in NOUN_LIKE_CUES and (i == 0 or _mention_ending_at(tokens, i - 1) is None):
+            if word in NOUN_LIKE_CUES and (i == 0 or _mention_ending_at(tokens, i - 1) is None) \
+                    and not (i >= 1 and tokens[i - 1].text == "§") \
+                    and not (i >= 2 and tokens[i - 1].text == "," and tokens[i - 2].text == "§"):
                 continue
             if word in PARTICIPLE_CUES:
                 subject = None
@@ -766,7 +784,7 @@ def _attribute(tokens: list[_Tok], quote_idx: list[int], mixed: bool = False) ->
                     mention = _mention_after(tokens, j + 2) or _clause_subject(tokens, j)
                     if mention:
                         return _Attribution(mention, f"in a {tokens[j + 2].lower}")
-    if mixed or first_q > 0:
+    if fallback and (mixed or first_q > 0):
         # no cue word: the subject of the sentence holding the fragment ("Trump vowed to “…”")
         subject = _clause_subject(tokens, first_q)
         if subject is not None:
@@ -883,7 +901,7 @@ def extract_quotes(text: str) -> list[Quote]:
         # Names are registered sentence by sentence, so "he" resolves to someone already met.
         span_iter = iter(para_spans)
         pending = next(span_iter, None)
-        para_had_quote_speaker = None
+        para_had_quote_speaker = False
         for s_start, s_end in sentences:
             _collect_names(text, s_start, s_end, masked, ents)
             sent_spans = []
@@ -894,7 +912,7 @@ def extract_quotes(text: str) -> list[Quote]:
                 if masked[s_start:s_end].rstrip().endswith(":"):
                     # "He said:" closing a paragraph introduces the quote that follows
                     toks = _tokens(text, s_start, s_end)
-                    att = _attribute(toks + [_Tok("§", s_end, s_end)], [len(toks)])
+                    att = _attribute(toks + [_Tok("§", s_end, s_end)], [len(toks)], True)
                     if att.mention is not None:
                         intro = (*_resolve(att, ents, text, s_start), p_index)
                 _note_subjects(text, s_start, s_end, masked, ents)
@@ -915,32 +933,34 @@ def extract_quotes(text: str) -> list[Quote]:
             if not keep:
                 _note_subjects(text, s_start, s_end, masked, ents)
                 continue
-            speaker, mention, cue = _resolve(attribution, ents, text, s_start)
-            if attribution.mention is None and intro is not None and intro[3] == p_index - 1 \
-                    and not text[p_start:keep[0].open_mark].strip():
-                speaker, mention, cue = intro[:3]
-                attribution = _Attribution(mention, cue)
-            intro = None
-            continued = keep[0].continued or (
-                attribution.mention is None and last_speaker is not None and
-                (last_group_para in (p_index, p_index - 1)) and
-                not text[p_start:keep[0].open_mark].strip() and
-                (keep[0].continued or last_group_para == p_index - 1 or
-                 para_had_quote_speaker is not None)
-            )
-            if attribution.mention is None and last_speaker is not None and (
-                    continued or para_had_quote_speaker is not None):
-                speaker, mention, cue = last_speaker
-                if not keep[0].continued:
-                    group += 1
-            else:
-                group += 1
-            if attribution.mention is not None or continued:
-                last_speaker = (speaker, mention, cue)
-                last_group_para = p_index
-                para_had_quote_speaker = speaker
-            for span in keep:
+            sentence_att = attribution
+            for n_span, span in enumerate(keep):
                 kind = _kind(text, masked, span, s_start)
+                attribution = _local_attribution(tokens, quote_idx, span, kind) or sentence_att
+                speaker, mention, cue = _resolve(attribution, ents, text, s_start)
+                if n_span == 0 and attribution.mention is None and intro is not None and \
+                        intro[3] == p_index - 1 and not text[p_start:span.open_mark].strip():
+                    speaker, mention, cue = intro[:3]
+                    attribution = _Attribution(mention, cue)
+                intro = None
+                continued = span.continued or (
+                    attribution.mention is None and last_speaker is not None and
+                    last_group_para in (p_index, p_index - 1) and
+                    (n_span > 0 or not text[p_start:span.open_mark].strip()) and
+                    (last_group_para == p_index - 1 or para_had_quote_speaker)
+                )
+                if attribution.mention is None and last_speaker is not None and (
+                        continued or para_had_quote_speaker):
+                    speaker, mention, cue = last_speaker
+                    if not span.continued and n_span == 0 and last_group_para != p_index:
+                        group += 1
+                elif last_speaker is None or mention is None or last_speaker[1] is None or \
+                        last_speaker[1].start != mention.start:
+                    group += 1
+                if attribution.mention is not None or continued:
+                    last_speaker = (speaker, mention, cue)
+                    last_group_para = p_index
+                    para_had_quote_speaker = True
                 results.append(_make_quote(original, text, offsets, span, speaker, mention, cue,
                                            kind, group))
             _note_subjects(text, s_start, s_end, masked, ents)
@@ -949,6 +969,21 @@ def extract_quotes(text: str) -> list[Quote]:
                 if found:
                     found.last_seen = mention.start
     return results
+
+
+def _local_attribution(tokens: list[_Tok], quote_idx: list[int], span: _Span,
+                       kind: str) -> _Attribution | None:
+    """Cue and mention in the text between this quote and its neighbouring quotes, if any."""
+    position = next((n for n, i in enumerate(quote_idx)
+                     if tokens[i].start <= span.open_mark < tokens[i].end), None)
+    if position is None:
+        return None
+    qi = quote_idx[position]
+    lo = quote_idx[position - 1] + 1 if position > 0 else 0
+    hi = quote_idx[position + 1] if position + 1 < len(quote_idx) else len(tokens)
+    window = tokens[lo:hi]
+    att = _attribute(window, [qi - lo], kind == "mixed", fallback=False)
+    return att if att.mention is not None else None
 
 
 def _collapse_masks(tokens: list[_Tok]) -> list[_Tok]:
