@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -86,7 +87,8 @@ def train(
         _fail(str(err))
     except KeyboardInterrupt:
         _fail(f"interrupted; {output} is unchanged (resume with --resume)", code=130)
-    typer.echo(f"model written to {output}")
+    if os.environ.get("RANK", "0") == "0":
+        typer.echo(f"model written to {output}")
 
 
 @app.command()
@@ -165,6 +167,70 @@ def predict(
             predict_stream(clf, rows, sys.stdout, topic, batch_size, chunk_size, source)
     except (ModelLoadError, BulkInputError) as err:
         _fail(str(err))
+
+
+def _read_input(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        _fail(f"{path}: no such file")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{path}: not UTF-8 text")
+
+
+@app.command()
+def quotes(
+    files: list[str] = typer.Argument(..., help="article text files; - reads stdin"),
+    format: Format = typer.Option(Format.table, "--format", "-f"),
+) -> None:
+    """Find direct quotations and their speakers in article text."""
+    from stance.quotes import extract_quotes
+
+    if format == Format.json and len(files) > 1:
+        _fail("--format json takes one file; use --format jsonl for several")
+    for path in files:
+        found = extract_quotes(_read_input(path))
+        records = [q.to_dict() for q in found]
+        if format == Format.json:
+            typer.echo(json.dumps({"quotes": records}, ensure_ascii=False, indent=2))
+        elif format == Format.jsonl:
+            typer.echo(json.dumps({"file": path, "quotes": records}, ensure_ascii=False))
+        else:
+            if len(files) > 1:
+                typer.echo(f"== {path}")
+            typer.echo(f"{'#':>3} {'speaker':24} {'cue':12} {'kind':6} quote")
+            for i, q in enumerate(found):
+                speaker = q.speaker or (f"({q.speaker_mention})" if q.speaker_mention else "-")
+                text = q.text if len(q.text) <= 70 else q.text[:67] + "..."
+                typer.echo(f"{i:>3} {speaker[:24]:24} {(q.cue or '-')[:12]:12} {q.kind:6} {text}")
+
+
+@app.command("evaluate-quotes")
+def evaluate_quotes_cmd(
+    path: Path = typer.Argument(None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"),
+    split: str = typer.Option("dev", help="dev, test or train"),
+    output: Path = typer.Option(None, "--output", "-o", help="JSON file for the figures"),
+) -> None:
+    """Score the quote splitter on PolNeAR direct quotes."""
+    from stance.atomic import atomic_file
+    from stance.settings import DataNotFoundError
+    from training.quotes_eval import evaluate_quotes
+
+    if split not in {"train", "dev", "test"}:
+        _fail(f"--split {split!r}; expected train, dev or test")
+    try:
+        result = evaluate_quotes(path, split)
+    except (FileNotFoundError, DataNotFoundError) as err:
+        _fail(str(err))
+    for key, value in result.items():
+        typer.echo(f"{key:22} {value:.3f}" if isinstance(value, float) else f"{key:22} {value}")
+    if output:
+        with atomic_file(output) as handle:
+            json.dump(result, handle, indent=2)
+        typer.echo(f"wrote {output}")
 
 
 def main() -> None:

@@ -77,7 +77,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "model.max_length": (8, 512),
     "model.dropout": (0.0, 0.9),
     "train.lr": (1e-7, 1e-2),
-    "train.epochs": (0.01, 100),
+    "train.epochs": (0.01, 1000),
     "train.batch_size": (1, 4096),
     "train.eval_batch_size": (1, 4096),
     "train.warmup_ratio": (0.0, 0.5),

@@ -145,24 +145,21 @@ def mix_sources(sources: Sequence, rng: random.Random) -> list[tuple[str, list[E
 def split_dev(
     examples: list[Example], fraction: float, rng: random.Random, min_topics: int = 20
 ) -> tuple[list[Example], list[Example]]:
-    """Hold out a dev set disjoint from train by topic (when there are many topics) and by text.
+    """Hold out a dev set disjoint from train by text and, for many-topic sets, by topic.
 
-    VAST reuses one comment under several topics, so a held-out row's text must not appear in
-    train under any topic; sets with few targets (SemEval's five) are split by text only.
+    Whole texts are held out (VAST reuses one comment under several topics, so a comment never
+    sits on both sides). For sets with many topics, dev rows whose topic also occurs in train
+    are dropped from dev rather than train, so dev measures unseen topics without starving
+    training. Sets with few targets (SemEval's five) are split by text only.
     """
     if fraction <= 0 or not examples:
         return examples, []
-    topics = sorted({e.topic.lower() for e in examples})
-    if len(topics) >= min_topics:
-        rng.shuffle(topics)
-        dev_topics = set(topics[: max(1, round(fraction * len(topics)))])
-        dev = [e for e in examples if e.topic.lower() in dev_topics]
-    else:
-        texts = sorted({e.text for e in examples})
-        rng.shuffle(texts)
-        dev_texts = set(texts[: max(1, round(fraction * len(texts)))])
-        dev = [e for e in examples if e.text in dev_texts]
-        dev_topics = set()
-    dev_texts = {e.text for e in dev}
-    train = [e for e in examples if e.text not in dev_texts and e.topic.lower() not in dev_topics]
+    texts = sorted({e.text for e in examples})
+    rng.shuffle(texts)
+    dev_texts = set(texts[: max(1, round(fraction * len(texts)))])
+    train = [e for e in examples if e.text not in dev_texts]
+    dev = [e for e in examples if e.text in dev_texts]
+    if len({e.topic.lower() for e in examples}) >= min_topics:
+        seen = {e.topic.lower() for e in train}
+        dev = [e for e in dev if e.topic.lower() not in seen]
     return train, dev

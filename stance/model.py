@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -158,9 +159,14 @@ class StanceClassifier:
         """Quantise linear layers to int8 in place (torch dynamic quantisation); returns self."""
         if mode != "int8":
             raise ValueError(f"quantize={mode!r}; only 'int8' is supported")
-        self.model = torch.ao.quantization.quantize_dynamic(
-            self.model, {torch.nn.Linear}, dtype=torch.qint8
-        ).eval()
+        # torch marks eager dynamic quantisation deprecated in favour of torchao, which is not a
+        # dependency here; the API still works in the pinned torch and keeps the install small.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model, {torch.nn.Linear}, dtype=torch.qint8
+            ).eval()
         self.quantized = True
         return self
 

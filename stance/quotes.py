@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 __all__ = ["Quote", "extract_quotes"]
 
@@ -848,6 +848,8 @@ def _is_not_speech(text: str, span: _Span, masked: str, sent: tuple[int, int],
     content = [w for w in words if w.lower() not in {"of", "the", "a", "an", "and", "in", "on",
                                                         "to", "for", "at", "with", "&"}]
     title_case = bool(content) and all(w[:1].isupper() or not w[:1].isalpha() for w in content)
+    if title_case and not has_cue:
+        return True
     if title_case and not ends_like_speech and len(words) >= 1:
         prev = text[span.open_mark - 2 : span.open_mark].strip()
         nxt = text[(span.close_mark or span.end) + 1 : (span.close_mark or span.end) + 3].strip()
@@ -895,6 +897,8 @@ def extract_quotes(text: str) -> list[Quote]:
     last_speaker: tuple[str | None, _Mention | None, str | None] | None = None
     last_group_para = -2
     intro = None
+    chain = -1
+    chains: list[tuple[int, bool]] = []
     for p_index, (p_start, p_end) in enumerate(paras):
         sentences = _sentence_bounds(text, p_start, p_end, masked)
         para_spans = by_para.get(p_index, [])
@@ -961,6 +965,9 @@ def extract_quotes(text: str) -> list[Quote]:
                     last_speaker = (speaker, mention, cue)
                     last_group_para = p_index
                     para_had_quote_speaker = True
+                if not span.continued:
+                    chain += 1
+                chains.append((chain, attribution.mention is not None))
                 results.append(_make_quote(original, text, offsets, span, speaker, mention, cue,
                                            kind, group))
             _note_subjects(text, s_start, s_end, masked, ents)
@@ -968,6 +975,29 @@ def extract_quotes(text: str) -> list[Quote]:
                 found = ents.lookup([w for w in mention.text.split()], mention.start)
                 if found:
                     found.last_seen = mention.start
+    return _share_chain_speakers(results, chains)
+
+
+def _share_chain_speakers(results: list[Quote], chains: list[tuple[int, bool]]) -> list[Quote]:
+    """Paragraphs of one quote share the speaker named in any of them (often only the last)."""
+    members: dict[int, list[int]] = {}
+    for index, (chain, _) in enumerate(chains):
+        members.setdefault(chain, []).append(index)
+    for indices in members.values():
+        if len(indices) < 2:
+            continue
+        owners = [i for i in indices if chains[i][1]]
+        if not owners:
+            continue
+        source = results[owners[0]]
+        for i in indices:
+            if not chains[i][1]:
+                results[i] = replace(
+                    results[i], speaker=source.speaker, speaker_mention=source.speaker_mention,
+                    speaker_start=source.speaker_start, speaker_end=source.speaker_end,
+                    cue=source.cue,
+                )
+            results[i] = replace(results[i], group=source.group)
     return results
 
 

@@ -141,6 +141,7 @@ def train(
         use_cpu=not torch.cuda.is_available(),
         ddp_backend="gloo" if _world_size() > 1 and not torch.cuda.is_available() else None,
         dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,
         save_only_model=False,
     )
     callbacks = [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []

@@ -1,0 +1,84 @@
+"""Shared fixtures: a tiny random-init BERT and tokenizer on disk, loaded through the real
+``from_pretrained`` path, and a tiny labelled data folder. Nothing is downloaded."""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+
+import pytest
+
+WORDS = (
+    "the a we will not sign deal accord iran russia talks good bad support oppose love hate "
+    "nuclear power tax taxes cut raise climate change war peace is are it this that great "
+    "terrible agree disagree favor against none yes no vote for jcpoa afghanistan"
+).split()
+
+
+def _write_vocab(path: Path) -> None:
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    pieces = [f"##{c}" for c in string.ascii_lowercase + string.digits]
+    vocab = list(dict.fromkeys(special + WORDS + chars + pieces))
+    path.write_text("\n".join(vocab) + "\n")
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide random BERT encoder saved like the real base encoder folder."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    _write_vocab(folder / "vocab.txt")
+    tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
+    tokenizer.save_pretrained(folder)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_base, tmp_path_factory) -> Path:
+    """A saved (untrained) stance classifier on the tiny encoder."""
+    from stance.model import StanceClassifier
+
+    folder = tmp_path_factory.mktemp("tiny-stance") / "model"
+    StanceClassifier.from_base(tiny_base, max_length=32).save_pretrained(folder)
+    return folder
+
+
+ROWS = [
+    ("we support the deal", "the deal", "favor"),
+    ("we love the accord", "the accord", "favor"),
+    ("great deal for iran", "iran", "favor"),
+    ("we oppose the deal", "the deal", "against"),
+    ("we hate the accord", "the accord", "against"),
+    ("terrible deal for iran", "iran", "against"),
+    ("the talks are about tax", "climate change", "none"),
+    ("vote for peace", "nuclear power", "none"),
+]
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A STANCE_DATA_DIR with a tiny 'vast' set (train/test) in the normalized layout."""
+    folder = tmp_path / "data" / "stance" / "vast" / "normalized"
+    folder.mkdir(parents=True)
+    train = [
+        {"text": f"{t} {i}", "topic": f"{topic} {i % 7}", "label": label}
+        for i in range(6) for t, topic, label in ROWS
+    ]
+    for name, rows in {"train": train, "test": [
+        {"text": t, "topic": topic, "label": label} for t, topic, label in ROWS
+    ]}.items():
+        with open(folder / f"{name}.jsonl", "w") as handle:
+            for row in rows:
+                handle.write(json.dumps(row) + "\n")
+    monkeypatch.setenv("STANCE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"

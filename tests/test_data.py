@@ -1,0 +1,56 @@
+"""Data loading: row checks with file and line, dataset names, dev split disjointness."""
+
+import json
+import random
+
+import pytest
+
+from stance.data import DataError, Example, dataset_file, iter_file, load_examples, split_dev
+
+
+def write(path, lines):
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"text": "a", "topic": "t"}', r"bad.jsonl:2: missing or empty field 'label'"),
+        ('{"text": "", "topic": "t", "label": "favor"}', r"bad.jsonl:2: missing or empty field 'text'"),
+        ('{"text": "a", "topic": "t", "label": "maybe"}', r"bad.jsonl:2: unknown stance label"),
+        ("{not json", r"bad.jsonl:2: not valid JSON"),
+        ("[1, 2]", r"bad.jsonl:2: expected a JSON object"),
+    ],
+)
+def test_bad_rows_stop_with_file_and_line(tmp_path, line, message):
+    good = json.dumps({"text": "a", "topic": "t", "label": "favor"})
+    path = write(tmp_path / "bad.jsonl", [good, line])
+    with pytest.raises(DataError, match=message):
+        list(iter_file(path))
+
+
+def test_csv_with_column_mapping(tmp_path):
+    path = write(tmp_path / "d.csv", ["post,target,stance", "we agree,tax,FAVOR", "no,tax,con"])
+    rows = list(iter_file(path, {"text": "post", "topic": "target", "label": "stance"}))
+    assert rows == [Example("we agree", "tax", "favor"), Example("no", "tax", "against")]
+
+
+def test_dataset_names_resolve_under_the_data_dir(data_dir):
+    assert dataset_file("vast", "train").is_file()
+    assert len(load_examples("vast:test")) == 8
+    with pytest.raises(DataError, match="available: test, train"):
+        dataset_file("vast", "dev")
+    with pytest.raises(DataError, match="unknown dataset"):
+        dataset_file("nope", "train")
+
+
+def test_dev_split_is_disjoint_by_topic_and_text():
+    # 100 comments, each under two topics of its own and one topic shared by all
+    examples = [Example(f"text {i}", f"topic {i}-{k}", "favor") for i in range(100) for k in (1, 2)]
+    examples += [Example(f"text {i}", "shared topic", "none") for i in range(100)]
+    train, dev = split_dev(examples, 0.2, random.Random(0))
+    assert dev and train
+    assert not {e.text for e in train} & {e.text for e in dev}
+    assert not {e.topic for e in train} & {e.topic for e in dev}
+    assert len(train) == 240  # whole comments held out: 20 of 100, with all their rows

@@ -1,0 +1,108 @@
+"""Training and evaluation on the tiny model: overfitting, outputs, atomicity, torchrun."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stance.config import load_config
+from stance.model import StanceClassifier
+from training.evaluate import evaluate, topic_swap_sensitivity, write_eval_outputs
+from training.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(tiny_base, **train_overrides):
+    overrides = {
+        "model.base": str(tiny_base), "model.max_length": "32", "data.dev_fraction": "0",
+        "data.eval": "[vast:test]", "train.batch_size": "8", "train.eval_steps": "1000",
+        "train.patience": "0", "train.num_threads": "1",
+    }
+    overrides.update({f"train.{k}": str(v) for k, v in train_overrides.items()})
+    return load_config(ROOT / "configs" / "smoke.yaml", overrides)
+
+
+def test_overfits_a_handful_of_examples(tiny_base, data_dir, tmp_path):
+    cfg = tiny_config(tiny_base, lr=5e-3, epochs=150, max_steps=-1, warmup_ratio=0.0)
+    cfg.data.train[0].max_examples = 8
+    cfg.model.dropout = 0.0
+    out = train(cfg, tmp_path / "model")
+    clf = StanceClassifier.from_pretrained(out)
+    from training.train import prepare_data
+
+    examples, _, _ = prepare_data(cfg)
+    preds = clf.predict([e.text for e in examples], [e.topic for e in examples])
+    accuracy = sum(p.label == e.label for p, e in zip(preds, examples)) / len(examples)
+    assert accuracy == 1.0
+
+
+def test_output_folder_has_everything(tiny_base, data_dir, tmp_path):
+    out = train(tiny_config(tiny_base, max_steps=3), tmp_path / "model")
+    names = {p.name for p in out.iterdir()}
+    for required in ("model.safetensors", "config.json", "tokenizer.json", "resolved_config.yaml",
+                     "train_results.json", "eval_results.json", "README.md",
+                     "confusion_matrix.png", "checksums.json"):
+        assert required in names, required
+    config = json.loads((out / "config.json").read_text())
+    assert set(config["id2label"].values()) == {"favor", "against", "none"}
+    assert "vast:test" in (out / "README.md").read_text()
+    assert not (tmp_path / "model.work").exists()
+
+
+def test_same_seed_same_model(tiny_base, data_dir, tmp_path):
+    a = train(tiny_config(tiny_base, max_steps=3), tmp_path / "a", evaluate_after=False)
+    b = train(tiny_config(tiny_base, max_steps=3), tmp_path / "b", evaluate_after=False)
+    assert (a / "checksums.json").read_text() == (b / "checksums.json").read_text()
+
+
+def test_failed_run_leaves_the_last_good_model(tiny_base, data_dir, tmp_path, monkeypatch):
+    out = train(tiny_config(tiny_base, max_steps=2), tmp_path / "model", evaluate_after=False)
+    before = (out / "checksums.json").read_text()
+
+    import transformers
+
+    def crash(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(transformers.Trainer, "train", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(tiny_base, max_steps=2), tmp_path / "model")
+    assert (out / "checksums.json").read_text() == before
+
+
+def test_evaluate_writes_json_and_png(tiny_model, data_dir, tmp_path):
+    clf = StanceClassifier.from_pretrained(tiny_model)
+    results = evaluate(clf, ["vast:test"])
+    m = results["vast:test"]
+    assert m["n"] == 8 and 0 <= m["macro_f1"] <= 1 and "per_topic" in m
+    write_eval_outputs(results, tmp_path / "eval")
+    assert json.loads((tmp_path / "eval" / "eval_results.json").read_text())["vast:test"]["n"] == 8
+    assert (tmp_path / "eval" / "confusion_matrix.png").stat().st_size > 0
+    swap = topic_swap_sensitivity(clf, [e for e in __import__("stance.data").data.load_examples(
+        "vast:test")])
+    assert 0 <= swap["share_moved_to_none"] <= 1
+
+
+@pytest.mark.skipif(shutil.which("torchrun") is None and not (Path(sys.executable).parent /
+                    "torchrun").exists(), reason="torchrun not installed")
+def test_torchrun_two_processes_only_rank0_writes(tiny_base, data_dir, tmp_path):
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    out = tmp_path / "ddp-model"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    cmd = [
+        torchrun, "--standalone", "--nproc_per_node", "2", "-m", "training", "train",
+        str(ROOT / "configs" / "smoke.yaml"), "--output", str(out), "--no-eval",
+        "--model.base", str(tiny_base), "--model.max_length", "32", "--train.max_steps", "2",
+        "--train.num_threads", "1", "--data.dev_fraction", "0",
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((out / "train_results.json").read_text())
+    assert results["world_size"] == 2
+    StanceClassifier.from_pretrained(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "ddp-model"]
