@@ -35,8 +35,12 @@ def _parse(line: str | dict, line_no: int, topic: str | None, source: str) -> di
     if not isinstance(row_topic, str) or not row_topic.strip():
         raise BulkInputError(f"{source}:{line_no}: no topic (give --topic or a 'topic' field)")
     context = row.get("context")
-    return {"text": text, "topic": row_topic, "context": context if isinstance(context, str) else None,
-            "id": row.get("id")}
+    return {
+        "text": text,
+        "topic": row_topic,
+        "context": context if isinstance(context, str) else None,
+        "id": row.get("id"),
+    }
 
 
 def predict_stream(
@@ -63,7 +67,9 @@ def predict_stream(
         if not rows:
             continue
         preds = model.predict(
-            [r["text"] for r in rows], [r["topic"] for r in rows], batch_size=batch_size,
+            [r["text"] for r in rows],
+            [r["topic"] for r in rows],
+            batch_size=batch_size,
             contexts=[r["context"] for r in rows],
         )
         for row, pred in zip(rows, preds, strict=True):

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -23,7 +23,7 @@ app.add_typer(data_app, name="data")
 logger = logging.getLogger("stance")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     jsonl = "jsonl"
@@ -210,7 +210,9 @@ def quotes(
 
 @app.command("evaluate-quotes")
 def evaluate_quotes_cmd(
-    path: Path = typer.Argument(None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"),
+    path: Path = typer.Argument(
+        None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"
+    ),
     split: str = typer.Option("dev", help="dev, test or train"),
     output: Path = typer.Option(None, "--output", "-o", help="JSON file for the figures"),
 ) -> None:
@@ -233,5 +235,168 @@ def evaluate_quotes_cmd(
         typer.echo(f"wrote {output}")
 
 
+@app.command()
+def analyze(
+    file: str = typer.Argument(..., help="article text file; - reads stdin"),
+    topic: list[str] = typer.Option(..., "--topic", "-t", help="topic (repeatable)"),
+    model: Path = typer.Option(Path("models/default"), "--model", "-m", help="model folder"),
+    format: Format = typer.Option(Format.table, "--format", "-f"),
+    int8: bool = typer.Option(False, help="use the int8-quantised model"),
+) -> None:
+    """Quotes, speakers and their stance toward each topic."""
+    _setup_logging()
+    from stance.analysis import analyze as run_analyze
+    from stance.model import ModelLoadError, StanceClassifier
+
+    text = _read_input(file)
+    try:
+        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None)
+    except ModelLoadError as err:
+        _fail(f"{err}. Train one with `make train` or `stance train configs/quick.yaml`.")
+    result = run_analyze(text, topic, clf)
+    if format != Format.table:
+        typer.echo(
+            json.dumps(
+                result.to_dict(), ensure_ascii=False, indent=2 if format == Format.json else None
+            )
+        )
+        return
+    for qa in result.quotes:
+        q = qa.quote
+        speaker = q.speaker or (f"({q.speaker_mention})" if q.speaker_mention else "-")
+        text_ = q.text if len(q.text) <= 90 else q.text[:87] + "..."
+        typer.echo(f"{speaker}: “{text_}”")
+        for s in qa.stances:
+            typer.echo(f"    {s.topic:24} {s.label:8} {s.score:.2f}")
+    typer.echo("\nspeaker summary")
+    for s in result.speakers:
+        typer.echo(f"  {s.speaker:28} {s.topic:24} {s.stance:8} ({s.quotes} quotes)")
+
+
+@app.command()
+def serve(
+    model: Path = typer.Option(None, "--model", "-m", help="model folder (STANCE_MODEL_PATH)"),
+    host: str = typer.Option(None, help="bind address (STANCE_HOST, default 127.0.0.1)"),
+    port: int = typer.Option(None, help="port (STANCE_PORT, default 8000)"),
+    workers: int = typer.Option(None, min=1, help="worker processes (STANCE_WORKERS)"),
+    api_key: str = typer.Option(None, help="require this key (STANCE_API_KEY)"),
+    int8: bool = typer.Option(None, "--int8/--fp32", help="int8-quantised model"),
+    batching: bool = typer.Option(None, "--batching/--no-batching", help="micro-batching"),
+    max_batch_size: int = typer.Option(None, min=1),
+    max_wait_ms: float = typer.Option(None, min=0),
+    ensure_model: bool = typer.Option(
+        False, help="if the model folder is missing, train configs/quick.yaml first"
+    ),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    _setup_logging()
+    import tempfile
+
+    import uvicorn
+
+    from serving.settings import ServiceSettings
+
+    flags = {
+        "model_path": str(model) if model else None,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "api_key": api_key,
+        "int8": int8,
+        "batching": batching,
+        "max_batch_size": max_batch_size,
+        "max_wait_ms": max_wait_ms,
+    }
+    settings = ServiceSettings(**{k: v for k, v in flags.items() if v is not None})
+    model_path = Path(settings.model_path)
+    if not model_path.exists() and ensure_model:
+        _train_first_model(model_path)
+    from stance.model import ModelLoadError, _verify_folder
+
+    try:
+        _verify_folder(model_path)
+    except ModelLoadError as err:
+        _fail(
+            f"{err}. Build one with `make train` (full) or "
+            f"`stance train configs/quick.yaml --output {model_path}` (15 minutes)."
+        )
+    # every worker reads its settings from the environment
+    for key, value in settings.model_dump().items():
+        if value is not None:
+            os.environ[f"STANCE_{key.upper()}"] = str(value)
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="stance-metrics-")
+    typer.echo(
+        f"serving {model_path} on http://{settings.host}:{settings.port} "
+        f"(docs at /docs, {settings.workers} worker(s))",
+        err=True,
+    )
+    uvicorn.run(
+        "serving.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+        timeout_graceful_shutdown=30,
+    )
+
+
+def _train_first_model(model_path: Path) -> None:
+    from stance.config import load_config
+    from stance.settings import data_dir
+
+    root = data_dir(required=False)
+    if root is None or not (root / "stance").is_dir():
+        _fail(
+            f"no model at {model_path} and no training data found.\n"
+            "  Point STANCE_DATA_DIR at a folder with stance/<name>/normalized/*.jsonl, or run\n"
+            "  `stance data fetch semeval2016` (and other sets: `stance data list`) to download\n"
+            "  public sets, then `make serve` again. `make train` builds the full default model."
+        )
+    typer.echo(
+        f"no model at {model_path}: training configs/quick.yaml first (about 10 minutes on "
+        "2 cores). `make train` builds the full default model.",
+        err=True,
+    )
+    from training.train import train as run_train
+
+    run_train(
+        load_config(Path(__file__).resolve().parent.parent / "configs" / "quick.yaml"), model_path
+    )
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """Public sets that `stance data fetch` can download."""
+    from stance.fetch import SOURCES
+
+    for name, source in SOURCES.items():
+        typer.echo(f"{name:18} {source.url}")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: str = typer.Argument(..., help="a name from `stance data list`"),
+    dest: Path = typer.Option(None, help="data folder (default STANCE_DATA_DIR or ./data)"),
+    url: str = typer.Option(None, help="override the upstream address (mirrors, tests)"),
+) -> None:
+    """Download a public stance set, check its sha256 and write normalized JSONL."""
+    _setup_logging()
+    from stance.fetch import FetchError, fetch
+
+    dest = dest or Path(os.environ.get("STANCE_DATA_DIR", "data"))
+    try:
+        written = fetch(name, dest, url=url)
+    except FetchError as err:
+        _fail(str(err))
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -133,9 +133,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             raise ValueError
         return expected(value)
     except (TypeError, ValueError):
-        raise ConfigError(
-            f"{key}: expected {expected.__name__}, got {value!r}"
-        ) from None
+        raise ConfigError(f"{key}: expected {expected.__name__}, got {value!r}") from None
 
 
 def validate(config: Config) -> Config:

@@ -6,11 +6,23 @@ LABELS: tuple[str, ...] = ("favor", "against", "none")
 """Canonical labels, in the id order new models are created with."""
 
 _ALIASES = {
-    "favor": "favor", "favour": "favor", "pro": "favor", "support": "favor", "agree": "favor",
-    "for": "favor", "positive": "favor",
-    "against": "against", "con": "against", "oppose": "against", "disagree": "against",
+    "favor": "favor",
+    "favour": "favor",
+    "pro": "favor",
+    "support": "favor",
+    "agree": "favor",
+    "for": "favor",
+    "positive": "favor",
+    "against": "against",
+    "con": "against",
+    "oppose": "against",
+    "disagree": "against",
     "negative": "against",
-    "none": "none", "neutral": "none", "neither": "none", "unrelated": "none", "discuss": "none",
+    "none": "none",
+    "neutral": "none",
+    "neither": "none",
+    "unrelated": "none",
+    "discuss": "none",
 }
 
 

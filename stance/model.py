@@ -193,9 +193,7 @@ class StanceClassifier:
             t if not c else f"{t} {self.tokenizer.sep_token} {c}"
             for t, c in zip(texts, contexts, strict=True)
         ]
-        return self.tokenizer(
-            topics, seconds, truncation="only_second", max_length=self.max_length
-        )
+        return self.tokenizer(topics, seconds, truncation="only_second", max_length=self.max_length)
 
     def predict_proba(
         self,

@@ -56,133 +56,924 @@ class Quote:
 # --------------------------------------------------------------------------------------------
 
 CUE_VERBS = {
-    "said", "says", "say", "saying", "told", "tells", "tell", "telling", "added", "adds", "adding",
-    "noted", "notes", "noting", "warned", "warns", "warning", "insisted", "insists", "insisting",
-    "wrote", "writes", "writing", "tweeted", "tweets", "tweeting", "posted", "posts", "replied",
-    "replies", "stated", "states", "explained", "explains", "explaining", "argued", "argues",
-    "arguing", "asked", "asks", "asking", "continued", "continues", "declared", "declares",
-    "announced", "announces", "claimed", "claims", "claiming", "recalled", "recalls", "recalling",
-    "remarked", "stressed", "stresses", "stressing", "emphasized", "emphasised", "emphasizing",
-    "acknowledged", "admitted", "admits", "suggested", "suggests", "suggesting", "predicted",
-    "responded", "responds", "countered", "concluded", "joked", "jokes", "quipped", "complained",
-    "conceded", "observed", "pointed", "shouted", "yelled", "told", "testified", "boasted",
-    "vowed", "promised", "blasted", "accused", "called", "calls", "described", "describes",
-    "urged", "urges", "wondered", "mused", "chimed", "began", "cautioned", "reiterated",
-    "confirmed", "denied", "maintained", "contended", "charged", "alleged", "lamented",
-    "insisted", "thundered", "exclaimed", "answered", "retorted", "scoffed", "sniped",
-    "announced", "proclaimed", "assured", "reminded", "informed", "highlighted", "underlined",
-    "underscored", "agreed", "disagreed", "objected", "protested", "pleaded", "demanded",
-    "tweet", "write", "writes", "wrote", "stating", "declaring", "whispered", "pressed",
-    "emailed", "predicts", "proclaimed", "pledged", "note", "elaborated", "asserted", "asserts",
-    "explain", "add", "adds", "believes", "thinks", "opined", "texted", "messaged", "hinted",
-    "signaled", "signalled", "recounted", "remembered", "acknowledges", "insist", "warn",
-    "argue", "claim", "contend", "contends", "maintains", "observes", "jokes", "told", "wrote",
-    "added", "testifies", "responded", "shouted", "screamed", "chanted", "sang", "announce",
-    "conclude", "concludes", "explain", "insist", "recall", "recalls", "predict", "respond",
-    "reply", "ask", "declare", "acknowledge", "admit", "observe", "stress", "suggest", "wonder",
-    "criticized", "criticised", "slammed", "praised", "dismissed", "mocked", "derided",
+    "said",
+    "says",
+    "say",
+    "saying",
+    "told",
+    "tells",
+    "tell",
+    "telling",
+    "added",
+    "adds",
+    "adding",
+    "noted",
+    "notes",
+    "noting",
+    "warned",
+    "warns",
+    "warning",
+    "insisted",
+    "insists",
+    "insisting",
+    "wrote",
+    "writes",
+    "writing",
+    "tweeted",
+    "tweets",
+    "tweeting",
+    "posted",
+    "posts",
+    "replied",
+    "replies",
+    "stated",
+    "states",
+    "explained",
+    "explains",
+    "explaining",
+    "argued",
+    "argues",
+    "arguing",
+    "asked",
+    "asks",
+    "asking",
+    "continued",
+    "continues",
+    "declared",
+    "declares",
+    "announced",
+    "announces",
+    "claimed",
+    "claims",
+    "claiming",
+    "recalled",
+    "recalls",
+    "recalling",
+    "remarked",
+    "stressed",
+    "stresses",
+    "stressing",
+    "emphasized",
+    "emphasised",
+    "emphasizing",
+    "acknowledged",
+    "admitted",
+    "admits",
+    "suggested",
+    "suggests",
+    "suggesting",
+    "predicted",
+    "responded",
+    "responds",
+    "countered",
+    "concluded",
+    "joked",
+    "jokes",
+    "quipped",
+    "complained",
+    "conceded",
+    "observed",
+    "pointed",
+    "shouted",
+    "yelled",
+    "testified",
+    "boasted",
+    "vowed",
+    "promised",
+    "blasted",
+    "accused",
+    "called",
+    "calls",
+    "described",
+    "describes",
+    "urged",
+    "urges",
+    "wondered",
+    "mused",
+    "chimed",
+    "began",
+    "cautioned",
+    "reiterated",
+    "confirmed",
+    "denied",
+    "maintained",
+    "contended",
+    "charged",
+    "alleged",
+    "lamented",
+    "thundered",
+    "exclaimed",
+    "answered",
+    "retorted",
+    "scoffed",
+    "sniped",
+    "proclaimed",
+    "assured",
+    "reminded",
+    "informed",
+    "highlighted",
+    "underlined",
+    "underscored",
+    "agreed",
+    "disagreed",
+    "objected",
+    "protested",
+    "pleaded",
+    "demanded",
+    "tweet",
+    "write",
+    "stating",
+    "declaring",
+    "whispered",
+    "pressed",
+    "emailed",
+    "predicts",
+    "pledged",
+    "note",
+    "elaborated",
+    "asserted",
+    "asserts",
+    "explain",
+    "add",
+    "believes",
+    "thinks",
+    "opined",
+    "texted",
+    "messaged",
+    "hinted",
+    "signaled",
+    "signalled",
+    "recounted",
+    "remembered",
+    "acknowledges",
+    "insist",
+    "warn",
+    "argue",
+    "claim",
+    "contend",
+    "contends",
+    "maintains",
+    "observes",
+    "testifies",
+    "screamed",
+    "chanted",
+    "sang",
+    "announce",
+    "conclude",
+    "concludes",
+    "recall",
+    "predict",
+    "respond",
+    "reply",
+    "ask",
+    "declare",
+    "acknowledge",
+    "admit",
+    "observe",
+    "stress",
+    "suggest",
+    "wonder",
+    "criticized",
+    "criticised",
+    "slammed",
+    "praised",
+    "dismissed",
+    "mocked",
+    "derided",
 }
 # Plural nouns as often as verbs ("phone calls", "his claims"): cues only right after a mention.
-NOUN_LIKE_CUES = {"calls", "claims", "notes", "tweets", "posts", "states", "reports", "remarks",
-                  "tweet", "note", "claim", "answers", "replies"}
+NOUN_LIKE_CUES = {
+    "calls",
+    "claims",
+    "notes",
+    "tweets",
+    "posts",
+    "states",
+    "reports",
+    "remarks",
+    "tweet",
+    "note",
+    "claim",
+    "answers",
+    "replies",
+}
 # Cues whose speaker is the subject of the clause they hang from ("Lavrov ..., saying ...").
 PARTICIPLE_CUES = {
-    "pressing", "whispering", "joking", "pointing", "responding", "answering", "replying",
-    "saying", "adding", "noting", "warning", "insisting", "telling", "stressing", "explaining",
-    "arguing", "asking", "claiming", "recalling", "emphasizing", "suggesting", "writing",
-    "tweeting", "stating", "declaring",
+    "pressing",
+    "whispering",
+    "joking",
+    "pointing",
+    "responding",
+    "answering",
+    "replying",
+    "saying",
+    "adding",
+    "noting",
+    "warning",
+    "insisting",
+    "telling",
+    "stressing",
+    "explaining",
+    "arguing",
+    "asking",
+    "claiming",
+    "recalling",
+    "emphasizing",
+    "suggesting",
+    "writing",
+    "tweeting",
+    "stating",
+    "declaring",
 }
 PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None, "it": None}
-DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "our", "my", "another", "one",
-               "two", "three", "several", "some", "many", "other", "both", "this", "that"}
+DETERMINERS = {
+    "the",
+    "a",
+    "an",
+    "his",
+    "her",
+    "its",
+    "their",
+    "our",
+    "my",
+    "another",
+    "one",
+    "two",
+    "three",
+    "several",
+    "some",
+    "many",
+    "other",
+    "both",
+    "this",
+    "that",
+}
 TITLES = {
-    "mr", "mrs", "ms", "miss", "dr", "prof", "sen", "rep", "gov", "gen", "lt", "col", "capt",
-    "sgt", "adm", "rev", "hon", "sir", "dame", "lord", "lady", "president", "vice", "prime",
-    "minister", "foreign", "secretary", "senator", "representative", "governor", "mayor",
-    "ambassador", "general", "chancellor", "king", "queen", "prince", "princess", "sheikh",
-    "ayatollah", "pope", "judge", "justice", "chairman", "chairwoman", "chair", "director",
-    "spokesman", "spokeswoman", "spokesperson", "commissioner", "deputy", "chief", "former",
-    "professor", "doctor", "detective", "officer", "sheriff", "attorney", "candidate", "nominee",
-    "democratic", "republican", "speaker", "leader", "majority", "minority", "house", "senate",
-    "state", "gop", "u.s", "us", "supreme", "acting", "interim", "envoy", "consul", "premier",
-    "defense", "defence", "interior", "finance", "health", "labor", "trade", "economy",
-    "executive", "ceo", "founder", "co-founder", "host", "anchor", "coach", "pastor", "bishop",
-    "cardinal", "rabbi", "imam", "admiral", "colonel", "captain", "sergeant", "lieutenant",
-    "major", "councilman", "councilwoman", "congressman", "congresswoman", "assemblyman",
-    "assemblywoman", "delegate", "press", "campaign", "manager", "adviser", "advisor", "aide",
-    "strategist", "pollster", "analyst", "economist", "lawyer", "mr.", "mrs.", "ms.", "dr.",
-    "fellow", "top", "senior", "then", "then-candidate", "new", "incoming", "outgoing",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "prof",
+    "sen",
+    "rep",
+    "gov",
+    "gen",
+    "lt",
+    "col",
+    "capt",
+    "sgt",
+    "adm",
+    "rev",
+    "hon",
+    "sir",
+    "dame",
+    "lord",
+    "lady",
+    "president",
+    "vice",
+    "prime",
+    "minister",
+    "foreign",
+    "secretary",
+    "senator",
+    "representative",
+    "governor",
+    "mayor",
+    "ambassador",
+    "general",
+    "chancellor",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "sheikh",
+    "ayatollah",
+    "pope",
+    "judge",
+    "justice",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "director",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "commissioner",
+    "deputy",
+    "chief",
+    "former",
+    "professor",
+    "doctor",
+    "detective",
+    "officer",
+    "sheriff",
+    "attorney",
+    "candidate",
+    "nominee",
+    "democratic",
+    "republican",
+    "speaker",
+    "leader",
+    "majority",
+    "minority",
+    "house",
+    "senate",
+    "state",
+    "gop",
+    "u.s",
+    "us",
+    "supreme",
+    "acting",
+    "interim",
+    "envoy",
+    "consul",
+    "premier",
+    "defense",
+    "defence",
+    "interior",
+    "finance",
+    "health",
+    "labor",
+    "trade",
+    "economy",
+    "executive",
+    "ceo",
+    "founder",
+    "co-founder",
+    "host",
+    "anchor",
+    "coach",
+    "pastor",
+    "bishop",
+    "cardinal",
+    "rabbi",
+    "imam",
+    "admiral",
+    "colonel",
+    "captain",
+    "sergeant",
+    "lieutenant",
+    "major",
+    "councilman",
+    "councilwoman",
+    "congressman",
+    "congresswoman",
+    "assemblyman",
+    "assemblywoman",
+    "delegate",
+    "press",
+    "campaign",
+    "manager",
+    "adviser",
+    "advisor",
+    "aide",
+    "strategist",
+    "pollster",
+    "analyst",
+    "economist",
+    "lawyer",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "dr.",
+    "fellow",
+    "top",
+    "senior",
+    "then",
+    "then-candidate",
+    "new",
+    "incoming",
+    "outgoing",
 }
 _FUNCTION_WORDS = {
-    "and", "or", "but", "nor", "so", "to", "of", "in", "on", "at", "by", "for", "with", "from",
-    "about", "into", "over", "after", "before", "than", "as", "who", "whom", "which", "that",
-    "what", "when", "where", "while", "is", "was", "were", "are", "be", "been", "being", "has",
-    "have", "had", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might",
-    "must", "not", "no", "also", "only", "just", "even", "still", "then", "too", "very", "it",
-    "again", "never", "always", "often", "now", "there", "here", "if", "because", "through",
+    "and",
+    "or",
+    "but",
+    "nor",
+    "so",
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "with",
+    "from",
+    "about",
+    "into",
+    "over",
+    "after",
+    "before",
+    "than",
+    "as",
+    "who",
+    "whom",
+    "which",
+    "that",
+    "what",
+    "when",
+    "where",
+    "while",
+    "is",
+    "was",
+    "were",
+    "are",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "do",
+    "does",
+    "did",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "must",
+    "not",
+    "no",
+    "also",
+    "only",
+    "just",
+    "even",
+    "still",
+    "then",
+    "too",
+    "very",
+    "it",
+    "again",
+    "never",
+    "always",
+    "often",
+    "now",
+    "there",
+    "here",
+    "if",
+    "because",
+    "through",
 }
 # Heads of nominal speakers: "the minister said", "a senior official told".
 ROLE_NOUNS = {
-    "minister", "ministers", "president", "ambassador", "spokesman", "spokeswoman",
-    "spokesperson", "official", "officials", "source", "sources", "senator", "governor", "mayor",
-    "secretary", "diplomat", "diplomats", "envoy", "leader", "leaders", "candidate", "nominee",
-    "campaign", "ministry", "department", "agency", "statement", "government", "administration",
-    "white", "kremlin", "pentagon", "police", "doctor", "professor", "expert", "experts",
-    "analyst", "analysts", "economist", "aide", "aides", "adviser", "advisers", "advisor",
-    "advisors", "strategist", "pollster", "chairman", "chairwoman", "director", "chief",
-    "lawyer", "attorney", "judge", "businessman", "businesswoman", "billionaire", "mogul",
-    "woman", "man", "voter", "voters", "resident", "residents", "supporter", "supporters",
-    "critic", "critics", "member", "members", "representative", "congressman", "congresswoman",
-    "lawmaker", "lawmakers", "host", "report", "reporter", "author", "authors", "group",
-    "organization", "committee", "council", "party", "team", "company", "firm", "network",
-    "newspaper", "paper", "website", "magazine", "study", "survey", "poll", "letter", "memo",
-    "people", "person", "observer", "observers", "commentator", "commander", "general",
-    "officer", "officers", "priest", "pastor", "executive", "chancellor", "king", "queen",
-    "premier", "speaker", "counterpart", "friend", "mother", "father", "wife", "husband", "son",
-    "daughter", "sister", "brother", "student", "students", "worker", "workers", "veteran",
-    "activist", "activists", "protester", "protesters", "organizer", "organizers", "founder",
-    "manager", "employee", "employees", "owner", "teacher", "scientist", "scientists",
-    "researcher", "researchers", "economists", "republicans", "democrats", "republican",
-    "democrat", "conservative", "conservatives", "liberal", "liberals", "insider", "insiders",
-    "investigators", "prosecutors", "prosecutor", "authorities", "officers", "nominees",
+    "minister",
+    "ministers",
+    "president",
+    "ambassador",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "official",
+    "officials",
+    "source",
+    "sources",
+    "senator",
+    "governor",
+    "mayor",
+    "secretary",
+    "diplomat",
+    "diplomats",
+    "envoy",
+    "leader",
+    "leaders",
+    "candidate",
+    "nominee",
+    "campaign",
+    "ministry",
+    "department",
+    "agency",
+    "statement",
+    "government",
+    "administration",
+    "white",
+    "kremlin",
+    "pentagon",
+    "police",
+    "doctor",
+    "professor",
+    "expert",
+    "experts",
+    "analyst",
+    "analysts",
+    "economist",
+    "aide",
+    "aides",
+    "adviser",
+    "advisers",
+    "advisor",
+    "advisors",
+    "strategist",
+    "pollster",
+    "chairman",
+    "chairwoman",
+    "director",
+    "chief",
+    "lawyer",
+    "attorney",
+    "judge",
+    "businessman",
+    "businesswoman",
+    "billionaire",
+    "mogul",
+    "woman",
+    "man",
+    "voter",
+    "voters",
+    "resident",
+    "residents",
+    "supporter",
+    "supporters",
+    "critic",
+    "critics",
+    "member",
+    "members",
+    "representative",
+    "congressman",
+    "congresswoman",
+    "lawmaker",
+    "lawmakers",
+    "host",
+    "report",
+    "reporter",
+    "author",
+    "authors",
+    "group",
+    "organization",
+    "committee",
+    "council",
+    "party",
+    "team",
+    "company",
+    "firm",
+    "network",
+    "newspaper",
+    "paper",
+    "website",
+    "magazine",
+    "study",
+    "survey",
+    "poll",
+    "letter",
+    "memo",
+    "people",
+    "person",
+    "observer",
+    "observers",
+    "commentator",
+    "commander",
+    "general",
+    "officer",
+    "officers",
+    "priest",
+    "pastor",
+    "executive",
+    "chancellor",
+    "king",
+    "queen",
+    "premier",
+    "speaker",
+    "counterpart",
+    "friend",
+    "mother",
+    "father",
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "sister",
+    "brother",
+    "student",
+    "students",
+    "worker",
+    "workers",
+    "veteran",
+    "activist",
+    "activists",
+    "protester",
+    "protesters",
+    "organizer",
+    "organizers",
+    "founder",
+    "manager",
+    "employee",
+    "employees",
+    "owner",
+    "teacher",
+    "scientist",
+    "scientists",
+    "researcher",
+    "researchers",
+    "economists",
+    "republicans",
+    "democrats",
+    "republican",
+    "democrat",
+    "conservative",
+    "conservatives",
+    "liberal",
+    "liberals",
+    "insider",
+    "insiders",
+    "investigators",
+    "prosecutors",
+    "prosecutor",
+    "authorities",
+    "nominees",
 }
-_GENDER_TITLES = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lady": "f",
-                  "king": "m", "queen": "f", "congressman": "m", "congresswoman": "f",
-                  "spokesman": "m", "spokeswoman": "f", "chairman": "m", "chairwoman": "f",
-                  "prince": "m", "princess": "f", "businessman": "m", "businesswoman": "f"}
+_GENDER_TITLES = {
+    "mr": "m",
+    "mrs": "f",
+    "ms": "f",
+    "miss": "f",
+    "sir": "m",
+    "lady": "f",
+    "king": "m",
+    "queen": "f",
+    "congressman": "m",
+    "congresswoman": "f",
+    "spokesman": "m",
+    "spokeswoman": "f",
+    "chairman": "m",
+    "chairwoman": "f",
+    "prince": "m",
+    "princess": "f",
+    "businessman": "m",
+    "businesswoman": "f",
+}
 # Capitalised words that start sentences or name places/organisations, never a person's name.
 NON_NAME_WORDS = {
-    "The", "A", "An", "In", "On", "At", "But", "And", "Or", "If", "When", "While", "After",
-    "Before", "As", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "I",
-    "His", "Her", "Their", "Our", "Its", "There", "Here", "Today", "Yesterday", "Monday",
-    "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-    "March", "April", "May", "June", "July", "August", "September", "October", "November",
-    "December", "For", "With", "From", "By", "To", "Of", "So", "Yet", "Still", "Also", "Then",
-    "Now", "However", "Meanwhile", "Although", "Though", "Because", "Since", "During", "Under",
-    "Over", "According", "Asked", "Speaking", "Writing", "Last", "Next", "Earlier", "Later",
-    "Mr", "Mrs", "Ms", "Dr", "Why", "What", "How", "Who", "Where", "Which", "Not", "No", "Yes",
-    "Even", "Just", "Only", "Such", "Some", "Many", "Most", "All", "Both", "Each", "Every",
-    "Other", "Another", "One", "Two", "Three", "Despite", "Against", "Among", "Without",
-    "Within", "Like", "Unlike", "Instead", "Once", "Until", "Whether", "Do", "Does", "Did",
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "But",
+    "And",
+    "Or",
+    "If",
+    "When",
+    "While",
+    "After",
+    "Before",
+    "As",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "I",
+    "His",
+    "Her",
+    "Their",
+    "Our",
+    "Its",
+    "There",
+    "Here",
+    "Today",
+    "Yesterday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "For",
+    "With",
+    "From",
+    "By",
+    "To",
+    "Of",
+    "So",
+    "Yet",
+    "Still",
+    "Also",
+    "Then",
+    "Now",
+    "However",
+    "Meanwhile",
+    "Although",
+    "Though",
+    "Because",
+    "Since",
+    "During",
+    "Under",
+    "Over",
+    "According",
+    "Asked",
+    "Speaking",
+    "Writing",
+    "Last",
+    "Next",
+    "Earlier",
+    "Later",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Why",
+    "What",
+    "How",
+    "Who",
+    "Where",
+    "Which",
+    "Not",
+    "No",
+    "Yes",
+    "Even",
+    "Just",
+    "Only",
+    "Such",
+    "Some",
+    "Many",
+    "Most",
+    "All",
+    "Both",
+    "Each",
+    "Every",
+    "Other",
+    "Another",
+    "One",
+    "Two",
+    "Three",
+    "Despite",
+    "Against",
+    "Among",
+    "Without",
+    "Within",
+    "Like",
+    "Unlike",
+    "Instead",
+    "Once",
+    "Until",
+    "Whether",
+    "Do",
+    "Does",
+    "Did",
 }
 ORG_WORDS = {
-    "Organization", "Organisation", "Republic", "States", "Nations", "Union", "Ministry",
-    "Party", "Council", "Committee", "Department", "House", "Court", "Sea", "Ocean", "East",
-    "West", "North", "South", "University", "College", "News", "Times", "Post", "Journal",
-    "Agency", "Office", "Bank", "Fund", "Association", "Institute", "Center", "Centre",
-    "Foundation", "Company", "Corporation", "Corp", "Inc", "Group", "Network", "Service",
-    "Services", "Force", "Forces", "Army", "Navy", "Guard", "Senate", "Congress", "Parliament",
-    "Assembly", "Government", "Administration", "Commission", "Campaign", "Church", "School",
-    "Hospital", "Street", "Avenue", "City", "County", "Province", "Region", "Kingdom", "Empire",
-    "Caucasus", "Asia", "Europe", "Africa", "America", "Americans", "Street", "Square", "Press",
-    "Television", "Radio", "TV", "CNN", "Fox", "Reuters", "Tribune", "Herald", "Magazine",
-    "Review", "Daily", "Weekly", "Club", "League", "Federation", "Alliance", "Coalition",
-    "Movement", "Front", "Brigade", "Revolution", "Program", "Programme", "Plan", "Act", "Deal",
-    "Action", "Treaty", "Accord", "Agreement", "Convention", "Conference", "Summit", "Forum",
-    "Day", "Week", "Month", "Year", "Security", "Police", "Department", "Democrats",
-    "Republicans", "Kremlin", "Pentagon", "Capitol", "Valley", "River", "Mountains", "Island",
-    "Islands", "Gulf", "Bay", "Lake", "Airport", "Station", "Hall", "Tower", "Building",
-    "State", "Parenthood", "Street", "Wall", "Media", "Matter", "Lives", "Twitter", "Facebook",
+    "Organization",
+    "Organisation",
+    "Republic",
+    "States",
+    "Nations",
+    "Union",
+    "Ministry",
+    "Party",
+    "Council",
+    "Committee",
+    "Department",
+    "House",
+    "Court",
+    "Sea",
+    "Ocean",
+    "East",
+    "West",
+    "North",
+    "South",
+    "University",
+    "College",
+    "News",
+    "Times",
+    "Post",
+    "Journal",
+    "Agency",
+    "Office",
+    "Bank",
+    "Fund",
+    "Association",
+    "Institute",
+    "Center",
+    "Centre",
+    "Foundation",
+    "Company",
+    "Corporation",
+    "Corp",
+    "Inc",
+    "Group",
+    "Network",
+    "Service",
+    "Services",
+    "Force",
+    "Forces",
+    "Army",
+    "Navy",
+    "Guard",
+    "Senate",
+    "Congress",
+    "Parliament",
+    "Assembly",
+    "Government",
+    "Administration",
+    "Commission",
+    "Campaign",
+    "Church",
+    "School",
+    "Hospital",
+    "Street",
+    "Avenue",
+    "City",
+    "County",
+    "Province",
+    "Region",
+    "Kingdom",
+    "Empire",
+    "Caucasus",
+    "Asia",
+    "Europe",
+    "Africa",
+    "America",
+    "Americans",
+    "Square",
+    "Press",
+    "Television",
+    "Radio",
+    "TV",
+    "CNN",
+    "Fox",
+    "Reuters",
+    "Tribune",
+    "Herald",
+    "Magazine",
+    "Review",
+    "Daily",
+    "Weekly",
+    "Club",
+    "League",
+    "Federation",
+    "Alliance",
+    "Coalition",
+    "Movement",
+    "Front",
+    "Brigade",
+    "Revolution",
+    "Program",
+    "Programme",
+    "Plan",
+    "Act",
+    "Deal",
+    "Action",
+    "Treaty",
+    "Accord",
+    "Agreement",
+    "Convention",
+    "Conference",
+    "Summit",
+    "Forum",
+    "Day",
+    "Week",
+    "Month",
+    "Year",
+    "Security",
+    "Police",
+    "Democrats",
+    "Republicans",
+    "Kremlin",
+    "Pentagon",
+    "Capitol",
+    "Valley",
+    "River",
+    "Mountains",
+    "Island",
+    "Islands",
+    "Gulf",
+    "Bay",
+    "Lake",
+    "Airport",
+    "Station",
+    "Hall",
+    "Tower",
+    "Building",
+    "State",
+    "Parenthood",
+    "Wall",
+    "Media",
+    "Matter",
+    "Lives",
+    "Twitter",
+    "Facebook",
 }
 
 
@@ -317,16 +1108,27 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
                             continue
                         single_at, single_mark = m.end(), pos
                         continue
-                if mark in "’'›" and single_at is not None and not before.isspace() and \
-                        not _is_word(after) and after != "’":
-                    if text[single_at:pos].strip() and not re.search(r"[“”\"]", text[single_at:pos]):
+                if (
+                    mark in "’'›"
+                    and single_at is not None
+                    and not before.isspace()
+                    and not _is_word(after)
+                    and after != "’"
+                ):
+                    if text[single_at:pos].strip() and not re.search(
+                        r"[“”\"]", text[single_at:pos]
+                    ):
                         spans.append(_Span(single_at, pos, p_index, single_mark, pos))
                     single_at = None
                 continue
             role = _double_role(text, pos, mark, open_at is not None)
             if role == "open":
-                if open_at is not None and mark == "“" and open_mark >= 0 and \
-                        text[open_mark] == "„":
+                if (
+                    open_at is not None
+                    and mark == "“"
+                    and open_mark >= 0
+                    and text[open_mark] == "„"
+                ):
                     role = "close"
                 else:
                     open_at, open_mark = m.end(), pos
@@ -337,8 +1139,13 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
             if open_at is not None:
                 if text[open_at:pos].strip():
                     span = _Span(open_at, pos, p_index, open_mark, pos)
-                    if reopened and carry and spans and spans[-1].continues and \
-                            not text[p_start:open_mark].strip():
+                    if (
+                        reopened
+                        and carry
+                        and spans
+                        and spans[-1].continues
+                        and not text[p_start:open_mark].strip()
+                    ):
                         span.continued = True
                     spans.append(span)
                 open_at = None
@@ -346,8 +1153,7 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
         if open_at is not None and text[open_at:p_end].strip():
             next_start = paras[p_index + 1][0] if p_index + 1 < len(paras) else None
             runs_on = next_start is not None and text[next_start] in "“\"«„'‘`"
-            span = _Span(open_at, p_end, p_index, open_mark, None, continues=runs_on,
-                         closed=False)
+            span = _Span(open_at, p_end, p_index, open_mark, None, continues=runs_on, closed=False)
             if reopened and spans and spans[-1].continues and not text[p_start:open_mark].strip():
                 span.continued = True
             spans.append(span)
@@ -418,8 +1224,12 @@ def _name_core(tokens: list[_Tok]) -> list[_Tok]:
     """The name after the last title word: 'Iran's Ambassador to Moscow Kazem Jalali' -> 'Kazem Jalali'."""
     cut = 0
     for i, tok in enumerate(tokens[:-1]):
-        if tok.lower in TITLES or tok.lower in DETERMINERS or not tok.cap or \
-                tok.text.endswith(("'s", "’s")):
+        if (
+            tok.lower in TITLES
+            or tok.lower in DETERMINERS
+            or not tok.cap
+            or tok.text.endswith(("'s", "’s"))
+        ):
             cut = i + 1
     core = tokens[cut:]
     # a place inside the title ("to Moscow", "of State") sits between the title and the name
@@ -429,19 +1239,55 @@ def _name_core(tokens: list[_Tok]) -> list[_Tok]:
 
 
 def _is_name_token(tok: _Tok) -> bool:
-    return (tok.cap and tok.text not in NON_NAME_WORDS) or tok.text in {"de", "van", "von", "bin",
-                                                                         "al", "da", "del", "la"}
+    return (tok.cap and tok.text not in NON_NAME_WORDS) or tok.text in {
+        "de",
+        "van",
+        "von",
+        "bin",
+        "al",
+        "da",
+        "del",
+        "la",
+    }
 
 
 def _mention_before(tokens: list[_Tok], i: int) -> _Mention | None:
     """The mention that ends just before token ``i`` (the subject of a cue at ``i``)."""
     j = i - 1
-    while j >= 0 and tokens[j].lower in {"also", "later", "then", "has", "had", "have", "once",
-                                         "would", "will", "previously", "recently", "again",
-                                         "reportedly", "publicly", "repeatedly", "often", "had",
-                                         "simply", "just", "further", "earlier", "privately",
-                                         "famously", "angrily", "flatly", "quickly", "told",
-                                         "bluntly", "frankly", "has", "is", "was", "did", "does"}:
+    while j >= 0 and tokens[j].lower in {
+        "also",
+        "later",
+        "then",
+        "has",
+        "had",
+        "have",
+        "once",
+        "would",
+        "will",
+        "previously",
+        "recently",
+        "again",
+        "reportedly",
+        "publicly",
+        "repeatedly",
+        "often",
+        "simply",
+        "just",
+        "further",
+        "earlier",
+        "privately",
+        "famously",
+        "angrily",
+        "flatly",
+        "quickly",
+        "told",
+        "bluntly",
+        "frankly",
+        "is",
+        "was",
+        "did",
+        "does",
+    }:
         if tokens[j].lower == "told" and j != i - 1:
             break
         j -= 1
@@ -458,8 +1304,7 @@ def _mention_before(tokens: list[_Tok], i: int) -> _Mention | None:
         # appositive: "Hugh Hill, a doctor at the clinic, said"
         k = j - 1
         depth = 0
-        while k >= 0 and depth < 45 and tokens[k].text not in {",", "“", "”", '"', ";", ":",
-                                                                 "§"}:
+        while k >= 0 and depth < 45 and tokens[k].text not in {",", "“", "”", '"', ";", ":", "§"}:
             k -= 1
             depth += 1
         if k >= 1 and tokens[k].text == ",":
@@ -476,10 +1321,12 @@ def _mention_ending_at(tokens: list[_Tok], j: int) -> _Mention | None:
         return _Mention(tok.text, tok.start, tok.end, "pronoun")
     if _is_name_token(tok) and tok.text not in ORG_WORDS or (tok.cap and tok.text in ORG_WORDS):
         k = j
-        while k - 1 >= 0 and (_is_name_token(tokens[k - 1]) or tokens[k - 1].lower in TITLES or
-                              tokens[k - 1].text in {"-"} or
-                              (tokens[k - 1].lower in {"to", "of"} and k - 2 >= 0 and
-                               tokens[k - 2].cap)):
+        while k - 1 >= 0 and (
+            _is_name_token(tokens[k - 1])
+            or tokens[k - 1].lower in TITLES
+            or tokens[k - 1].text in {"-"}
+            or (tokens[k - 1].lower in {"to", "of"} and k - 2 >= 0 and tokens[k - 2].cap)
+        ):
             k -= 1
         while k < j and (tokens[k].text in NON_NAME_WORDS or tokens[k].lower in {"to", "of"}):
             k += 1
@@ -489,16 +1336,28 @@ def _mention_ending_at(tokens: list[_Tok], j: int) -> _Mention | None:
         if span[0].text in NON_NAME_WORDS and len(span) == 1:
             return None
         return _Mention(_join(span), span[0].start, span[-1].end, "name")
-    if tok.text.isalpha() and not tok.cap and tok.lower not in CUE_VERBS and \
-            tok.lower not in DETERMINERS and tok.lower not in _FUNCTION_WORDS:
+    if (
+        tok.text.isalpha()
+        and not tok.cap
+        and tok.lower not in CUE_VERBS
+        and tok.lower not in DETERMINERS
+        and tok.lower not in _FUNCTION_WORDS
+    ):
         k = j
-        while k - 1 >= 0 and j - k < 6 and tokens[k - 1].text not in {",", ".", "“", "”", '"',
-                                                                        ":", ";"}:
+        while (
+            k - 1 >= 0
+            and j - k < 6
+            and tokens[k - 1].text not in {",", ".", "“", "”", '"', ":", ";"}
+        ):
             prev = tokens[k - 1]
             if prev.lower in DETERMINERS or prev.text.endswith(("'s", "’s")):
                 k -= 1
-                while k - 1 >= 0 and (tokens[k - 1].cap or tokens[k - 1].lower in DETERMINERS) \
-                        and tokens[k].text.endswith(("'s", "’s")) and j - k < 7:
+                while (
+                    k - 1 >= 0
+                    and (tokens[k - 1].cap or tokens[k - 1].lower in DETERMINERS)
+                    and tokens[k].text.endswith(("'s", "’s"))
+                    and j - k < 7
+                ):
                     k -= 1
                 return _Mention(_join(tokens[k : j + 1]), tokens[k].start, tok.end, "nominal")
             if prev.lower in CUE_VERBS or prev.lower in _FUNCTION_WORDS:
@@ -517,17 +1376,44 @@ def _mention_after(tokens: list[_Tok], i: int) -> _Mention | None:
     tok = tokens[j]
     if tok.lower in {"he", "she"}:
         return _Mention(tok.text, tok.start, tok.end, "pronoun")
-    if tok.lower in {"that", "this", "it", "there", "so", "to", "in", "on", "at", "of", "for",
-                     "with", "about", "yes", "no", "only", "also", "they", "we", "i", "you"}:
+    if tok.lower in {
+        "that",
+        "this",
+        "it",
+        "there",
+        "so",
+        "to",
+        "in",
+        "on",
+        "at",
+        "of",
+        "for",
+        "with",
+        "about",
+        "yes",
+        "no",
+        "only",
+        "also",
+        "they",
+        "we",
+        "i",
+        "you",
+    }:
         return None
     k = j
     if tok.lower in DETERMINERS or tok.text.endswith(("'s", "’s")):
         k += 1
     elif not tok.cap and tok.text.isalpha():
         m = j
-        while m < len(tokens) and m - j < 5 and tokens[m].text.isalpha() and not tokens[m].cap \
-                and tokens[m].lower not in CUE_VERBS and tokens[m].lower not in {
-                    "in", "on", "at", "that", "and", "but", "to", "of", "for", "with", "it"}:
+        while (
+            m < len(tokens)
+            and m - j < 5
+            and tokens[m].text.isalpha()
+            and not tokens[m].cap
+            and tokens[m].lower not in CUE_VERBS
+            and tokens[m].lower
+            not in {"in", "on", "at", "that", "and", "but", "to", "of", "for", "with", "it"}
+        ):
             m += 1
         if m < len(tokens) and m > j and tokens[m].cap and tokens[m].text not in NON_NAME_WORDS:
             end = m
@@ -535,13 +1421,42 @@ def _mention_after(tokens: list[_Tok], i: int) -> _Mention | None:
                 end += 1
             return _Mention(_join(tokens[j:end]), tokens[j].start, tokens[end - 1].end, "name")
     end = k
-    while end < len(tokens) and end - j < 8 and (
-        tokens[end].cap or tokens[end].lower in TITLES or tokens[end].text in {"-"}
-        or (tokens[end].lower in {"of", "to"} and end + 1 < len(tokens) and tokens[end + 1].cap)
-        or (k > j and not tokens[end].cap and tokens[end].text.isalpha()
-            and tokens[end].lower not in CUE_VERBS and tokens[end].lower not in
-            {"in", "on", "at", "that", "and", "but", "who", "which", "during", "after", "before",
-             "while", "when", "with", "last", "this", "on", "told", "to"})
+    while (
+        end < len(tokens)
+        and end - j < 8
+        and (
+            tokens[end].cap
+            or tokens[end].lower in TITLES
+            or tokens[end].text in {"-"}
+            or (tokens[end].lower in {"of", "to"} and end + 1 < len(tokens) and tokens[end + 1].cap)
+            or (
+                k > j
+                and not tokens[end].cap
+                and tokens[end].text.isalpha()
+                and tokens[end].lower not in CUE_VERBS
+                and tokens[end].lower
+                not in {
+                    "in",
+                    "on",
+                    "at",
+                    "that",
+                    "and",
+                    "but",
+                    "who",
+                    "which",
+                    "during",
+                    "after",
+                    "before",
+                    "while",
+                    "when",
+                    "with",
+                    "last",
+                    "this",
+                    "told",
+                    "to",
+                }
+            )
+        )
     ):
         end += 1
     if end == j or (end == k and k > j):
@@ -549,10 +1464,14 @@ def _mention_after(tokens: list[_Tok], i: int) -> _Mention | None:
     span = tokens[j:end]
     if span[0].text in NON_NAME_WORDS and len(span) == 1:
         return None
-    kind = "name" if any(t.cap and t.lower not in TITLES for t in span) and not (
-        span[0].lower in DETERMINERS) else "nominal"
-    if kind == "nominal" and not any(t.lower in ROLE_NOUNS or t.lower.endswith(
-            ("ist", "ian", "er", "or")) for t in span):
+    kind = (
+        "name"
+        if any(t.cap and t.lower not in TITLES for t in span) and span[0].lower not in DETERMINERS
+        else "nominal"
+    )
+    if kind == "nominal" and not any(
+        t.lower in ROLE_NOUNS or t.lower.endswith(("ist", "ian", "er", "or")) for t in span
+    ):
         if not any(t.cap for t in span[1:]):
             return None
     return _Mention(_join(span), span[0].start, span[-1].end, kind)
@@ -581,13 +1500,70 @@ class _Person:
 
 
 _FEMALE_FIRST = {
-    "hillary", "sarah", "nancy", "elizabeth", "kamala", "melania", "ivanka", "mary", "anna",
-    "maria", "angela", "theresa", "jill", "michelle", "susan", "karen", "linda", "patricia",
-    "jennifer", "jessica", "ashley", "emily", "emma", "olivia", "sophia", "kellyanne", "huma",
-    "donna", "debbie", "chelsea", "laura", "barbara", "carly", "nikki", "sally", "amy", "kate",
-    "katie", "catherine", "christine", "kristen", "lisa", "julia", "rachel", "rebecca", "helen",
-    "margaret", "marine", "ursula", "jacinda", "loretta", "condoleezza", "janet", "samantha",
-    "hope", "sheryl", "megyn", "maggie", "diane", "judy", "paula", "ruth", "gloria", "tulsi",
+    "hillary",
+    "sarah",
+    "nancy",
+    "elizabeth",
+    "kamala",
+    "melania",
+    "ivanka",
+    "mary",
+    "anna",
+    "maria",
+    "angela",
+    "theresa",
+    "jill",
+    "michelle",
+    "susan",
+    "karen",
+    "linda",
+    "patricia",
+    "jennifer",
+    "jessica",
+    "ashley",
+    "emily",
+    "emma",
+    "olivia",
+    "sophia",
+    "kellyanne",
+    "huma",
+    "donna",
+    "debbie",
+    "chelsea",
+    "laura",
+    "barbara",
+    "carly",
+    "nikki",
+    "sally",
+    "amy",
+    "kate",
+    "katie",
+    "catherine",
+    "christine",
+    "kristen",
+    "lisa",
+    "julia",
+    "rachel",
+    "rebecca",
+    "helen",
+    "margaret",
+    "marine",
+    "ursula",
+    "jacinda",
+    "loretta",
+    "condoleezza",
+    "janet",
+    "samantha",
+    "hope",
+    "sheryl",
+    "megyn",
+    "maggie",
+    "diane",
+    "judy",
+    "paula",
+    "ruth",
+    "gloria",
+    "tulsi",
 }
 
 
@@ -629,16 +1605,24 @@ class _Entities:
             if len(lowered) == 1 and lowered[0] == person.tokens[-1]:
                 best = person if best is None or person.last_seen > best.last_seen else best
             elif len(lowered) > 1 and len(person.tokens) > 1 and lowered[-1] == person.tokens[-1]:
-                if lowered[0] == person.tokens[0] or lowered[0][:1] == person.tokens[0][:1] and \
-                        len(lowered[0].rstrip(".")) == 1:
+                if (
+                    lowered[0] == person.tokens[0]
+                    or lowered[0][:1] == person.tokens[0][:1]
+                    and len(lowered[0].rstrip(".")) == 1
+                ):
                     best = person
             elif len(lowered) > 1 and len(person.tokens) == 1 and lowered[-1] == person.tokens[0]:
                 best = person
         return best
 
     def by_pronoun(self, gender: str | None, position: int) -> _Person | None:
-        candidates = [p for p in self.people if p.last_seen <= position and len(p.tokens) >= 1
-                      and (gender is None or p.gender in (None, gender))]
+        candidates = [
+            p
+            for p in self.people
+            if p.last_seen <= position
+            and len(p.tokens) >= 1
+            and (gender is None or p.gender in (None, gender))
+        ]
         if not candidates:
             return None
         return max(candidates, key=lambda p: p.last_seen)
@@ -652,10 +1636,12 @@ class _Entities:
             if head not in person.titles:
                 continue
             stems = {t.rstrip("s").removesuffix("'").removesuffix("’") for t in person.titles}
-            score = len(wanted & stems) + len({_stem(w) for w in wanted} & {_stem(t) for t in
-                                                                            stems})
-            if score > best_score or (score == best_score and best is not None and
-                                      person.last_seen > best.last_seen):
+            score = len(wanted & stems) + len(
+                {_stem(w) for w in wanted} & {_stem(t) for t in stems}
+            )
+            if score > best_score or (
+                score == best_score and best is not None and person.last_seen > best.last_seen
+            ):
                 best, best_score = person, score
         return best
 
@@ -712,10 +1698,13 @@ class _Attribution:
 
 def _find_cue(tokens: list[_Tok], lo: int, hi: int, prefer: str) -> list[int]:
     """Indices of cue tokens in ``tokens[lo:hi]``, nearest first from ``prefer`` ('left'/'right')."""
-    found = [i for i in range(lo, hi) if (tokens[i].lower in CUE_VERBS and
-                                          (not tokens[i].text[:1].isupper() or i == 0)) or
-             (tokens[i].lower == "put" and i + 1 < hi and tokens[i + 1].lower == "it") or
-             (tokens[i].lower == "according" and i + 1 < hi and tokens[i + 1].lower == "to")]
+    found = [
+        i
+        for i in range(lo, hi)
+        if (tokens[i].lower in CUE_VERBS and (not tokens[i].text[:1].isupper() or i == 0))
+        or (tokens[i].lower == "put" and i + 1 < hi and tokens[i + 1].lower == "it")
+        or (tokens[i].lower == "according" and i + 1 < hi and tokens[i + 1].lower == "to")
+    ]
     return found if prefer == "right" else found[::-1]
 
 
@@ -731,8 +1720,9 @@ def _attribute(
     first_q = quote_idx[0]
     last_q = quote_idx[-1]
     after = (last_q + 1, len(tokens), "right")
-    between = [(a + 1, b, "right") for a, b in zip(quote_idx, quote_idx[1:], strict=False)
-               if b > a + 1]
+    between = [
+        (a + 1, b, "right") for a, b in zip(quote_idx, quote_idx[1:], strict=False) if b > a + 1
+    ]
     before = (0, first_q, "left")
     orders = [before, *between, after] if mixed else [after, *between, before]
     for lo, hi, prefer in orders:
@@ -749,9 +1739,12 @@ def _attribute(
                 continue
             if word == "put":
                 word = "put it"
-            if word in NOUN_LIKE_CUES and (i == 0 or _mention_ending_at(tokens, i - 1) is None) \
-                    and not (i >= 1 and tokens[i - 1].text == "§") \
-                    and not (i >= 2 and tokens[i - 1].text == "," and tokens[i - 2].text == "§"):
+            if (
+                word in NOUN_LIKE_CUES
+                and (i == 0 or _mention_ending_at(tokens, i - 1) is None)
+                and not (i >= 1 and tokens[i - 1].text == "§")
+                and not (i >= 2 and tokens[i - 1].text == "," and tokens[i - 2].text == "§")
+            ):
                 continue
             if word in PARTICIPLE_CUES:
                 subject = None
@@ -778,9 +1771,22 @@ def _attribute(
             for j in range(lo, min(hi, lo + 12)):
                 if tokens[j].text == "§":
                     break
-                if tokens[j].lower == "in" and j + 2 < hi and tokens[j + 1].lower in {"a", "an"} \
-                        and tokens[j + 2].lower in {"statement", "interview", "tweet", "post",
-                                                    "letter", "email", "memo", "speech"}:
+                if (
+                    tokens[j].lower == "in"
+                    and j + 2 < hi
+                    and tokens[j + 1].lower in {"a", "an"}
+                    and tokens[j + 2].lower
+                    in {
+                        "statement",
+                        "interview",
+                        "tweet",
+                        "post",
+                        "letter",
+                        "email",
+                        "memo",
+                        "speech",
+                    }
+                ):
                     mention = _mention_after(tokens, j + 2) or _clause_subject(tokens, j)
                     if mention:
                         return _Attribution(mention, f"in a {tokens[j + 2].lower}")
@@ -801,9 +1807,26 @@ def _clause_subject(tokens: list[_Tok], i: int) -> _Mention | None:
             break
     k = start
     # skip an opening adverbial: "At the UN on Sept. 25, Lavrov ..." / "In a call with X, ..."
-    if k < i and tokens[k].lower in {"at", "in", "on", "during", "after", "before", "speaking",
-                                     "asked", "later", "earlier", "last", "when", "while",
-                                     "addressing", "writing", "meanwhile", "however", "still"}:
+    if k < i and tokens[k].lower in {
+        "at",
+        "in",
+        "on",
+        "during",
+        "after",
+        "before",
+        "speaking",
+        "asked",
+        "later",
+        "earlier",
+        "last",
+        "when",
+        "while",
+        "addressing",
+        "writing",
+        "meanwhile",
+        "however",
+        "still",
+    }:
         while k < i and tokens[k].text != ",":
             k += 1
         k += 1
@@ -814,8 +1837,12 @@ def _clause_subject(tokens: list[_Tok], i: int) -> _Mention | None:
                 break
             continue
         nxt = tokens[j + 1] if j + 1 < len(tokens) else None
-        if nxt is not None and not nxt.cap and nxt.text.isalpha() and nxt.lower not in {
-                "of", "and", "to", "for", "at", "in", "the"}:
+        if (
+            nxt is not None
+            and not nxt.cap
+            and nxt.text.isalpha()
+            and nxt.lower not in {"of", "and", "to", "for", "at", "in", "the"}
+        ):
             mention = _mention_ending_at(tokens, j)
             if mention:
                 return mention
@@ -835,8 +1862,9 @@ def _mask_quotes(text: str, spans: list[_Span]) -> str:
     return "".join(chars)
 
 
-def _is_not_speech(text: str, span: _Span, masked: str, sent: tuple[int, int],
-                   has_cue: bool) -> bool:
+def _is_not_speech(
+    text: str, span: _Span, masked: str, sent: tuple[int, int], has_cue: bool
+) -> bool:
     inner = text[span.start : span.end].strip()
     words = inner.split()
     before = masked[max(sent[0], span.open_mark - 40) : span.open_mark]
@@ -845,8 +1873,12 @@ def _is_not_speech(text: str, span: _Span, masked: str, sent: tuple[int, int],
     if len(words) > 6:
         return False
     ends_like_speech = inner[-1:] in ".!?,;—–-" if inner else False
-    content = [w for w in words if w.lower() not in {"of", "the", "a", "an", "and", "in", "on",
-                                                        "to", "for", "at", "with", "&"}]
+    content = [
+        w
+        for w in words
+        if w.lower()
+        not in {"of", "the", "a", "an", "and", "in", "on", "to", "for", "at", "with", "&"}
+    ]
     title_case = bool(content) and all(w[:1].isupper() or not w[:1].isalpha() for w in content)
     if title_case and not has_cue:
         return True
@@ -924,16 +1956,25 @@ def extract_quotes(text: str) -> list[Quote]:
             # sentence may extend over later spans when a span crosses its end
             s_end = max(s_end, max(s.end for s in sent_spans))
             tokens = _tokens(masked, s_start, s_end)
-            tokens = [_Tok(text[t.start:t.end] if t.text[0] != "§" else "§", t.start, t.end)
-                      for t in _collapse_masks(tokens)]
+            tokens = [
+                _Tok(text[t.start : t.end] if t.text[0] != "§" else "§", t.start, t.end)
+                for t in _collapse_masks(tokens)
+            ]
             quote_idx = [i for i, t in enumerate(tokens) if t.text == "§"]
             first_mixed = _kind(text, masked, sent_spans[0], s_start) == "mixed"
-            attribution = (_attribute(tokens, quote_idx, first_mixed) if quote_idx
-                           else _Attribution(None, None))
+            attribution = (
+                _attribute(tokens, quote_idx, first_mixed)
+                if quote_idx
+                else _Attribution(None, None)
+            )
             has_cue = attribution.cue is not None or any(
-                t.lower in CUE_VERBS for t in tokens if t.text != "§")
-            keep = [s for s in sent_spans if not _is_not_speech(text, s, masked,
-                                                                 (s_start, s_end), has_cue)]
+                t.lower in CUE_VERBS for t in tokens if t.text != "§"
+            )
+            keep = [
+                s
+                for s in sent_spans
+                if not _is_not_speech(text, s, masked, (s_start, s_end), has_cue)
+            ]
             if not keep:
                 _note_subjects(text, s_start, s_end, masked, ents)
                 continue
@@ -942,24 +1983,37 @@ def extract_quotes(text: str) -> list[Quote]:
                 kind = _kind(text, masked, span, s_start)
                 attribution = _local_attribution(tokens, quote_idx, span, kind) or sentence_att
                 speaker, mention, cue = _resolve(attribution, ents, text, s_start)
-                if n_span == 0 and attribution.mention is None and intro is not None and \
-                        intro[3] == p_index - 1 and not text[p_start:span.open_mark].strip():
+                if (
+                    n_span == 0
+                    and attribution.mention is None
+                    and intro is not None
+                    and intro[3] == p_index - 1
+                    and not text[p_start : span.open_mark].strip()
+                ):
                     speaker, mention, cue = intro[:3]
                     attribution = _Attribution(mention, cue)
                 intro = None
                 continued = span.continued or (
-                    attribution.mention is None and last_speaker is not None and
-                    last_group_para in (p_index, p_index - 1) and
-                    (n_span > 0 or not text[p_start:span.open_mark].strip()) and
-                    (last_group_para == p_index - 1 or para_had_quote_speaker)
+                    attribution.mention is None
+                    and last_speaker is not None
+                    and last_group_para in (p_index, p_index - 1)
+                    and (n_span > 0 or not text[p_start : span.open_mark].strip())
+                    and (last_group_para == p_index - 1 or para_had_quote_speaker)
                 )
-                if attribution.mention is None and last_speaker is not None and (
-                        continued or para_had_quote_speaker):
+                if (
+                    attribution.mention is None
+                    and last_speaker is not None
+                    and (continued or para_had_quote_speaker)
+                ):
                     speaker, mention, cue = last_speaker
                     if not span.continued and n_span == 0 and last_group_para != p_index:
                         group += 1
-                elif last_speaker is None or mention is None or last_speaker[1] is None or \
-                        last_speaker[1].start != mention.start:
+                elif (
+                    last_speaker is None
+                    or mention is None
+                    or last_speaker[1] is None
+                    or last_speaker[1].start != mention.start
+                ):
                     group += 1
                 if attribution.mention is not None or continued:
                     last_speaker = (speaker, mention, cue)
@@ -968,8 +2022,9 @@ def extract_quotes(text: str) -> list[Quote]:
                 if not span.continued:
                     chain += 1
                 chains.append((chain, attribution.mention is not None))
-                results.append(_make_quote(original, text, offsets, span, speaker, mention, cue,
-                                           kind, group))
+                results.append(
+                    _make_quote(original, text, offsets, span, speaker, mention, cue, kind, group)
+                )
             _note_subjects(text, s_start, s_end, masked, ents)
             if mention is not None and mention.kind == "name":
                 found = ents.lookup([w for w in mention.text.split()], mention.start)
@@ -993,19 +2048,25 @@ def _share_chain_speakers(results: list[Quote], chains: list[tuple[int, bool]]) 
         for i in indices:
             if not chains[i][1]:
                 results[i] = replace(
-                    results[i], speaker=source.speaker, speaker_mention=source.speaker_mention,
-                    speaker_start=source.speaker_start, speaker_end=source.speaker_end,
+                    results[i],
+                    speaker=source.speaker,
+                    speaker_mention=source.speaker_mention,
+                    speaker_start=source.speaker_start,
+                    speaker_end=source.speaker_end,
                     cue=source.cue,
                 )
             results[i] = replace(results[i], group=source.group)
     return results
 
 
-def _local_attribution(tokens: list[_Tok], quote_idx: list[int], span: _Span,
-                       kind: str) -> _Attribution | None:
+def _local_attribution(
+    tokens: list[_Tok], quote_idx: list[int], span: _Span, kind: str
+) -> _Attribution | None:
     """Cue and mention in the text between this quote and its neighbouring quotes, if any."""
-    position = next((n for n, i in enumerate(quote_idx)
-                     if tokens[i].start <= span.open_mark < tokens[i].end), None)
+    position = next(
+        (n for n, i in enumerate(quote_idx) if tokens[i].start <= span.open_mark < tokens[i].end),
+        None,
+    )
     if position is None:
         return None
     qi = quote_idx[position]
@@ -1072,8 +2133,9 @@ def _resolve(att: _Attribution, ents: _Entities, text: str, s_start: int):
 
 def _strip_title(name: str) -> str:
     words = name.split()
-    while len(words) > 1 and (words[0].lower().rstrip(".") in TITLES or
-                              words[0].lower() in DETERMINERS):
+    while len(words) > 1 and (
+        words[0].lower().rstrip(".") in TITLES or words[0].lower() in DETERMINERS
+    ):
         words = words[1:]
     return " ".join(words).removesuffix("’s").removesuffix("'s")
 
@@ -1111,7 +2173,15 @@ def _make_quote(original, text, offsets, span, speaker, mention, cue, kind, grou
         quote_text = text[start:end]
         mention_text = mention.text if mention else None
     return Quote(
-        text=quote_text, start=o_start, end=o_end, speaker=speaker,
-        speaker_mention=mention_text, speaker_start=m_start, speaker_end=m_end, cue=cue,
-        kind=kind, paragraph=span.paragraph, group=group,
+        text=quote_text,
+        start=o_start,
+        end=o_end,
+        speaker=speaker,
+        speaker_mention=mention_text,
+        speaker_start=m_start,
+        speaker_end=m_end,
+        cue=cue,
+        kind=kind,
+        paragraph=span.paragraph,
+        group=group,
     )

@@ -35,8 +35,12 @@ def tiny_base(tmp_path_factory) -> Path:
     tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
     tokenizer.save_pretrained(folder)
     config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
     )
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
@@ -72,11 +76,13 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     folder.mkdir(parents=True)
     train = [
         {"text": f"{t} {i}", "topic": f"{topic} {i % 7}", "label": label}
-        for i in range(6) for t, topic, label in ROWS
+        for i in range(6)
+        for t, topic, label in ROWS
     ]
-    for name, rows in {"train": train, "test": [
-        {"text": t, "topic": topic, "label": label} for t, topic, label in ROWS
-    ]}.items():
+    for name, rows in {
+        "train": train,
+        "test": [{"text": t, "topic": topic, "label": label} for t, topic, label in ROWS],
+    }.items():
         with open(folder / f"{name}.jsonl", "w") as handle:
             for row in rows:
                 handle.write(json.dumps(row) + "\n")

@@ -17,7 +17,10 @@ def write(path, lines):
     ("line", "message"),
     [
         ('{"text": "a", "topic": "t"}', r"bad.jsonl:2: missing or empty field 'label'"),
-        ('{"text": "", "topic": "t", "label": "favor"}', r"bad.jsonl:2: missing or empty field 'text'"),
+        (
+            '{"text": "", "topic": "t", "label": "favor"}',
+            r"bad.jsonl:2: missing or empty field 'text'",
+        ),
         ('{"text": "a", "topic": "t", "label": "maybe"}', r"bad.jsonl:2: unknown stance label"),
         ("{not json", r"bad.jsonl:2: not valid JSON"),
         ("[1, 2]", r"bad.jsonl:2: expected a JSON object"),

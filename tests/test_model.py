@@ -8,9 +8,17 @@ import torch
 from stance.labels import LABELS, normalize_label
 from stance.model import ModelLoadError, StanceClassifier, StancePrediction
 
-TEXTS = ["we support the deal", "we oppose the accord", "the talks are about tax",
-         "a much longer text about the nuclear deal and the accord and iran and russia", "no",
-         "vote for peace", "great deal", "terrible war", "climate change is real"]
+TEXTS = [
+    "we support the deal",
+    "we oppose the accord",
+    "the talks are about tax",
+    "a much longer text about the nuclear deal and the accord and iran and russia",
+    "no",
+    "vote for peace",
+    "great deal",
+    "terrible war",
+    "climate change is real",
+]
 
 
 def test_predict_returns_one_prediction_per_text_in_order(tiny_model):
@@ -49,8 +57,9 @@ def test_save_load_predict_agree(tiny_model, tmp_path):
 def test_contexts_change_the_input(tiny_model):
     clf = StanceClassifier.from_pretrained(tiny_model)
     plain = clf.predict_proba(["we oppose the accord"], "the jcpoa")
-    with_context = clf.predict_proba(["we oppose the accord"], "the jcpoa",
-                                     contexts=["the accord is the jcpoa"])
+    with_context = clf.predict_proba(
+        ["we oppose the accord"], "the jcpoa", contexts=["the accord is the jcpoa"]
+    )
     assert not torch.allclose(plain, with_context)
 
 
@@ -124,8 +133,9 @@ def test_failed_save_leaves_the_old_model(tiny_model, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
-@pytest.mark.parametrize(("raw", "label"), [("FAVOR", "favor"), ("con", "against"),
-                                             ("Neutral", "none")])
+@pytest.mark.parametrize(
+    ("raw", "label"), [("FAVOR", "favor"), ("con", "against"), ("Neutral", "none")]
+)
 def test_label_aliases(raw, label):
     assert normalize_label(raw) == label
 

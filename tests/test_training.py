@@ -19,9 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def tiny_config(tiny_base, **train_overrides):
     overrides = {
-        "model.base": str(tiny_base), "model.max_length": "32", "data.dev_fraction": "0",
-        "data.eval": "[vast:test]", "train.batch_size": "8", "train.eval_steps": "1000",
-        "train.patience": "0", "train.num_threads": "1",
+        "model.base": str(tiny_base),
+        "model.max_length": "32",
+        "data.dev_fraction": "0",
+        "data.eval": "[vast:test]",
+        "train.batch_size": "8",
+        "train.eval_steps": "1000",
+        "train.patience": "0",
+        "train.num_threads": "1",
     }
     overrides.update({f"train.{k}": str(v) for k, v in train_overrides.items()})
     return load_config(ROOT / "configs" / "smoke.yaml", overrides)
@@ -37,16 +42,24 @@ def test_overfits_a_handful_of_examples(tiny_base, data_dir, tmp_path):
 
     examples, _, _ = prepare_data(cfg)
     preds = clf.predict([e.text for e in examples], [e.topic for e in examples])
-    accuracy = sum(p.label == e.label for p, e in zip(preds, examples)) / len(examples)
+    accuracy = sum(p.label == e.label for p, e in zip(preds, examples, strict=False)) / len(examples)
     assert accuracy == 1.0
 
 
 def test_output_folder_has_everything(tiny_base, data_dir, tmp_path):
     out = train(tiny_config(tiny_base, max_steps=3), tmp_path / "model")
     names = {p.name for p in out.iterdir()}
-    for required in ("model.safetensors", "config.json", "tokenizer.json", "resolved_config.yaml",
-                     "train_results.json", "eval_results.json", "README.md",
-                     "confusion_matrix.png", "checksums.json"):
+    for required in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "resolved_config.yaml",
+        "train_results.json",
+        "eval_results.json",
+        "README.md",
+        "confusion_matrix.png",
+        "checksums.json",
+    ):
         assert required in names, required
     config = json.loads((out / "config.json").read_text())
     assert set(config["id2label"].values()) == {"favor", "against", "none"}
@@ -83,22 +96,42 @@ def test_evaluate_writes_json_and_png(tiny_model, data_dir, tmp_path):
     write_eval_outputs(results, tmp_path / "eval")
     assert json.loads((tmp_path / "eval" / "eval_results.json").read_text())["vast:test"]["n"] == 8
     assert (tmp_path / "eval" / "confusion_matrix.png").stat().st_size > 0
-    swap = topic_swap_sensitivity(clf, [e for e in __import__("stance.data").data.load_examples(
-        "vast:test")])
+    swap = topic_swap_sensitivity(
+        clf, [e for e in __import__("stance.data").data.load_examples("vast:test")]
+    )
     assert 0 <= swap["share_moved_to_none"] <= 1
 
 
-@pytest.mark.skipif(shutil.which("torchrun") is None and not (Path(sys.executable).parent /
-                    "torchrun").exists(), reason="torchrun not installed")
+@pytest.mark.skipif(
+    shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists(),
+    reason="torchrun not installed",
+)
 def test_torchrun_two_processes_only_rank0_writes(tiny_base, data_dir, tmp_path):
     torchrun = str(Path(sys.executable).parent / "torchrun")
     out = tmp_path / "ddp-model"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     cmd = [
-        torchrun, "--standalone", "--nproc_per_node", "2", "-m", "training", "train",
-        str(ROOT / "configs" / "smoke.yaml"), "--output", str(out), "--no-eval",
-        "--model.base", str(tiny_base), "--model.max_length", "32", "--train.max_steps", "2",
-        "--train.num_threads", "1", "--data.dev_fraction", "0",
+        torchrun,
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "training",
+        "train",
+        str(ROOT / "configs" / "smoke.yaml"),
+        "--output",
+        str(out),
+        "--no-eval",
+        "--model.base",
+        str(tiny_base),
+        "--model.max_length",
+        "32",
+        "--train.max_steps",
+        "2",
+        "--train.num_threads",
+        "1",
+        "--data.dev_fraction",
+        "0",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]

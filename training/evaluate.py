@@ -60,7 +60,11 @@ def evaluate(
         m = results[name]
         logger.info(
             "%s: n=%d acc=%.3f macro-F1=%.3f F_avg=%.3f",
-            name, m["n"], m["accuracy"], m["macro_f1"], m["f_avg"],
+            name,
+            m["n"],
+            m["accuracy"],
+            m["macro_f1"],
+            m["f_avg"],
         )
     return results
 
@@ -111,8 +115,14 @@ def plot_confusion(matrix: list[list[int]], labels: Sequence[str], title: str, p
     top = max(max(row) for row in matrix) or 1
     for r, row in enumerate(matrix):
         for c, value in enumerate(row):
-            ax.text(c, r, str(value), ha="center", va="center",
-                    color="white" if value > top / 2 else "black")
+            ax.text(
+                c,
+                r,
+                str(value),
+                ha="center",
+                va="center",
+                color="white" if value > top / 2 else "black",
+            )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -132,9 +142,17 @@ def write_eval_outputs(results: dict[str, dict], folder: str | Path) -> Path:
         slug = _slug(name)
         with atomic_file(folder / f"eval_results_{slug}.json") as handle:
             json.dump(metrics, handle, indent=2)
-        plot_confusion(metrics["confusion_matrix"], metrics["labels"], name,
-                       folder / f"confusion_matrix_{slug}.png")
+        plot_confusion(
+            metrics["confusion_matrix"],
+            metrics["labels"],
+            name,
+            folder / f"confusion_matrix_{slug}.png",
+        )
         if i == 0:
-            plot_confusion(metrics["confusion_matrix"], metrics["labels"], name,
-                           folder / "confusion_matrix.png")
+            plot_confusion(
+                metrics["confusion_matrix"],
+                metrics["labels"],
+                name,
+                folder / "confusion_matrix.png",
+            )
     return folder / "eval_results.json"

@@ -144,7 +144,9 @@ def train(
         ddp_find_unused_parameters=False,
         save_only_model=False,
     )
-    callbacks = [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
+    callbacks = (
+        [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
+    )
     trainer = Trainer(
         model=clf.model,
         args=args,
@@ -192,7 +194,8 @@ def write_model_card(folder: Path, config: Config, train_results: dict, eval_res
     """A README.md for the model folder: base model, data, labels, figures, limits."""
     sources = ", ".join(
         f"{s.name}:{s.split} (weight {s.weight:g}"
-        + (f", max {s.max_examples}" if s.max_examples else "") + ")"
+        + (f", max {s.max_examples}" if s.max_examples else "")
+        + ")"
         for s in config.data.train
     )
     lines = [

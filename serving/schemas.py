@@ -1,0 +1,109 @@
+"""One pydantic model per request and response; unknown fields are rejected.
+
+Length limits here are the defaults; the app checks the configured limits and answers 413.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonEmpty = Field(min_length=1)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class QuotesRequest(Strict):
+    text: str = Field(min_length=1, max_length=1_000_000, description="article text")
+
+
+class QuoteOut(Strict):
+    text: str
+    start: int
+    end: int
+    speaker: str | None
+    speaker_mention: str | None
+    speaker_start: int | None
+    speaker_end: int | None
+    cue: str | None
+    kind: str
+    paragraph: int
+    group: int
+
+
+class QuotesResponse(Strict):
+    quotes: list[QuoteOut]
+
+
+class StanceItem(Strict):
+    text: str = Field(min_length=1, max_length=100_000)
+    topic: str = Field(min_length=1, max_length=500)
+    context: str | None = Field(default=None, max_length=100_000)
+
+
+class StanceRequest(Strict):
+    items: list[StanceItem] = Field(min_length=1, max_length=10_000)
+
+
+class Scores(Strict):
+    favor: float
+    against: float
+    none: float
+
+
+class StanceResult(Strict):
+    label: str
+    score: float
+    scores: Scores
+
+
+class StanceResponse(Strict):
+    results: list[StanceResult]
+
+
+class AnalyzeRequest(Strict):
+    text: str = Field(min_length=1, max_length=1_000_000)
+    topics: list[str] = Field(min_length=1, max_length=100)
+
+
+class TopicStanceOut(StanceResult):
+    topic: str
+
+
+class AnalyzedQuote(QuoteOut):
+    stances: list[TopicStanceOut]
+
+
+class SpeakerOut(Strict):
+    speaker: str
+    topic: str
+    quotes: int
+    stance: str
+    mean_scores: Scores
+
+
+class AnalyzeResponse(Strict):
+    quotes: list[AnalyzedQuote]
+    speakers: list[SpeakerOut]
+
+
+class ModelInfo(Strict):
+    name: str
+    path: str
+    base_encoder: str
+    labels: list[str]
+    max_length: int
+    quantized: bool
+    training_data: list[str]
+    evaluation: dict[str, dict[str, float]]
+
+
+class ErrorBody(Strict):
+    code: str
+    message: str
+    details: list | None = None
+
+
+class ErrorResponse(Strict):
+    error: ErrorBody

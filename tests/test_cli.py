@@ -1,0 +1,202 @@
+"""The `stance` command line, end to end on tiny models and data (one smoke test per command)."""
+
+import functools
+import hashlib
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stance import fetch as fetch_module
+from stance.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+ARTICLE = "Kazem Jalali spoke.\n\n“The meeting matters,” Jalali said, “for the region.”\n"
+
+
+def test_quotes_formats(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text(ARTICLE)
+    b = tmp_path / "b.txt"
+    b.write_text("“No,” said Lavrov.")
+    table = runner.invoke(app, ["quotes", str(a)])
+    assert table.exit_code == 0 and "Kazem Jalali" in table.output
+    one = json.loads(runner.invoke(app, ["quotes", str(a), "--format", "json"]).output)
+    assert [q["group"] for q in one["quotes"]] == [0, 0]
+    lines = runner.invoke(app, ["quotes", str(a), str(b), "--format", "jsonl"]).output.splitlines()
+    assert [json.loads(line)["file"] for line in lines] == [str(a), str(b)]
+    piped = runner.invoke(app, ["quotes", "-", "--format", "json"], input="“Yes,” Raeisi said.")
+    assert json.loads(piped.output)["quotes"][0]["speaker"] == "Raeisi"
+
+
+def test_quotes_errors_are_clear(tmp_path):
+    missing = runner.invoke(app, ["quotes", str(tmp_path / "nope.txt")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    two = runner.invoke(app, ["quotes", "-", "-", "--format", "json"], input="x")
+    assert two.exit_code == 2 and "use --format jsonl" in two.output
+
+
+def test_train_evaluate_predict_analyze(tiny_base, data_dir, tmp_path):
+    model = tmp_path / "model"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(ROOT / "configs" / "smoke.yaml"),
+            "--output",
+            str(model),
+            "--model.base",
+            str(tiny_base),
+            "--model.max_length",
+            "32",
+            "--train.max_steps",
+            "2",
+            "--data.eval",
+            "[vast:test]",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (model / "eval_results.json").is_file()
+
+    out = tmp_path / "eval"
+    result = runner.invoke(
+        app, ["evaluate", str(model), "vast:test", "--output", str(out), "--topic-swap"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "vast:test" in result.output
+    saved = json.loads((out / "eval_results.json").read_text())["vast:test"]
+    assert {
+        "n",
+        "accuracy",
+        "macro_f1",
+        "f_avg",
+        "per_label",
+        "per_topic",
+        "confusion_matrix",
+        "topic_swap",
+    } <= set(saved)
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "we support it", "id": 7}\n\n{"text": "no", "topic": "x"}\n')
+    preds = tmp_path / "preds.jsonl"
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            str(model),
+            "--topic",
+            "the deal",
+            "--input",
+            str(rows),
+            "--output",
+            str(preds),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in preds.read_text().splitlines()]
+    assert lines[0]["id"] == 7 and lines[0]["topic"] == "the deal" and lines[1]["topic"] == "x"
+    assert set(lines[0]) >= {"label", "score", "scores"}
+
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE)
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            str(article),
+            "--topic",
+            "the JCPOA",
+            "--model",
+            str(model),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["speakers"][0]["speaker"] == "Kazem Jalali"
+
+
+def test_train_config_errors_name_the_key(tmp_path):
+    result = runner.invoke(
+        app, ["train", str(ROOT / "configs" / "smoke.yaml"), "--train.lr", "banana"]
+    )
+    assert result.exit_code == 2 and "train.lr: expected float, got 'banana'" in result.output
+    result = runner.invoke(app, ["train", str(ROOT / "configs" / "smoke.yaml"), "--nope"])
+    assert result.exit_code == 2 and "overrides look like" in result.output
+
+
+def test_predict_bad_line_names_the_line(tiny_model, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "fine", "topic": "t"}\n{"text": ""}\n')
+    result = runner.invoke(app, ["predict", str(tiny_model), "--input", str(rows)])
+    assert result.exit_code == 2 and f"{rows}:2: missing or empty 'text'" in result.output
+
+
+def test_evaluate_bad_data_names_file_and_line(tiny_model, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"text": "a", "topic": "t", "label": "favor"}\n{"text": "a", "topic": "t", '
+        '"label": "perhaps"}\n'
+    )
+    result = runner.invoke(app, ["evaluate", str(tiny_model), str(bad)])
+    assert result.exit_code == 2 and "bad.jsonl:2: unknown stance label" in result.output
+
+
+def test_serve_refuses_a_missing_model(tmp_path):
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path / "none")])
+    assert (
+        result.exit_code == 2
+        and "does not exist" in result.output
+        and "make train" in result.output
+    )
+
+
+@pytest.fixture()
+def http_root(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_data_fetch_downloads_checks_and_normalizes(http_root, tmp_path, monkeypatch):
+    root, url = http_root
+    raw = "ID\tTarget\tTweet\tStance\n1\tAtheism\tGod is great\tAGAINST\n".encode("cp1252")
+    (root / "train.txt").write_bytes(raw)
+    source = fetch_module.Source(
+        folder="demo",
+        url="http://unused.invalid/",
+        files=(fetch_module.RemoteFile("train", "train.txt", hashlib.sha256(raw).hexdigest()),),
+        parse=fetch_module._semeval_rows,
+        terms="test data",
+    )
+    monkeypatch.setitem(fetch_module.SOURCES, "demo", source)
+    result = runner.invoke(
+        app, ["data", "fetch", "demo", "--dest", str(tmp_path / "d"), "--url", url]
+    )
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "d" / "stance" / "demo" / "normalized" / "train.jsonl"
+    assert json.loads(written.read_text()) == {
+        "text": "God is great",
+        "topic": "Atheism",
+        "label": "against",
+    }
+    (root / "train.txt").write_bytes(raw + b"tampered")
+    result = runner.invoke(
+        app, ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", url]
+    )
+    assert result.exit_code == 2 and "does not match" in result.output
+    assert not (tmp_path / "e").exists()
+    result = runner.invoke(
+        app,
+        ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", "http://127.0.0.1:9/"],
+    )
+    assert result.exit_code == 2 and "could not download" in result.output
