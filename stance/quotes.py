@@ -219,6 +219,9 @@ CUE_VERBS = {
     "chanted",
     "sang",
     "announce",
+    "reported",
+    "reads",
+    "read",
     "conclude",
     "concludes",
     "recall",
@@ -243,6 +246,8 @@ CUE_VERBS = {
 }
 # Plural nouns as often as verbs ("phone calls", "his claims"): cues only right after a mention.
 NOUN_LIKE_CUES = {
+    "read",
+    "reads",
     "calls",
     "claims",
     "notes",
@@ -1091,6 +1096,8 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
         single_at: int | None = None
         single_mark = -1
         reopened = False
+        inner: str | None = None
+        open_family = ""
         for m in _MARK.finditer(text, p_start, p_end):
             mark, pos = m.group(), m.start()
             while tag_i < len(tags) and tags[tag_i][1] <= pos:
@@ -1121,6 +1128,20 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
                         spans.append(_Span(single_at, pos, p_index, single_mark, pos))
                     single_at = None
                 continue
+            family = "straight" if mark == '"' else "tex" if mark in {"``", "''"} else "curly"
+            if inner is not None:
+                # inside a quote nested with the other family of marks ("… “inner” …")
+                if family == inner and _double_role(text, pos, mark, True) == "close":
+                    inner = None
+                continue
+            if (
+                open_at is not None
+                and family != open_family
+                and _double_role(text, pos, mark, False) == "open"
+                and (mark in _DOUBLE_OPEN or mark in {'"', "''"})
+            ):
+                inner = family
+                continue
             role = _double_role(text, pos, mark, open_at is not None)
             if role == "open":
                 if (
@@ -1131,7 +1152,7 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
                 ):
                     role = "close"
                 else:
-                    open_at, open_mark = m.end(), pos
+                    open_at, open_mark, open_family = m.end(), pos, family
                     single_at = None
                     if not reopened and carry and not text[p_start:pos].strip():
                         reopened = True

