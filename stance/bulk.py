@@ -9,6 +9,7 @@ from typing import IO
 
 from tqdm.auto import tqdm
 
+from stance.data import parse_json_object
 from stance.model import StanceClassifier
 
 
@@ -19,15 +20,10 @@ class BulkInputError(ValueError):
 def _parse(line: str | dict, line_no: int, topic: str | None, source: str) -> dict:
     if isinstance(line, dict):
         row = line
+    elif not line.strip():
+        return {}
     else:
-        if not line.strip():
-            return {}
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise BulkInputError(f"{source}:{line_no}: not valid JSON ({err.msg})") from None
-    if not isinstance(row, dict):
-        raise BulkInputError(f"{source}:{line_no}: expected a JSON object")
+        row = parse_json_object(line, f"{source}:{line_no}", BulkInputError)
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BulkInputError(f"{source}:{line_no}: missing or empty 'text'")

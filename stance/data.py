@@ -98,13 +98,19 @@ def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterat
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{line_no}: not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{line_no}: expected a JSON object")
+            row = parse_json_object(line, f"{path}:{line_no}")
             yield _row_to_example(row, columns, f"{path}:{line_no}")
+
+
+def parse_json_object(line: str, where: str, error: type[ValueError] = DataError) -> dict:
+    """One JSON object from a line; ``error`` names ``where`` (file:line) when it is not one."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise error(f"{where}: not valid JSON ({err.msg})") from None
+    if not isinstance(row, dict):
+        raise error(f"{where}: expected a JSON object")
+    return row
 
 
 def parse_spec(spec: str) -> tuple[str, Path]:

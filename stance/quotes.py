@@ -1128,6 +1128,8 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
                         spans.append(_Span(single_at, pos, p_index, single_mark, pos))
                     single_at = None
                 continue
+            if mark == '"' and before.isdigit() and open_at is None:
+                continue  # inches: 6'3" tall
             family = "straight" if mark == '"' else "tex" if mark in {"``", "''"} else "curly"
             if inner is not None:
                 # inside a quote nested with the other family of marks ("… “inner” …")
