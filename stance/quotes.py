@@ -1748,6 +1748,9 @@ def _attribute(
     ]
     before = (0, first_q, "left")
     orders = [before, *between, after] if mixed else [after, *between, before]
+    if mixed and _tight_cue_after(tokens, last_q):
+        # '… a “fragment,” she said' : an attribution right after the quote wins
+        orders = [after, *between, before]
     for lo, hi, prefer in orders:
         if prefer == "right" and lo < hi and tokens[lo].text in {"-", "—", "–", "―"}:
             mention = _mention_after(tokens, lo)
@@ -1819,6 +1822,16 @@ def _attribute(
         if subject is not None:
             return _Attribution(subject, None)
     return _Attribution(None, None)
+
+
+def _tight_cue_after(tokens: list[_Tok], q: int) -> bool:
+    """A cue within the three tokens after quote token ``q``, before any other word run."""
+    for j in range(q + 1, min(len(tokens), q + 5)):
+        if tokens[j].lower in CUE_VERBS and not tokens[j].text[:1].isupper():
+            return True
+        if tokens[j].text in {".", ";", "§"} or (tokens[j].lower in _FUNCTION_WORDS):
+            return False
+    return False
 
 
 def _clause_subject(tokens: list[_Tok], i: int) -> _Mention | None:
