@@ -139,3 +139,27 @@ def test_torchrun_two_processes_only_rank0_writes(tiny_base, data_dir, tmp_path)
     assert results["world_size"] == 2
     StanceClassifier.from_pretrained(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "ddp-model"]
+
+
+def test_resume_continues_from_the_last_checkpoint(tiny_base, data_dir, tmp_path, monkeypatch):
+    import training.train as train_module
+
+    cfg = tiny_config(tiny_base, max_steps=4, eval_steps=2)
+    real_atomic_dir = train_module.atomic_dir
+
+    def crash_before_saving(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "atomic_dir", crash_before_saving)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tmp_path / "model")
+    checkpoints = sorted((tmp_path / "model.work" / "checkpoints").glob("checkpoint-*"))
+    assert [c.name for c in checkpoints] == ["checkpoint-2", "checkpoint-4"]
+    assert not (tmp_path / "model").exists()
+
+    monkeypatch.setattr(train_module, "atomic_dir", real_atomic_dir)
+    cfg = tiny_config(tiny_base, max_steps=6, eval_steps=2)
+    out = train(cfg, tmp_path / "model", resume=True, evaluate_after=False)
+    results = json.loads((out / "train_results.json").read_text())
+    # resumed at step 4 of 6: only two optimisation steps ran in the second run
+    assert results["global_step"] == 6 and results["steps_this_run"] == 2

@@ -33,6 +33,11 @@ def _world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def _checkpoint_step(work: Path) -> int:
+    steps = [int(p.name.split("-")[1]) for p in (work / "checkpoints").glob("checkpoint-*")]
+    return max(steps, default=0)
+
+
 def _to_dataset(clf: StanceClassifier, examples: list[Example]):
     from datasets import Dataset
 
@@ -157,7 +162,9 @@ def train(
         callbacks=callbacks,
     )
     has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
+    start_step = _checkpoint_step(work) if has_checkpoint else 0
     result = trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    steps_this_run = trainer.state.global_step - start_step
     dev_metrics = trainer.evaluate() if has_dev else {}
     clf.model = trainer.model.eval()
 
@@ -173,6 +180,9 @@ def train(
         "wall_seconds": round(time.time() - started, 1),
         "torch_threads": torch.get_num_threads(),
         "world_size": _world_size(),
+        "global_step": trainer.state.global_step,
+        "steps_this_run": steps_this_run,
+        "resumed": bool(has_checkpoint),
     }
     with atomic_dir(output) as tmp:
         clf.write_to(tmp)
