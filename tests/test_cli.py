@@ -63,9 +63,7 @@ def test_train_evaluate_predict_analyze(tiny_base, data_dir, tmp_path):
     assert (model / "eval_results.json").is_file()
 
     out = tmp_path / "eval"
-    result = runner.invoke(
-        app, ["evaluate", str(model), "vast:test", "--output", str(out), "--topic-swap"]
-    )
+    result = runner.invoke(app, ["evaluate", str(model), "vast:test", "--output", str(out), "--topic-swap"])
     assert result.exit_code == 0, result.output
     assert "vast:test" in result.output
     saved = json.loads((out / "eval_results.json").read_text())["vast:test"]
@@ -121,9 +119,7 @@ def test_train_evaluate_predict_analyze(tiny_base, data_dir, tmp_path):
 
 
 def test_train_config_errors_name_the_key(tmp_path):
-    result = runner.invoke(
-        app, ["train", str(ROOT / "configs" / "smoke.yaml"), "--train.lr", "banana"]
-    )
+    result = runner.invoke(app, ["train", str(ROOT / "configs" / "smoke.yaml"), "--train.lr", "banana"])
     assert result.exit_code == 2 and "train.lr: expected float, got 'banana'" in result.output
     result = runner.invoke(app, ["train", str(ROOT / "configs" / "smoke.yaml"), "--nope"])
     assert result.exit_code == 2 and "overrides look like" in result.output
@@ -139,8 +135,7 @@ def test_predict_bad_line_names_the_line(tiny_model, tmp_path):
 def test_evaluate_bad_data_names_file_and_line(tiny_model, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
-        '{"text": "a", "topic": "t", "label": "favor"}\n{"text": "a", "topic": "t", '
-        '"label": "perhaps"}\n'
+        '{"text": "a", "topic": "t", "label": "favor"}\n{"text": "a", "topic": "t", "label": "perhaps"}\n'
     )
     result = runner.invoke(app, ["evaluate", str(tiny_model), str(bad)])
     assert result.exit_code == 2 and "bad.jsonl:2: unknown stance label" in result.output
@@ -148,11 +143,7 @@ def test_evaluate_bad_data_names_file_and_line(tiny_model, tmp_path):
 
 def test_serve_refuses_a_missing_model(tmp_path):
     result = runner.invoke(app, ["serve", "--model", str(tmp_path / "none")])
-    assert (
-        result.exit_code == 2
-        and "does not exist" in result.output
-        and "make train" in result.output
-    )
+    assert result.exit_code == 2 and "does not exist" in result.output and "make train" in result.output
 
 
 @pytest.fixture()
@@ -179,9 +170,7 @@ def test_data_fetch_downloads_checks_and_normalizes(http_root, tmp_path, monkeyp
         terms="test data",
     )
     monkeypatch.setitem(fetch_module.SOURCES, "demo", source)
-    result = runner.invoke(
-        app, ["data", "fetch", "demo", "--dest", str(tmp_path / "d"), "--url", url]
-    )
+    result = runner.invoke(app, ["data", "fetch", "demo", "--dest", str(tmp_path / "d"), "--url", url])
     assert result.exit_code == 0, result.output
     written = tmp_path / "d" / "stance" / "demo" / "normalized" / "train.jsonl"
     assert json.loads(written.read_text()) == {
@@ -190,9 +179,7 @@ def test_data_fetch_downloads_checks_and_normalizes(http_root, tmp_path, monkeyp
         "label": "against",
     }
     (root / "train.txt").write_bytes(raw + b"tampered")
-    result = runner.invoke(
-        app, ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", url]
-    )
+    result = runner.invoke(app, ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", url])
     assert result.exit_code == 2 and "does not match" in result.output
     assert not (tmp_path / "e").exists()
     result = runner.invoke(

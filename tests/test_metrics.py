@@ -35,7 +35,5 @@ def test_length_mismatch_raises():
 
 def test_per_topic_and_confusion():
     assert confusion_matrix(["none"], ["favor"]) == [[0, 0, 0], [0, 0, 0], [1, 0, 0]]
-    topics = per_topic_metrics(
-        ["favor", "none", "against"], ["favor", "favor", "against"], ["a", "a", "b"]
-    )
+    topics = per_topic_metrics(["favor", "none", "against"], ["favor", "favor", "against"], ["a", "a", "b"])
     assert topics["a"]["accuracy"] == 0.5 and topics["b"]["n"] == 1

@@ -133,9 +133,7 @@ def test_failed_save_leaves_the_old_model(tiny_model, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
-@pytest.mark.parametrize(
-    ("raw", "label"), [("FAVOR", "favor"), ("con", "against"), ("Neutral", "none")]
-)
+@pytest.mark.parametrize(("raw", "label"), [("FAVOR", "favor"), ("con", "against"), ("Neutral", "none")])
 def test_label_aliases(raw, label):
     assert normalize_label(raw) == label
 

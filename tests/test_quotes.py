@@ -77,9 +77,7 @@ def test_quote_over_paragraphs_has_one_speaker_and_group():
 
 
 def test_split_quote_gives_two_parts_one_group():
-    text = (
-        "Kazem Jalali arrived. “The meeting matters,” Jalali said, “because the region needs it.”"
-    )
+    text = "Kazem Jalali arrived. “The meeting matters,” Jalali said, “because the region needs it.”"
     found = extract_quotes(text)
     assert [q.text for q in found] == ["The meeting matters,", "because the region needs it."]
     assert {q.speaker for q in found} == {"Kazem Jalali"}

@@ -135,10 +135,7 @@ def test_api_key(tiny_model):
         body = {"text": ARTICLE}
         assert c.post("/v1/quotes", json=body).status_code == 401
         assert c.post("/v1/quotes", json=body, headers={"X-API-Key": "wrong"}).status_code == 401
-        assert (
-            c.post("/v1/quotes", json=body, headers={"Authorization": "Bearer s3cret"}).status_code
-            == 200
-        )
+        assert c.post("/v1/quotes", json=body, headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert c.get("/health").status_code == 200
 
 
@@ -197,9 +194,7 @@ def test_batcher_without_batching_runs_each_request_alone():
     sizes = []
 
     async def scenario():
-        batcher = MicroBatcher(
-            lambda t, p, c: list(t), enabled=False, on_batch=lambda n, s: sizes.append(n)
-        )
+        batcher = MicroBatcher(lambda t, p, c: list(t), enabled=False, on_batch=lambda n, s: sizes.append(n))
         await batcher.start()
         await asyncio.gather(*[batcher.submit([("a", "b", None)]) for _ in range(5)])
         await batcher.stop()
@@ -247,3 +242,42 @@ def test_real_server_subprocess_serves_and_shuts_down_cleanly(tiny_model):
     # uvicorn re-raises SIGTERM after its graceful shutdown
     assert proc.returncode in (0, -15), out
     assert "Application shutdown complete" in out
+
+
+def test_two_workers_share_correct_metrics(tiny_model, tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "STANCE_MODEL_PATH": str(tiny_model),
+        "OMP_NUM_THREADS": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stance.cli", "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        body = {"items": [{"text": "we support it", "topic": "it"}]}
+        for _ in range(12):
+            assert httpx.post(url + "/v1/stance", json=body, timeout=30).status_code == 200
+        metrics = httpx.get(url + "/metrics", timeout=10).text
+        line = next(
+            line
+            for line in metrics.splitlines()
+            if line.startswith('stance_requests_total{method="POST",path="/v1/stance"')
+        )
+        assert line.endswith(" 12.0")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -96,9 +96,7 @@ def test_evaluate_writes_json_and_png(tiny_model, data_dir, tmp_path):
     write_eval_outputs(results, tmp_path / "eval")
     assert json.loads((tmp_path / "eval" / "eval_results.json").read_text())["vast:test"]["n"] == 8
     assert (tmp_path / "eval" / "confusion_matrix.png").stat().st_size > 0
-    swap = topic_swap_sensitivity(
-        clf, [e for e in __import__("stance.data").data.load_examples("vast:test")]
-    )
+    swap = topic_swap_sensitivity(clf, [e for e in __import__("stance.data").data.load_examples("vast:test")])
     assert 0 <= swap["share_moved_to_none"] <= 1
 
 
