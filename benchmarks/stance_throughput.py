@@ -1,5 +1,5 @@
-"""Inference speed: StanceClassifier.predict (fp32 and int8) against transformers.pipeline on the
-same model and the same VAST test pairs, in one run; plus int8/fp32 label agreement.
+"""Inference speed: StanceClassifier.predict (fp32, bf16, int8) against transformers.pipeline on the
+same model and the same VAST test pairs, in one run; plus bf16/int8 label agreement with fp32.
 
 Usage:
     python benchmarks/stance_throughput.py MODEL [--n 2000] [--batch-size 32] [--threads 2]
@@ -42,6 +42,7 @@ def main() -> None:
     texts = [e.text for e in examples]
     topics = [e.topic for e in examples]
     fp32 = StanceClassifier.from_pretrained(args.model)
+    bf16 = StanceClassifier.from_pretrained(args.model, precision="bf16")
     int8 = StanceClassifier.from_pretrained(args.model, quantize="int8")
 
     from transformers import pipeline
@@ -55,19 +56,23 @@ def main() -> None:
         lambda: pipe(pairs, batch_size=args.batch_size, truncation="only_second", max_length=fp32.max_length)
     )
     _, t_fp32 = timed(lambda: fp32.predict(texts, topics, batch_size=args.batch_size))
+    _, t_bf16 = timed(lambda: bf16.predict(texts, topics, batch_size=args.batch_size))
     _, t_int8 = timed(lambda: int8.predict(texts, topics, batch_size=args.batch_size))
     n = len(texts)
     rows = {
         "transformers.pipeline (fp32)": n / t_pipe,
         "StanceClassifier.predict fp32": n / t_fp32,
+        "StanceClassifier.predict bf16 autocast": n / t_bf16,
         "StanceClassifier.predict int8": n / t_int8,
     }
     agreement_examples = load_examples(args.agreement_set)
     a_texts = [e.text for e in agreement_examples]
     a_topics = [e.topic for e in agreement_examples]
     a32 = [p.label for p in fp32.predict(a_texts, a_topics, batch_size=args.batch_size)]
-    a8 = [p.label for p in int8.predict(a_texts, a_topics, batch_size=args.batch_size)]
-    agreement = sum(x == y for x, y in zip(a32, a8, strict=True)) / len(a32)
+    agreement = {}
+    for name, clf in (("bf16", bf16), ("int8", int8)):
+        labels = [p.label for p in clf.predict(a_texts, a_topics, batch_size=args.batch_size)]
+        agreement[name] = sum(x == y for x, y in zip(a32, labels, strict=True)) / len(a32)
 
     print(
         f"{n} VAST test pairs, batch {args.batch_size}, {args.threads} threads, max length {fp32.max_length}"
@@ -75,14 +80,15 @@ def main() -> None:
     base = rows["transformers.pipeline (fp32)"]
     for name, rate in rows.items():
         print(f"{name:34} {rate:8.1f} examples/s   {rate / base:5.2f}x pipeline")
-    print(f"int8 labels agree with fp32 on {agreement:.4f} of {args.agreement_set} ({len(a32)} pairs)")
+    for name, share in agreement.items():
+        print(f"{name} labels agree with fp32 on {share:.4f} of {args.agreement_set} ({len(a32)} pairs)")
     if args.output:
         args.output.write_text(
             json.dumps(
                 {
                     "examples_per_second": rows,
                     "ratio_vs_pipeline": {k: v / base for k, v in rows.items()},
-                    "int8_agreement": agreement,
+                    "agreement_with_fp32": agreement,
                     "agreement_set": args.agreement_set,
                     "n": n,
                 },

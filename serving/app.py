@@ -79,12 +79,41 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise ApiError(
-                        413, "body_too_large", f"request body over {self.max_bytes} bytes"
-                    )
+                    raise ApiError(413, "body_too_large", f"request body over {self.max_bytes} bytes")
             return message
 
         return await self.app(scope, limited_receive, send)
+
+
+class MetricsMiddleware:
+    """Count requests and time them by route, as plain ASGI (no per-request task overhead)."""
+
+    def __init__(self, app, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            route = scope.get("route")
+            self.metrics.observe_request(
+                getattr(route, "path", "unmatched"),
+                scope["method"],
+                status,
+                time.perf_counter() - started,
+            )
 
 
 def _model_info(clf, path: Path) -> dict:
@@ -95,10 +124,7 @@ def _model_info(clf, path: Path) -> dict:
     if (path / "eval_results.json").is_file():
         for name, m in json.loads((path / "eval_results.json").read_text()).items():
             evaluation[name] = {k: m[k] for k in ("n", "accuracy", "macro_f1", "f_avg") if k in m}
-    sources = [
-        f"{s.get('name')}:{s.get('split', 'train')}"
-        for s in config.get("data", {}).get("train", [])
-    ]
+    sources = [f"{s.get('name')}:{s.get('split', 'train')}" for s in config.get("data", {}).get("train", [])]
     return {
         "name": path.resolve().name,
         "path": str(path),
@@ -108,6 +134,7 @@ def _model_info(clf, path: Path) -> dict:
         "labels": clf.labels,
         "max_length": clf.max_length,
         "quantized": clf.quantized,
+        "precision": clf.precision,
         "training_data": sources,
         "evaluation": evaluation,
     }
@@ -129,14 +156,13 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
                 settings.model_path,
                 "int8" if settings.int8 else None,
                 settings.num_threads or None,
+                settings.precision,
             )
         app.state.model = clf
         app.state.info = _model_info(clf, Path(settings.model_path))
 
         def predict(texts, topics, contexts):
-            preds = clf.predict(
-                texts, topics, batch_size=settings.max_batch_size, contexts=contexts
-            )
+            preds = clf.predict(texts, topics, batch_size=settings.max_batch_size, contexts=contexts)
             metrics.observe_predictions(p.label for p in preds)
             return preds
 
@@ -174,19 +200,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
     app.state.ready = False
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
-    @app.middleware("http")
-    async def record(request: Request, call_next):
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except ApiError as err:
-            response = _error(err.status, err.code, err.message, headers=err.headers)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.observe_request(
-            path, request.method, response.status_code, time.perf_counter() - started
-        )
-        return response
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, err: ApiError):
@@ -195,8 +209,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, err: RequestValidationError):
         details = [
-            {"loc": list(e.get("loc", [])), "msg": e.get("msg"), "type": e.get("type")}
-            for e in err.errors()
+            {"loc": list(e.get("loc", [])), "msg": e.get("msg"), "type": e.get("type")} for e in err.errors()
         ]
         if any(d["type"] in {"string_too_long", "too_long"} for d in details):
             return _error(413, "too_large", "a field is over its length limit", details)
@@ -218,11 +231,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
         if not settings.api_key:
             return
         header = request.headers.get("authorization", "")
-        given = (
-            header[7:]
-            if header.lower().startswith("bearer ")
-            else request.headers.get("x-api-key", "")
-        )
+        given = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
         if not given or not secrets.compare_digest(given.encode(), settings.api_key.encode()):
             raise ApiError(
                 401,
@@ -233,9 +242,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
 
     def require_ready(request: Request):
         if not getattr(request.app.state, "ready", False):
-            raise ApiError(
-                503, "not_ready", "the model is not loaded yet", headers={"Retry-After": "5"}
-            )
+            raise ApiError(503, "not_ready", "the model is not loaded yet", headers={"Retry-After": "5"})
         return request.app.state
 
     def check_text(text: str, limit: int, what: str) -> None:
@@ -266,9 +273,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
     async def ready(request: Request):
         """200 once the model is loaded, else 503."""
         if not getattr(request.app.state, "ready", False):
-            return _error(
-                503, "not_ready", "the model is not loaded yet", headers={"Retry-After": "5"}
-            )
+            return _error(503, "not_ready", "the model is not loaded yet", headers={"Retry-After": "5"})
         return {"status": "ready", "model": request.app.state.info["name"]}
 
     @app.get("/metrics", tags=["ops"])
@@ -309,9 +314,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
         """Quotes with speakers and a stance per topic, plus a summary per speaker and topic."""
         check_text(body.text, settings.max_text_chars, "text")
         if len(body.topics) > settings.max_topics:
-            raise ApiError(
-                413, "too_many_topics", f"{len(body.topics)} topics; limit {settings.max_topics}"
-            )
+            raise ApiError(413, "too_many_topics", f"{len(body.topics)} topics; limit {settings.max_topics}")
         for i, topic in enumerate(body.topics):
             check_text(topic, 500, f"topics[{i}]")
         loop = asyncio.get_running_loop()

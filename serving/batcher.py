@@ -80,17 +80,20 @@ class MicroBatcher:
             batch = [entry]
             size = len(entry[0])
             if self.enabled:
+                # take everything already queued; wait up to max_wait for more only when
+                # requests are arriving together, so a lone request never waits
                 deadline = loop.time() + self.max_wait
                 while size < self.max_batch_size:
-                    timeout = deadline - loop.time()
                     try:
-                        nxt = (
-                            self._queue.get_nowait()
-                            if timeout <= 0
-                            else await asyncio.wait_for(self._queue.get(), timeout)
-                        )
-                    except (asyncio.QueueEmpty, TimeoutError):
-                        break
+                        nxt = self._queue.get_nowait()
+                    except asyncio.QueueEmpty:
+                        timeout = deadline - loop.time()
+                        if len(batch) == 1 or timeout <= 0:
+                            break
+                        try:
+                            nxt = await asyncio.wait_for(self._queue.get(), timeout)
+                        except TimeoutError:
+                            break
                     if nxt is None:
                         stopping = True
                         break

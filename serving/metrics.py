@@ -39,9 +39,7 @@ class Metrics:
             **kwargs,
         )
         self.batch_seconds = Histogram("stance_batch_seconds", "seconds per model batch", **kwargs)
-        self.predictions = Counter(
-            "stance_predictions_total", "predictions by label", ["label"], **kwargs
-        )
+        self.predictions = Counter("stance_predictions_total", "predictions by label", ["label"], **kwargs)
 
     def observe_request(self, path: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(path, method, str(status)).inc()

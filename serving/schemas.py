@@ -95,6 +95,7 @@ class ModelInfo(Strict):
     labels: list[str]
     max_length: int
     quantized: bool
+    precision: str
     training_data: list[str]
     evaluation: dict[str, dict[str, float]]
 

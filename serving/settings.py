@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,7 @@ class ServiceSettings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     api_key: str | None = None
     int8: bool = False
+    precision: Literal["fp32", "bf16", "auto"] = "auto"
     num_threads: int = Field(0, ge=0, le=256)
     batching: bool = True
     max_batch_size: int = Field(64, ge=1, le=4096)

@@ -98,6 +98,7 @@ def evaluate(
     output: Path = typer.Option(None, "--output", "-o", help="folder for eval_results.json"),
     batch_size: int = typer.Option(64, min=1),
     int8: bool = typer.Option(False, help="evaluate the int8-quantised model"),
+    precision: str = typer.Option("fp32", help="fp32, bf16 or auto (bf16 where the CPU has it)"),
     topic_swap: bool = typer.Option(False, help="also measure topic-swap sensitivity"),
 ) -> None:
     """Score a model on labelled sets; prints a table and writes eval_results.json."""
@@ -109,7 +110,7 @@ def evaluate(
     from training.evaluate import topic_swap_sensitivity, write_eval_outputs
 
     try:
-        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None)
+        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None, precision=precision)
         results = run_eval(clf, data, batch_size=batch_size)
         if topic_swap:
             for spec in data:
@@ -138,6 +139,7 @@ def predict(
     batch_size: int = typer.Option(64, min=1),
     chunk_size: int = typer.Option(2048, min=1, help="rows held in memory at a time"),
     int8: bool = typer.Option(False, help="use the int8-quantised model"),
+    precision: str = typer.Option("fp32", help="fp32, bf16 or auto (bf16 where the CPU has it)"),
 ) -> None:
     """Stream JSONL in and predictions out, in constant memory."""
     _setup_logging()
@@ -147,7 +149,7 @@ def predict(
     if (input is None) == (not text):
         _fail("give exactly one of --input FILE.jsonl or --text ...")
     try:
-        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None)
+        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None, precision=precision)
         if text:
             rows = ({"text": t} for t in text)
             source = "--text"
@@ -210,9 +212,7 @@ def quotes(
 
 @app.command("evaluate-quotes")
 def evaluate_quotes_cmd(
-    path: Path = typer.Argument(
-        None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"
-    ),
+    path: Path = typer.Argument(None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"),
     split: str = typer.Option("dev", help="dev, test or train"),
     output: Path = typer.Option(None, "--output", "-o", help="JSON file for the figures"),
 ) -> None:
@@ -242,6 +242,7 @@ def analyze(
     model: Path = typer.Option(Path("models/default"), "--model", "-m", help="model folder"),
     format: Format = typer.Option(Format.table, "--format", "-f"),
     int8: bool = typer.Option(False, help="use the int8-quantised model"),
+    precision: str = typer.Option("fp32", help="fp32, bf16 or auto (bf16 where the CPU has it)"),
 ) -> None:
     """Quotes, speakers and their stance toward each topic."""
     _setup_logging()
@@ -250,15 +251,13 @@ def analyze(
 
     text = _read_input(file)
     try:
-        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None)
-    except ModelLoadError as err:
+        clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None, precision=precision)
+    except (ModelLoadError, ValueError) as err:
         _fail(f"{err}. Train one with `make train` or `stance train configs/quick.yaml`.")
     result = run_analyze(text, topic, clf)
     if format != Format.table:
         typer.echo(
-            json.dumps(
-                result.to_dict(), ensure_ascii=False, indent=2 if format == Format.json else None
-            )
+            json.dumps(result.to_dict(), ensure_ascii=False, indent=2 if format == Format.json else None)
         )
         return
     for qa in result.quotes:
@@ -280,7 +279,8 @@ def serve(
     port: int = typer.Option(None, help="port (STANCE_PORT, default 8000)"),
     workers: int = typer.Option(None, min=1, help="worker processes (STANCE_WORKERS)"),
     api_key: str = typer.Option(None, help="require this key (STANCE_API_KEY)"),
-    int8: bool = typer.Option(None, "--int8/--fp32", help="int8-quantised model"),
+    int8: bool = typer.Option(None, "--int8/--no-int8", help="int8-quantised model"),
+    precision: str = typer.Option(None, help="fp32, bf16 or auto (STANCE_PRECISION, default auto)"),
     batching: bool = typer.Option(None, "--batching/--no-batching", help="micro-batching"),
     max_batch_size: int = typer.Option(None, min=1),
     max_wait_ms: float = typer.Option(None, min=0),
@@ -361,9 +361,7 @@ def _train_first_model(model_path: Path) -> None:
     )
     from training.train import train as run_train
 
-    run_train(
-        load_config(Path(__file__).resolve().parent.parent / "configs" / "quick.yaml"), model_path
-    )
+    run_train(load_config(Path(__file__).resolve().parent.parent / "configs" / "quick.yaml"), model_path)
 
 
 @data_app.command("list")

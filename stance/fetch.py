@@ -46,9 +46,7 @@ class Source:
 
 def _semeval_rows(raw: bytes) -> Iterator[dict]:
     # the official files are Windows-1252 TSV: ID, Target, Tweet, Stance
-    reader = csv.DictReader(
-        io.StringIO(raw.decode("cp1252")), delimiter="\t", quoting=csv.QUOTE_NONE
-    )
+    reader = csv.DictReader(io.StringIO(raw.decode("cp1252")), delimiter="\t", quoting=csv.QUOTE_NONE)
     for row in reader:
         yield {
             "text": row["Tweet"],

@@ -26,9 +26,7 @@ def confusion_matrix(
     return matrix
 
 
-def classification_metrics(
-    gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS
-) -> dict:
+def classification_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS) -> dict:
     """Accuracy, macro-F1 over the labels present in gold or predictions, F_avg and per-label P/R/F1.
 
     F_avg is the SemEval-2016 measure: the mean of F1(favor) and F1(against).

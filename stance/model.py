@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -97,6 +96,7 @@ class StanceClassifier:
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         self.labels = [self.id2label[i] for i in range(len(self.id2label))]
         self.quantized = False
+        self.precision = "fp32"
 
     @classmethod
     def from_base(cls, base: str | Path, max_length: int = 128, dropout: float = 0.1):
@@ -115,13 +115,19 @@ class StanceClassifier:
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path, quantize: str | None = None, num_threads: int | None = None
+        cls,
+        path: str | Path,
+        quantize: str | None = None,
+        num_threads: int | None = None,
+        precision: str = "fp32",
     ) -> StanceClassifier:
         """Load a saved model folder, checking its weights against ``checksums.json``.
 
         Args:
             path: a folder written by :meth:`save_pretrained` or ``stance train``.
             quantize: ``"int8"`` for torch dynamic quantisation of the linear layers.
+            precision: ``"fp32"`` (exact), ``"bf16"`` (autocast; fast on CPUs with AMX or
+                AVX512-BF16) or ``"auto"`` (bf16 where the CPU has it, else fp32).
             num_threads: torch intra-op threads; default: the number of CPUs available.
 
         Raises:
@@ -144,16 +150,25 @@ class StanceClassifier:
             raise ModelLoadError(f"model folder {path} could not be loaded: {err}") from err
         if set(model.config.id2label.values()) != set(LABELS):
             raise ModelLoadError(
-                f"model folder {path}: labels {sorted(model.config.id2label.values())} "
-                f"are not {list(LABELS)}"
+                f"model folder {path}: labels {sorted(model.config.id2label.values())} are not {list(LABELS)}"
             )
         extra = {}
         if (path / STANCE_CONFIG).is_file():
             extra = json.loads((path / STANCE_CONFIG).read_text())
         clf = cls(model, tokenizer, max_length=extra.get("max_length", 128), name=path.name)
+        clf.set_precision(precision)
         if quantize:
             clf.quantize(quantize)
         return clf
+
+    def set_precision(self, precision: str) -> StanceClassifier:
+        """Choose fp32, bf16 autocast, or auto (bf16 when the CPU runs it natively)."""
+        if precision not in {"fp32", "bf16", "auto"}:
+            raise ValueError(f"precision={precision!r}; expected fp32, bf16 or auto")
+        if precision == "auto":
+            precision = "bf16" if cpu_has_fast_bf16() else "fp32"
+        self.precision = precision
+        return self
 
     def quantize(self, mode: str = "int8") -> StanceClassifier:
         """Quantise linear layers to int8 in place (torch dynamic quantisation); returns self."""
@@ -228,7 +243,9 @@ class StanceClassifier:
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, desc="predict", unit="batch")
-        with torch.inference_mode():
+        # bf16 autocast runs on the CPU's AMX/AVX512-BF16 units; softmax is taken in fp32
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), autocast:
             for start in batches:
                 idx = order[start : start + batch_size]
                 features = [{k: encoded[k][i] for k in encoded} for i in idx]
@@ -273,5 +290,10 @@ class StanceClassifier:
         return results
 
 
-def default_threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU has AMX or AVX512-BF16 (Linux /proc/cpuinfo flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags

@@ -1122,9 +1122,7 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
                     and not _is_word(after)
                     and after != "’"
                 ):
-                    if text[single_at:pos].strip() and not re.search(
-                        r"[“”\"]", text[single_at:pos]
-                    ):
+                    if text[single_at:pos].strip() and not re.search(r"[“”\"]", text[single_at:pos]):
                         spans.append(_Span(single_at, pos, p_index, single_mark, pos))
                     single_at = None
                 continue
@@ -1146,12 +1144,7 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[_Span]:
                 continue
             role = _double_role(text, pos, mark, open_at is not None)
             if role == "open":
-                if (
-                    open_at is not None
-                    and mark == "“"
-                    and open_mark >= 0
-                    and text[open_mark] == "„"
-                ):
+                if open_at is not None and mark == "“" and open_mark >= 0 and text[open_mark] == "„":
                     role = "close"
                 else:
                     open_at, open_mark, open_family = m.end(), pos, family
@@ -1247,12 +1240,7 @@ def _name_core(tokens: list[_Tok]) -> list[_Tok]:
     """The name after the last title word: 'Iran's Ambassador to Moscow Kazem Jalali' -> 'Kazem Jalali'."""
     cut = 0
     for i, tok in enumerate(tokens[:-1]):
-        if (
-            tok.lower in TITLES
-            or tok.lower in DETERMINERS
-            or not tok.cap
-            or tok.text.endswith(("'s", "’s"))
-        ):
+        if tok.lower in TITLES or tok.lower in DETERMINERS or not tok.cap or tok.text.endswith(("'s", "’s")):
             cut = i + 1
     core = tokens[cut:]
     # a place inside the title ("to Moscow", "of State") sits between the title and the name
@@ -1367,11 +1355,7 @@ def _mention_ending_at(tokens: list[_Tok], j: int) -> _Mention | None:
         and tok.lower not in _FUNCTION_WORDS
     ):
         k = j
-        while (
-            k - 1 >= 0
-            and j - k < 6
-            and tokens[k - 1].text not in {",", ".", "“", "”", '"', ":", ";"}
-        ):
+        while k - 1 >= 0 and j - k < 6 and tokens[k - 1].text not in {",", ".", "“", "”", '"', ":", ";"}:
             prev = tokens[k - 1]
             if prev.lower in DETERMINERS or prev.text.endswith(("'s", "’s")):
                 k -= 1
@@ -1659,9 +1643,7 @@ class _Entities:
             if head not in person.titles:
                 continue
             stems = {t.rstrip("s").removesuffix("'").removesuffix("’") for t in person.titles}
-            score = len(wanted & stems) + len(
-                {_stem(w) for w in wanted} & {_stem(t) for t in stems}
-            )
+            score = len(wanted & stems) + len({_stem(w) for w in wanted} & {_stem(t) for t in stems})
             if score > best_score or (
                 score == best_score and best is not None and person.last_seen > best.last_seen
             ):
@@ -1743,9 +1725,7 @@ def _attribute(
     first_q = quote_idx[0]
     last_q = quote_idx[-1]
     after = (last_q + 1, len(tokens), "right")
-    between = [
-        (a + 1, b, "right") for a, b in zip(quote_idx, quote_idx[1:], strict=False) if b > a + 1
-    ]
+    between = [(a + 1, b, "right") for a, b in zip(quote_idx, quote_idx[1:], strict=False) if b > a + 1]
     before = (0, first_q, "left")
     orders = [before, *between, after] if mixed else [after, *between, before]
     if mixed and _tight_cue_after(tokens, last_q):
@@ -1898,9 +1878,7 @@ def _mask_quotes(text: str, spans: list[_Span]) -> str:
     return "".join(chars)
 
 
-def _is_not_speech(
-    text: str, span: _Span, masked: str, sent: tuple[int, int], has_cue: bool
-) -> bool:
+def _is_not_speech(text: str, span: _Span, masked: str, sent: tuple[int, int], has_cue: bool) -> bool:
     inner = text[span.start : span.end].strip()
     words = inner.split()
     before = masked[max(sent[0], span.open_mark - 40) : span.open_mark]
@@ -1912,8 +1890,7 @@ def _is_not_speech(
     content = [
         w
         for w in words
-        if w.lower()
-        not in {"of", "the", "a", "an", "and", "in", "on", "to", "for", "at", "with", "&"}
+        if w.lower() not in {"of", "the", "a", "an", "and", "in", "on", "to", "for", "at", "with", "&"}
     ]
     title_case = bool(content) and all(w[:1].isupper() or not w[:1].isalpha() for w in content)
     if title_case and not has_cue:
@@ -1999,18 +1976,12 @@ def extract_quotes(text: str) -> list[Quote]:
             quote_idx = [i for i, t in enumerate(tokens) if t.text == "§"]
             first_mixed = _kind(text, masked, sent_spans[0], s_start) == "mixed"
             attribution = (
-                _attribute(tokens, quote_idx, first_mixed)
-                if quote_idx
-                else _Attribution(None, None)
+                _attribute(tokens, quote_idx, first_mixed) if quote_idx else _Attribution(None, None)
             )
             has_cue = attribution.cue is not None or any(
                 t.lower in CUE_VERBS for t in tokens if t.text != "§"
             )
-            keep = [
-                s
-                for s in sent_spans
-                if not _is_not_speech(text, s, masked, (s_start, s_end), has_cue)
-            ]
+            keep = [s for s in sent_spans if not _is_not_speech(text, s, masked, (s_start, s_end), has_cue)]
             if not keep:
                 _note_subjects(text, s_start, s_end, masked, ents)
                 continue
@@ -2058,9 +2029,7 @@ def extract_quotes(text: str) -> list[Quote]:
                 if not span.continued:
                     chain += 1
                 chains.append((chain, attribution.mention is not None))
-                results.append(
-                    _make_quote(original, text, offsets, span, speaker, mention, cue, kind, group)
-                )
+                results.append(_make_quote(original, text, offsets, span, speaker, mention, cue, kind, group))
             _note_subjects(text, s_start, s_end, masked, ents)
             if mention is not None and mention.kind == "name":
                 found = ents.lookup([w for w in mention.text.split()], mention.start)
@@ -2169,9 +2138,7 @@ def _resolve(att: _Attribution, ents: _Entities, text: str, s_start: int):
 
 def _strip_title(name: str) -> str:
     words = name.split()
-    while len(words) > 1 and (
-        words[0].lower().rstrip(".") in TITLES or words[0].lower() in DETERMINERS
-    ):
+    while len(words) > 1 and (words[0].lower().rstrip(".") in TITLES or words[0].lower() in DETERMINERS):
         words = words[1:]
     return " ".join(words).removesuffix("’s").removesuffix("'s")
 

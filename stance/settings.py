@@ -72,9 +72,7 @@ def base_encoder_path(verify: bool = True) -> Path:
     if verify:
         digest = sha256_file(weights)
         if digest != BASE_ENCODER_SHA256:
-            raise ValueError(
-                f"{weights}: sha256 {digest} does not match the pinned {BASE_ENCODER_SHA256}"
-            )
+            raise ValueError(f"{weights}: sha256 {digest} does not match the pinned {BASE_ENCODER_SHA256}")
     return path
 
 

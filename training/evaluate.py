@@ -18,9 +18,7 @@ from stance.model import StanceClassifier
 logger = logging.getLogger(__name__)
 
 
-def evaluate_examples(
-    model: StanceClassifier, examples: Sequence[Example], batch_size: int = 64
-) -> dict:
+def evaluate_examples(model: StanceClassifier, examples: Sequence[Example], batch_size: int = 64) -> dict:
     """Metrics for one list of examples (see :func:`stance.metrics.classification_metrics`)."""
     started = time.perf_counter()
     preds = model.predict(
@@ -39,9 +37,7 @@ def evaluate_examples(
     return metrics
 
 
-def evaluate(
-    model: StanceClassifier, data: str | Sequence[str], batch_size: int = 64
-) -> dict[str, dict]:
+def evaluate(model: StanceClassifier, data: str | Sequence[str], batch_size: int = 64) -> dict[str, dict]:
     """Evaluate on each data spec (``vast:test_zeroshot_clean``, ``semeval2016:test`` or a path).
 
     Returns:

@@ -62,9 +62,7 @@ def score_articles(
         gold = list(article.quotes)
         n_gold += len(gold)
         n_pred += len(quotes)
-        pred_ok += sum(
-            any(covers((q.start, q.end), (g.start, g.end)) for g in gold) for q in quotes
-        )
+        pred_ok += sum(any(covers((q.start, q.end), (g.start, g.end)) for g in gold) for q in quotes)
         for g in gold:
             found = [q for q in quotes if covers((q.start, q.end), (g.start, g.end))]
             if found:
@@ -78,9 +76,7 @@ def score_articles(
     e2e_recall = e2e / n_gold if n_gold else 0.0
     e2e_precision = e2e / n_pred if n_pred else 0.0
     e2e_f1 = (
-        2 * e2e_precision * e2e_recall / (e2e_precision + e2e_recall)
-        if e2e_precision + e2e_recall
-        else 0.0
+        2 * e2e_precision * e2e_recall / (e2e_precision + e2e_recall) if e2e_precision + e2e_recall else 0.0
     )
     return {
         "articles": n_articles,

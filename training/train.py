@@ -149,9 +149,7 @@ def train(
         ddp_find_unused_parameters=False,
         save_only_model=False,
     )
-    callbacks = (
-        [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
-    )
+    callbacks = [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
     trainer = Trainer(
         model=clf.model,
         args=args,
@@ -234,9 +232,7 @@ def write_model_card(folder: Path, config: Config, train_results: dict, eval_res
         "|---|---|---|---|---|",
     ]
     for name, m in eval_results.items():
-        lines.append(
-            f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['f_avg']:.3f} |"
-        )
+        lines.append(f"| {name} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['f_avg']:.3f} |")
     if not eval_results:
         lines.append("| (not evaluated) | | | | |")
     lines += [
