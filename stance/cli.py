@@ -355,7 +355,7 @@ def _train_first_model(model_path: Path) -> None:
             "  public sets, then `make serve` again. `make train` builds the full default model."
         )
     typer.echo(
-        f"no model at {model_path}: training configs/quick.yaml first (about 10 minutes on "
+        f"no model at {model_path}: training configs/quick.yaml first (about 6 minutes on "
         "2 cores). `make train` builds the full default model.",
         err=True,
     )
