@@ -1,0 +1,171 @@
+"""Word lists for the quote splitter: reporting cues, titles, role nouns, non-name words."""
+
+from __future__ import annotations
+
+# Reporting words that attribute a quote ("said", "told", "tweeted").
+CUE_VERBS = frozenset(
+    """
+    accused acknowledge acknowledged acknowledges add added adding adds admit admits admitted
+    agreed alleged announce announced announces answered argue argued argues arguing ask asked
+    asking asks asserted asserts assured began believes blasted boasted called calls cautioned
+    chanted charged chimed claim claimed claiming claims complained conceded conclude
+    concluded concludes confirmed contend contended contends continued continues countered
+    criticised criticized declare declared declares declaring demanded denied derided
+    described describes disagreed dismissed elaborated emailed emphasised emphasized
+    emphasizing exclaimed explain explained explaining explains highlighted hinted informed
+    insist insisted insisting insists joked jokes lamented maintained maintains messaged
+    mocked mused note noted notes noting objected observe observed observes opined pleaded
+    pledged pointed posted posts praised predict predicted predicts pressed proclaimed
+    promised protested quipped read reads recall recalled recalling recalls recounted
+    reiterated remarked remembered reminded replied replies reply reported respond responded
+    responds retorted said sang say saying says scoffed screamed shouted signaled signalled
+    slammed sniped stated states stating stress stressed stresses stressing suggest suggested
+    suggesting suggests tell telling tells testified testifies texted thinks thundered told
+    tweet tweeted tweeting tweets underlined underscored urged urges vowed warn warned warning
+    warns whispered wonder wondered write writes writing wrote yelled
+    """.split()
+)
+
+# As often nouns as verbs ("phone calls", "his claims"): cues only next to a mention or quote.
+NOUN_LIKE_CUES = frozenset(
+    """
+    answers calls claim claims note notes posts read reads remarks replies reports states
+    tweet tweets
+    """.split()
+)
+
+# Cues whose speaker is the subject of the clause they hang from ("Lavrov ..., saying ...").
+PARTICIPLE_CUES = frozenset(
+    """
+    adding answering arguing asking claiming declaring emphasizing explaining insisting joking
+    noting pointing pressing recalling replying responding saying stating stressing suggesting
+    telling tweeting warning whispering writing
+    """.split()
+)
+
+PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None, "it": None}
+
+# Words that open a nominal mention ("the minister", "a senior official").
+DETERMINERS = frozenset(
+    """
+    a an another both her his its many my one other our several some that the their this three
+    two
+    """.split()
+)
+
+# Titles and honorifics, stripped from canonical names ("Foreign Minister", "Dr.").
+TITLES = frozenset(
+    """
+    acting adm admiral adviser advisor aide ambassador analyst anchor assemblyman
+    assemblywoman attorney ayatollah bishop campaign candidate capt captain cardinal ceo chair
+    chairman chairwoman chancellor chief co-founder coach col colonel commissioner congressman
+    congresswoman consul councilman councilwoman dame defence defense delegate democratic
+    deputy detective director doctor dr dr. economist economy envoy executive fellow finance
+    foreign former founder gen general gop gov governor health hon host house imam incoming
+    interim interior judge justice king labor lady lawyer leader lieutenant lord lt major
+    majority manager mayor minister minority miss mr mr. mrs mrs. ms ms. new nominee officer
+    outgoing pastor pollster pope premier president press prime prince princess prof professor
+    queen rabbi rep representative republican rev secretary sen senate senator senior sergeant
+    sgt sheikh sheriff sir speaker spokesman spokesperson spokeswoman state strategist supreme
+    then then-candidate top trade u.s us vice
+    """.split()
+)
+
+# Words that never head or sit inside a nominal speaker mention.
+FUNCTION_WORDS = frozenset(
+    """
+    about after again also always and are as at be because been before being but by can could
+    did do does even for from had has have here if in into is it just may might must never no
+    nor not now of often on only or over should so still than that then there through to too
+    very was were what when where which while who whom will with would
+    """.split()
+)
+
+# Heads of nominal speakers: "the minister said", "a senior official told".
+ROLE_NOUNS = frozenset(
+    """
+    activist activists administration adviser advisers advisor advisors agency aide aides
+    ambassador analyst analysts attorney author authorities authors billionaire brother
+    businessman businesswoman campaign candidate chairman chairwoman chancellor chief
+    commander commentator committee company congressman congresswoman conservative
+    conservatives council counterpart critic critics daughter democrat democrats department
+    diplomat diplomats director doctor economist economists employee employees envoy executive
+    expert experts father firm founder friend general government governor group host husband
+    insider insiders investigators judge king kremlin lawmaker lawmakers lawyer leader leaders
+    letter liberal liberals magazine man manager mayor member members memo minister ministers
+    ministry mogul mother network newspaper nominee nominees observer observers officer
+    officers official officials organization organizer organizers owner paper party pastor
+    pentagon people person police poll pollster premier president priest professor prosecutor
+    prosecutors protester protesters queen report reporter representative republican
+    republicans researcher researchers resident residents scientist scientists secretary
+    senator sister son source sources speaker spokesman spokesperson spokeswoman statement
+    strategist student students study supporter supporters survey teacher team veteran voter
+    voters website white wife woman worker workers
+    """.split()
+)
+
+# Titles that tell a person's gender, for pronoun resolution.
+GENDER_TITLES = {
+    "mr": "m",
+    "mrs": "f",
+    "ms": "f",
+    "miss": "f",
+    "sir": "m",
+    "lady": "f",
+    "king": "m",
+    "queen": "f",
+    "congressman": "m",
+    "congresswoman": "f",
+    "spokesman": "m",
+    "spokeswoman": "f",
+    "chairman": "m",
+    "chairwoman": "f",
+    "prince": "m",
+    "princess": "f",
+    "businessman": "m",
+    "businesswoman": "f",
+}
+
+# Capitalised words that start sentences or name dates, never part of a person's name.
+NON_NAME_WORDS = frozenset(
+    """
+    A According After Against All Also Although Among An And Another April As Asked At August
+    Because Before Both But By December Despite Did Do Does Dr During Each Earlier Even Every
+    February For Friday From He Her Here His How However I If In Instead It Its January July
+    June Just Last Later Like Many March May Meanwhile Monday Most Mr Mrs Ms Next No Not
+    November Now October Of On Once One Only Or Other Our Over Saturday September She Since So
+    Some Speaking Still Such Sunday That The Their Then There These They This Those Though
+    Three Thursday To Today Tuesday Two Under Unlike Until We Wednesday What When Where
+    Whether Which While Who Why With Within Without Writing Yes Yesterday Yet
+    """.split()
+)
+
+# Words that mark a capitalised run as a place or organisation, not a person.
+ORG_WORDS = frozenset(
+    """
+    Accord Act Action Administration Africa Agency Agreement Airport Alliance America
+    Americans Army Asia Assembly Association Avenue Bank Bay Brigade Building CNN Campaign
+    Capitol Caucasus Center Centre Church City Club Coalition College Commission Committee
+    Company Conference Congress Convention Corp Corporation Council County Court Daily Day
+    Deal Democrats Department East Empire Europe Facebook Federation Force Forces Forum
+    Foundation Fox Front Fund Government Group Guard Gulf Hall Herald Hospital House Inc
+    Institute Island Islands Journal Kingdom Kremlin Lake League Lives Magazine Matter Media
+    Ministry Month Mountains Movement Nations Navy Network News North Ocean Office
+    Organisation Organization Parenthood Parliament Party Pentagon Plan Police Post Press
+    Program Programme Province Radio Region Republic Republicans Reuters Review Revolution
+    River School Sea Security Senate Service Services South Square State States Station Street
+    Summit TV Television Times Tower Treaty Tribune Twitter Union University Valley Wall Week
+    Weekly West Year
+    """.split()
+)
+
+# Common female first names in US political news, for pronoun gender when no title says it.
+FEMALE_FIRST = frozenset(
+    """
+    amy angela anna ashley barbara carly catherine chelsea christine condoleezza debbie diane
+    donna elizabeth emily emma gloria helen hillary hope huma ivanka jacinda janet jennifer
+    jessica jill judy julia kamala karen kate katie kellyanne kristen laura linda lisa loretta
+    maggie margaret maria marine mary megyn melania michelle nancy nikki olivia patricia paula
+    rachel rebecca ruth sally samantha sarah sheryl sophia susan theresa tulsi ursula
+    """.split()
+)
