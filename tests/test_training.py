@@ -64,6 +64,7 @@ def test_output_folder_has_everything(tiny_base, data_dir, tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert set(config["id2label"].values()) == {"favor", "against", "none"}
     assert "vast:test" in (out / "README.md").read_text()
+    assert "# quote-stance model `model`" in (out / "README.md").read_text()
     assert not (tmp_path / "model.work").exists()
 
 

@@ -18,8 +18,16 @@ from stance.model import StanceClassifier
 logger = logging.getLogger(__name__)
 
 
-def evaluate_examples(model: StanceClassifier, examples: Sequence[Example], batch_size: int = 64) -> dict:
-    """Metrics for one list of examples (see :func:`stance.metrics.classification_metrics`)."""
+def evaluate_examples(
+    model: StanceClassifier,
+    examples: Sequence[Example],
+    batch_size: int = 64,
+    topic_swap: bool = False,
+) -> dict:
+    """Metrics for one list of examples (see :func:`stance.metrics.classification_metrics`).
+
+    With ``topic_swap``, also :func:`topic_swap_sensitivity`, reusing these predictions.
+    """
     started = time.perf_counter()
     preds = model.predict(
         [e.text for e in examples],
@@ -34,11 +42,17 @@ def evaluate_examples(model: StanceClassifier, examples: Sequence[Example], batc
     metrics = classification_metrics(gold, pred, LABELS)
     metrics["per_topic"] = per_topic_metrics(gold, pred, [e.topic for e in examples])
     metrics["examples_per_second"] = len(examples) / seconds if seconds else 0.0
+    if topic_swap:
+        metrics["topic_swap"] = topic_swap_sensitivity(model, examples, batch_size=batch_size, before=pred)
     return metrics
 
 
-def evaluate(model: StanceClassifier, data: str | Sequence[str], batch_size: int = 64) -> dict[str, dict]:
+def evaluate(
+    model: StanceClassifier, data: str | Sequence[str], batch_size: int = 64, topic_swap: bool = False
+) -> dict[str, dict]:
     """Evaluate on each data spec (``vast:test_zeroshot_clean``, ``semeval2016:test`` or a path).
+
+    ``topic_swap`` adds each set's :func:`topic_swap_sensitivity` under ``"topic_swap"``.
 
     Returns:
         ``{spec: metrics}``; metrics hold n, accuracy, macro_f1, f_avg, per_label, per_topic,
@@ -52,7 +66,7 @@ def evaluate(model: StanceClassifier, data: str | Sequence[str], batch_size: int
     for spec in specs:
         name, _ = parse_spec(spec)
         examples = load_examples(spec)
-        results[name] = evaluate_examples(model, examples, batch_size)
+        results[name] = evaluate_examples(model, examples, batch_size, topic_swap)
         m = results[name]
         logger.info(
             "%s: n=%d acc=%.3f macro-F1=%.3f F_avg=%.3f",
@@ -66,12 +80,17 @@ def evaluate(model: StanceClassifier, data: str | Sequence[str], batch_size: int
 
 
 def topic_swap_sensitivity(
-    model: StanceClassifier, examples: Sequence[Example], seed: int = 0, batch_size: int = 64
+    model: StanceClassifier,
+    examples: Sequence[Example],
+    seed: int = 0,
+    batch_size: int = 64,
+    before: Sequence[str] | None = None,
 ) -> dict:
     """Share of favor/against predictions that become ``none`` when the topic is swapped.
 
     Each text gets the topic of another row whose text and topic differ, so the new topic is
-    unrelated to it. A model that ignores the topic scores near 0.
+    unrelated to it. A model that ignores the topic scores near 0. ``before`` takes labels
+    already predicted with the true topics, so they are not predicted again.
     """
     rng = random.Random(seed)
     topics = sorted({e.topic for e in examples})
@@ -83,9 +102,10 @@ def topic_swap_sensitivity(
                 break
         swapped.append(candidate)
     texts = [e.text for e in examples]
-    before = model.predict(texts, [e.topic for e in examples], batch_size=batch_size)
+    if before is None:
+        before = [p.label for p in model.predict(texts, [e.topic for e in examples], batch_size=batch_size)]
     after = model.predict(texts, swapped, batch_size=batch_size)
-    polar = [i for i, p in enumerate(before) if p.label != "none"]
+    polar = [i for i, label in enumerate(before) if label != "none"]
     moved = sum(after[i].label == "none" for i in polar)
     return {
         "n": len(examples),

@@ -192,13 +192,15 @@ def train(
 
             eval_results = evaluate(clf, config.data.eval)
             write_eval_outputs(eval_results, tmp)
-        write_model_card(tmp, config, train_results, eval_results)
+        write_model_card(tmp, config, train_results, eval_results, name=output.name)
     shutil.rmtree(work, ignore_errors=True)
     logger.info("model written to %s in %.0f s", output, time.time() - started)
     return output
 
 
-def write_model_card(folder: Path, config: Config, train_results: dict, eval_results: dict) -> None:
+def write_model_card(
+    folder: Path, config: Config, train_results: dict, eval_results: dict, name: str = "stance"
+) -> None:
     """A README.md for the model folder: base model, data, labels, figures, limits."""
     sources = ", ".join(
         f"{s.name}:{s.split} (weight {s.weight:g}"
@@ -212,7 +214,7 @@ def write_model_card(folder: Path, config: Config, train_results: dict, eval_res
         "library_name: transformers",
         "pipeline_tag: text-classification",
         "---",
-        f"# quote-stance model `{folder.name if not folder.name.startswith('.') else 'stance'}`",
+        f"# quote-stance model `{name}`",
         "",
         "Cross-encoder reading `[CLS] topic [SEP] quote [SEP] context [SEP]` and predicting "
         f"one of {', '.join(LABELS)}.",
