@@ -26,10 +26,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seeds" / "000_8138c3c1e7cbee0d.txt"
 QUOTES = [
-    "We are pursuing the development and deepening of cooperation between the two countries.",
-    "Iran is not doing anything that would be prohibited.",
-    "It seems evident they should be more active.",
-    "This meeting is considered important at this juncture.",
+    "We want closer trade with our neighbours in every field.",
+    "Nothing we have done breaks the agreement.",
+    "They should do much more to restart the talks.",
+    "This visit matters a great deal at this moment.",
     "We will not sign an agreement that harms our people.",
     "The sanctions have failed and must be lifted.",
 ]

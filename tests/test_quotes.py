@@ -87,8 +87,8 @@ def test_split_quote_gives_two_parts_one_group():
 def test_fragments_around_the_attribution_share_the_speaker():
     text = (
         "Foreign Minister Sergei Lavrov spoke in New York.\n\n"
-        "“It seems evident they should be more active” in “resolving all issues related” to "
-        "the accord, Lavrov said, saying, “Iran is not doing anything that would be prohibited.”"
+        "“It is clear they must do more” in “settling every question tied” to "
+        "the treaty, Lavrov said, saying, “Moscow has broken no rule.”"
     )
     found = extract_quotes(text)
     assert len(found) == 3
