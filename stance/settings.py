@@ -77,13 +77,10 @@ def base_encoder_path(verify: bool = True) -> Path:
 
 
 def resolve_model_path(name_or_path: str) -> Path:
-    """``"base"``/``"all-MiniLM-L6-v2"`` name the pinned encoder; anything else is a local folder.
+    """A named encoder (``minilm``, ``mpnet``, ``base``) or a local folder; see :mod:`stance.encoders`.
 
     The weights' checksum is checked when a model is built from the folder, not here.
     """
-    if name_or_path in {"base", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
-        return base_encoder_path(verify=False)
-    path = Path(name_or_path).expanduser()
-    if not path.is_dir():
-        raise FileNotFoundError(f"model folder {path} does not exist (model hubs are not used)")
-    return path
+    from stance.encoders import resolve_encoder
+
+    return resolve_encoder(name_or_path)

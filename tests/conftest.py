@@ -88,3 +88,10 @@ def data_dir(tmp_path, monkeypatch) -> Path:
                 handle.write(json.dumps(row) + "\n")
     monkeypatch.setenv("STANCE_DATA_DIR", str(tmp_path / "data"))
     return tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(request, tmp_path_factory, monkeypatch):
+    """Fast tests never touch the user's cache (encoders, tokenised data); slow tests may."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

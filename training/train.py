@@ -7,6 +7,7 @@ only rank 0 writes the model folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,9 +22,10 @@ import torch
 from stance.atomic import atomic_dir
 from stance.config import Config, save_config
 from stance.data import Example, mix_sources, split_dev
+from stance.encoders import cache_dir, encoder_for_folder
 from stance.labels import LABELS
 from stance.metrics import classification_metrics
-from stance.model import StanceClassifier
+from stance.model import StanceClassifier, cpu_has_fast_bf16
 from stance.settings import resolve_model_path
 
 logger = logging.getLogger(__name__)
@@ -38,16 +40,60 @@ def _checkpoint_step(work: Path) -> int:
     return max(steps, default=0)
 
 
-def _to_dataset(clf: StanceClassifier, examples: list[Example]):
-    from datasets import Dataset
+def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: list[list[float]] | None = None):
+    """Tokenised examples as a ``datasets.Dataset``, cached on disk between runs.
+
+    The cache key covers the tokenizer's vocabulary, the length limit and every example, so a
+    change to any of them tokenises afresh.
+    """
+    from datasets import Dataset, load_from_disk
 
     label2id = {label: i for i, label in enumerate(clf.labels)}
-    encoded = clf.encode(
-        [e.text for e in examples], [e.topic for e in examples], [e.context for e in examples]
-    )
-    columns = {k: list(v) for k, v in encoded.items()}
-    columns["labels"] = [label2id[e.label] for e in examples]
-    return Dataset.from_dict(columns)
+    key = hashlib.sha256()
+    key.update(json.dumps([clf.tokenizer.name_or_path, len(clf.tokenizer), clf.max_length]).encode())
+    for e in examples:
+        key.update(json.dumps([e.text, e.topic, e.context]).encode())
+    folder = cache_dir() / "tokenized" / key.hexdigest()[:32]
+    if (folder / "dataset_info.json").is_file():
+        logger.info("tokenised examples from cache %s", folder)
+        ds = load_from_disk(str(folder))
+    else:
+        encoded = clf.encode(
+            [e.text for e in examples], [e.topic for e in examples], [e.context for e in examples]
+        )
+        ds = Dataset.from_dict({k: list(v) for k, v in encoded.items()})
+        try:
+            with atomic_dir(folder) as tmp:
+                ds.save_to_disk(str(tmp))
+        except OSError as err:  # a read-only cache must not stop training
+            logger.warning("could not cache tokenised examples in %s: %s", folder, err)
+    labels = soft_labels if soft_labels is not None else [label2id[e.label] for e in examples]
+    return ds.add_column("labels", labels)
+
+
+def use_bf16(precision: str) -> bool:
+    """bf16 autocast for ``auto`` where the hardware runs it natively, or when asked for."""
+    if precision == "bf16":
+        return True
+    if precision == "fp32":
+        return False
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return cpu_has_fast_bf16()
+
+
+def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Random) -> list[Example]:
+    """Copy ``fraction`` of the rows under a topic borrowed from another row, labelled ``none``."""
+    if fraction <= 0 or len({e.topic for e in examples}) < 2:
+        return examples
+    topics = [e.topic for e in examples]
+    extra = []
+    for e in rng.sample(examples, round(fraction * len(examples))):
+        topic = rng.choice(topics)
+        while topic.lower() == e.topic.lower():
+            topic = rng.choice(topics)
+        extra.append(Example(text=e.text, topic=topic, label="none", context=e.context))
+    return examples + extra
 
 
 def _compute_metrics(eval_pred) -> dict[str, float]:
@@ -67,6 +113,7 @@ def prepare_data(config: Config) -> tuple[list[Example], list[Example], dict]:
         train += tr
         dev += dv
         stats[spec] = {"train": len(tr), "dev": len(dv)}
+    train = add_swap_negatives(train, config.data.swap_negatives, rng)
     rng.shuffle(train)
     rng.shuffle(dev)
     dev = dev[: config.data.max_dev_examples]
@@ -113,10 +160,14 @@ def train(
     train_examples, dev_examples, data_stats = prepare_data(config)
     logger.info("train %d examples, dev %d", len(train_examples), len(dev_examples))
 
-    clf = StanceClassifier.from_base(
-        resolve_model_path(config.model.base), config.model.max_length, config.model.dropout
-    )
-    train_ds = _to_dataset(clf, train_examples)
+    base_path = resolve_model_path(config.model.base)
+    clf = StanceClassifier.from_base(base_path, config.model.max_length, config.model.dropout)
+    soft_labels, distill_stats = None, {}
+    if config.distill.teacher:
+        from training.distill import teacher_targets
+
+        train_examples, soft_labels, distill_stats = teacher_targets(config, train_examples)
+    train_ds = _to_dataset(clf, train_examples, soft_labels)
     dev_ds = _to_dataset(clf, dev_examples) if dev_examples else None
 
     has_dev = dev_ds is not None
@@ -130,6 +181,7 @@ def train(
         warmup_steps=config.train.warmup_ratio,
         weight_decay=config.train.weight_decay,
         label_smoothing_factor=config.train.label_smoothing,
+        bf16=use_bf16(config.train.precision),
         eval_strategy="steps" if has_dev else "no",
         eval_steps=config.train.eval_steps,
         save_strategy="steps",
@@ -181,6 +233,10 @@ def train(
         "global_step": trainer.state.global_step,
         "steps_this_run": steps_this_run,
         "resumed": bool(has_checkpoint),
+        "bf16": args.bf16,
+        "device": str(args.device),
+        "base_encoder": _encoder_info(base_path),
+        "distill": distill_stats,
     }
     with atomic_dir(output) as tmp:
         clf.write_to(tmp)
@@ -196,6 +252,17 @@ def train(
     shutil.rmtree(work, ignore_errors=True)
     logger.info("model written to %s in %.0f s", output, time.time() - started)
     return output
+
+
+def _encoder_info(path: Path) -> dict:
+    """Name, upstream and weights checksum of the base encoder, for the card and ``/v1/model``."""
+    encoder = encoder_for_folder(path)
+    if encoder is None:
+        from stance.settings import sha256_file
+
+        weights = path / "model.safetensors"
+        return {"name": str(path), "sha256": sha256_file(weights) if weights.is_file() else None}
+    return {"name": encoder.name, "upstream": encoder.upstream, "sha256": encoder.weights_sha256}
 
 
 def write_model_card(
@@ -219,7 +286,9 @@ def write_model_card(
         "Cross-encoder reading `[CLS] topic [SEP] quote [SEP] context [SEP]` and predicting "
         f"one of {', '.join(LABELS)}.",
         "",
-        f"- Base encoder: `{config.model.base}` (all-MiniLM-L6-v2 when `base`), "
+        f"- Base encoder: `{config.model.base}` "
+        f"({train_results.get('base_encoder', {}).get('upstream', 'local folder')}, model.safetensors "
+        f"sha256 `{train_results.get('base_encoder', {}).get('sha256')}`), "
         f"max length {config.model.max_length} tokens.",
         f"- Training data: {sources}; {train_results['train_examples']} training examples, "
         f"{train_results['dev_examples']} dev examples held out by topic and text.",

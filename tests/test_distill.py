@@ -1,0 +1,164 @@
+"""Distillation, topic-swap negatives, tokenisation cache, bf16 choice and the MPNet head, on tiny models."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from stance.config import ConfigError, load_config
+from stance.data import Example
+from stance.model import StanceClassifier
+from stance.modeling import stance_loss
+from training.distill import news_quote_examples
+from training.train import add_swap_negatives, prepare_data, train, use_bf16
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config(tiny_base, **overrides):
+    values = {
+        "model.base": str(tiny_base),
+        "model.max_length": "32",
+        "data.dev_fraction": "0",
+        "data.eval": "[]",
+        "train.batch_size": "8",
+        "train.eval_steps": "1000",
+        "train.patience": "0",
+        "train.num_threads": "1",
+        "train.precision": "fp32",
+    }
+    values.update({k: str(v) for k, v in overrides.items()})
+    return load_config(ROOT / "configs" / "smoke.yaml", values)
+
+
+def test_soft_labels_that_are_one_hot_give_plain_cross_entropy():
+    logits = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]])
+    ids = torch.tensor([0, 2])
+    one_hot = torch.nn.functional.one_hot(ids, 3).float()
+    assert torch.allclose(stance_loss(logits, one_hot), torch.nn.functional.cross_entropy(logits, ids))
+
+
+def test_student_moves_towards_the_teacher(tiny_base, tiny_model, data_dir, tmp_path):
+    cfg = _config(tiny_base, **{"train.lr": 3e-3, "train.max_steps": 40, "train.warmup_ratio": 0.0,
+                                "distill.teacher": tiny_model, "model.dropout": 0.0})
+    examples, _, _ = prepare_data(cfg)
+    texts, topics = [e.text for e in examples], [e.topic for e in examples]
+    teacher = StanceClassifier.from_pretrained(tiny_model).predict_proba(texts, topics)
+    before = StanceClassifier.from_base(tiny_base, max_length=32).predict_proba(texts, topics)
+    out = train(cfg, tmp_path / "student")
+    after = StanceClassifier.from_pretrained(out).predict_proba(texts, topics)
+
+    def kl(p):
+        return (teacher * (teacher.log() - p.log())).sum(-1).mean().item()
+
+    assert kl(after) < 0.5 * kl(before)
+    stats = json.loads((out / "train_results.json").read_text())["distill"]
+    assert stats["teacher"] == str(tiny_model) and stats["train_examples"] == len(examples)
+
+
+def test_missing_teacher_falls_back_to_gold_labels(tiny_base, data_dir, tmp_path):
+    cfg = _config(tiny_base, **{"train.max_steps": 2, "distill.teacher": tmp_path / "no-teacher"})
+    out = train(cfg, tmp_path / "student")
+    stats = json.loads((out / "train_results.json").read_text())["distill"]
+    assert stats["teacher"] is None and "gold" in stats["fallback"]
+
+
+def test_news_quotes_pair_each_quote_with_its_headline_and_another(tmp_path):
+    root = tmp_path / "polnear"
+    (root / "train" / "text").mkdir(parents=True)
+    rows = ["compartment\tfilename\ttitle"]
+    for i, (name, speaker) in enumerate([("a1", "Anna Berg"), ("b2", "Piotr Nowak"), ("c3", "Ola Lind")]):
+        rows.append(f"train\t{name}\tHeadline number {i}")
+        (root / "train" / "text" / f"{name}.txt").write_text(
+            f"{speaker} spoke on Monday.\n\n“We will keep the port open all winter,” {speaker} said.\n"
+        )
+    rows.append("dev\tzz\tNot used")
+    (root / "metadata.tsv").write_text("\n".join(rows) + "\n")
+    pairs = news_quote_examples(100, random.Random(0), root)
+    quotes = {p.text for p in pairs}
+    assert quotes == {"We will keep the port open all winter,"}
+    own = [p for p in pairs if p.topic.startswith("Headline")]
+    assert {p.topic for p in own} <= {"Headline number 0", "Headline number 1", "Headline number 2"}
+    assert all("Not used" != p.topic for p in pairs)
+    assert all(p.context and "said" in p.context for p in pairs)
+    assert 3 <= len(pairs) <= 6
+
+
+def test_swap_negatives_borrow_another_topic_and_say_none():
+    rows = [Example(f"text {i}", f"topic {i % 5}", "favor") for i in range(40)]
+    out = add_swap_negatives(rows, 0.25, random.Random(1))
+    extra = out[40:]
+    assert len(extra) == 10
+    originals = {e.text: e.topic for e in rows}
+    assert all(e.label == "none" and e.topic != originals[e.text] for e in extra)
+    assert add_swap_negatives(rows, 0.0, random.Random(1)) == rows
+
+
+def test_bf16_choice_follows_the_setting(monkeypatch):
+    assert use_bf16("bf16") and not use_bf16("fp32")
+    monkeypatch.setattr("training.train.cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert not use_bf16("auto")
+    monkeypatch.setattr("training.train.cpu_has_fast_bf16", lambda: True)
+    assert use_bf16("auto")
+
+
+def test_tokenised_examples_are_cached_between_runs(tiny_base, data_dir, tmp_path, monkeypatch, caplog):
+    import logging
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(cache))
+    cfg = _config(tiny_base, **{"train.max_steps": 1})
+    train(cfg, tmp_path / "m1")
+    assert any((cache / "tokenized").iterdir())
+    with caplog.at_level(logging.INFO, logger="training.train"):
+        train(cfg, tmp_path / "m2")
+    assert "from cache" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"train.precision": "fp16"}, "allowed: auto, bf16, fp32"),
+        ({"distill.hard_weight": "2"}, "out of range"),
+    ],
+)
+def test_new_settings_are_validated(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(ROOT / "configs" / "large.yaml", override)
+
+
+def test_large_and_default_configs_name_their_encoders():
+    assert load_config(ROOT / "configs" / "large.yaml").model.base == "mpnet"
+    default = load_config(ROOT / "configs" / "default.yaml")
+    assert default.model.base == "minilm" and default.distill.teacher == "models/large"
+
+
+def test_mpnet_mean_pool_head_saves_and_loads(tmp_path):
+    from transformers import BertTokenizerFast, MPNetConfig, MPNetModel
+
+    from tests.conftest import _write_vocab
+
+    base = tmp_path / "tiny-mpnet"
+    base.mkdir()
+    _write_vocab(base / "vocab.txt")
+    # a WordPiece tokenizer like MPNet's, with BERT-style special tokens from the shared tiny vocab
+    tokenizer = BertTokenizerFast(vocab_file=str(base / "vocab.txt"), do_lower_case=True)
+    tokenizer.save_pretrained(base)
+    config = MPNetConfig(
+        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, hidden_size=32,
+        num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
+    )
+    torch.manual_seed(0)
+    MPNetModel(config).save_pretrained(base)
+    clf = StanceClassifier.from_base(base, max_length=32)
+    texts = ["we support the deal", "we oppose the accord today"]
+    before = clf.predict_proba(texts, "the deal")
+    clf.save_pretrained(tmp_path / "model")
+    loaded = StanceClassifier.from_pretrained(tmp_path / "model")
+    assert type(loaded.model).__name__ == "MPNetMeanPoolForSequenceClassification"
+    assert torch.allclose(before, loaded.predict_proba(texts, "the deal"), atol=1e-5)

@@ -1,0 +1,114 @@
+"""Distillation: a small student learns a large teacher's probabilities.
+
+``train`` calls :func:`teacher_targets` when ``distill.teacher`` is set. The student then trains on
+the teacher's distribution over every training text (mixed with the gold label by
+``distill.hard_weight``) plus quotes found in unlabelled news: each quote that ``extract_quotes``
+finds in PolNeAR's training articles, paired with its own article's headline and with one
+unrelated headline. Those pairs carry the teacher's view of related-but-neutral and unrelated
+news quotes, which no labelled set covers.
+
+When the teacher folder does not exist the student trains on gold labels, as without
+distillation, so the default config still trains on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+from pathlib import Path
+
+import torch
+
+from stance.analysis import quote_context
+from stance.config import Config
+from stance.data import Example
+from stance.model import StanceClassifier
+from stance.quotes import extract_quotes
+
+logger = logging.getLogger(__name__)
+
+# Quotes shorter than this carry too little for a teacher label to mean much (scare quotes,
+# single names).
+MIN_QUOTE_WORDS = 4
+
+
+def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | None = None) -> list[Example]:
+    """Up to ``limit`` (quote, headline) pairs from PolNeAR train: own headline and an unrelated one.
+
+    Labels are placeholders (``none``); the teacher's probabilities replace them.
+    """
+    from training.polnear import polnear_dir
+
+    root = polnear_dir(polnear)
+    with open(root / "metadata.tsv", encoding="utf-8", newline="") as handle:
+        titles = {
+            row["filename"]: row["title"]
+            for row in csv.DictReader(handle, delimiter="\t")
+            if row["compartment"] == "train" and row["title"] not in {"", "None"}
+        }
+    names = sorted(titles)
+    rng.shuffle(names)
+    all_titles = [titles[n] for n in names]
+    out: list[Example] = []
+    for name in names:
+        path = root / "train" / "text" / f"{name}.txt"
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for quote in extract_quotes(text):
+            if len(quote.text.split()) < MIN_QUOTE_WORDS:
+                continue
+            context = quote_context(text, quote)
+            other = rng.choice(all_titles)
+            out.append(Example(quote.text, titles[name], "none", context))
+            if other != titles[name]:
+                out.append(Example(quote.text, other, "none", context))
+            if len(out) >= limit:
+                return out[:limit]
+    return out
+
+
+def teacher_targets(
+    config: Config, train_examples: list[Example]
+) -> tuple[list[Example], list[list[float]] | None, dict]:
+    """Training examples (plus news quotes) and their soft labels from the teacher.
+
+    Returns:
+        (examples, soft labels in :data:`stance.labels.LABELS` order or None, statistics).
+    """
+    from stance.labels import LABELS
+
+    teacher_path = Path(config.distill.teacher)
+    if not (teacher_path / "model.safetensors").is_file():
+        logger.warning("teacher %s not found: training on gold labels instead", teacher_path)
+        return train_examples, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
+    teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)
+    news = []
+    if config.distill.news_quotes:
+        news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
+        logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
+    examples = train_examples + news
+    logger.info("teacher %s labels %d examples", teacher_path, len(examples))
+    probs = teacher.predict_proba(
+        [e.text for e in examples],
+        [e.topic for e in examples],
+        batch_size=64,
+        contexts=[e.context for e in examples],
+        show_progress=True,
+    )
+    # teacher columns in LABELS order, whatever order the teacher saved
+    probs = probs[:, [teacher.labels.index(label) for label in LABELS]]
+    hard = torch.zeros(len(train_examples), len(LABELS))
+    hard[range(len(train_examples)), [LABELS.index(e.label) for e in train_examples]] = 1.0
+    agree = (probs[: len(train_examples)].argmax(-1) == hard.argmax(-1)).float().mean().item()
+    weight = config.distill.hard_weight
+    probs[: len(train_examples)] = (1 - weight) * probs[: len(train_examples)] + weight * hard
+    stats = {
+        "teacher": str(teacher_path),
+        "train_examples": len(train_examples),
+        "news_quotes": len(news),
+        "hard_weight": weight,
+        "teacher_train_agreement": round(agree, 4),
+    }
+    return examples, probs.tolist(), stats
