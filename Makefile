@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-slow lint serve train quick benchmarks
+.PHONY: setup test test-slow lint serve train train-large quick benchmarks
 
 setup: $(STAMP)
 
@@ -26,8 +26,13 @@ test-slow: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# Distils from models/large when it exists (configs/default.yaml's distill section), else trains on gold labels.
 train: setup
 	$(VENV)/bin/stance train configs/default.yaml --output models/default
+
+# The large model (all-mpnet-base-v2, fetched once into ~/.cache/quote-stance); add --resume to continue.
+train-large: setup
+	$(VENV)/bin/stance train configs/large.yaml --output models/large
 
 quick: setup
 	$(VENV)/bin/stance train configs/quick.yaml --output models/default

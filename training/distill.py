@@ -14,6 +14,8 @@ distillation, so the default config still trains on a fresh machine.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
 import random
 from pathlib import Path
@@ -21,8 +23,10 @@ from pathlib import Path
 import torch
 
 from stance.analysis import quote_context
+from stance.atomic import atomic_file
 from stance.config import Config
 from stance.data import Example
+from stance.encoders import cache_dir
 from stance.model import StanceClassifier
 from stance.quotes import extract_quotes
 
@@ -69,6 +73,36 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
     return out
 
 
+def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list[Example]) -> torch.Tensor:
+    """The teacher's probabilities, cached by the teacher's weights checksum and the examples.
+
+    Labelling 20,000 pairs with the large model takes minutes; a second student (another seed or
+    hard_weight) reuses them.
+    """
+    key = hashlib.sha256()
+    checksums = teacher_path / "checksums.json"
+    key.update(checksums.read_bytes() if checksums.is_file() else str(teacher_path.resolve()).encode())
+    key.update(teacher.precision.encode())
+    for e in examples:
+        key.update(json.dumps([e.text, e.topic, e.context]).encode())
+    cached = cache_dir() / "teacher" / f"{key.hexdigest()[:32]}.pt"
+    if cached.is_file():
+        logger.info("teacher probabilities from cache %s", cached)
+        return torch.load(cached)
+    logger.info("teacher %s labels %d examples", teacher_path, len(examples))
+    probs = teacher.predict_proba(
+        [e.text for e in examples],
+        [e.topic for e in examples],
+        batch_size=64,
+        contexts=[e.context for e in examples],
+        show_progress=True,
+    )
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(cached, "wb") as handle:
+        torch.save(probs, handle)
+    return probs
+
+
 def teacher_targets(
     config: Config, train_examples: list[Example]
 ) -> tuple[list[Example], list[list[float]] | None, dict]:
@@ -89,14 +123,7 @@ def teacher_targets(
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
     examples = train_examples + news
-    logger.info("teacher %s labels %d examples", teacher_path, len(examples))
-    probs = teacher.predict_proba(
-        [e.text for e in examples],
-        [e.topic for e in examples],
-        batch_size=64,
-        contexts=[e.context for e in examples],
-        show_progress=True,
-    )
+    probs = _teacher_probs(teacher, teacher_path, examples)
     # teacher columns in LABELS order, whatever order the teacher saved
     probs = probs[:, [teacher.labels.index(label) for label in LABELS]]
     hard = torch.zeros(len(train_examples), len(LABELS))
