@@ -148,7 +148,13 @@ def perspectrum(files: Files) -> Splits:
         for cluster in claim["perspectives"]:
             label = {"SUPPORT": "favor", "UNDERMINE": "against"}[cluster["stance_label_3"]]
             rows.extend(
-                {"text": pool[pid], "topic": claim["text"], "label": label, "claim_id": claim["cId"], "pid": pid}
+                {
+                    "text": pool[pid],
+                    "topic": claim["text"],
+                    "label": label,
+                    "claim_id": claim["cId"],
+                    "pid": pid,
+                }
                 for pid in cluster["pids"]
             )
     return splits
@@ -214,7 +220,11 @@ def gwsd(files: Files) -> Splits:
     for r in _csv_rows(files["GWSD.tsv"], delimiter="\t"):
         if not r["agree"]:
             continue
-        probabilities = {"favor": float(r["agree"]), "against": float(r["disagree"]), "none": float(r["neutral"])}
+        probabilities = {
+            "favor": float(r["agree"]),
+            "against": float(r["disagree"]),
+            "none": float(r["neutral"]),
+        }
         splits["test" if r["in_held_out_test"] == "True" else "train"].append(
             {
                 "text": r["sentence"],
