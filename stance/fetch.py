@@ -82,21 +82,24 @@ def _open(source: str) -> BinaryIO:
 def _copy_verified(stream: BinaryIO, out: BinaryIO, source: str, remote: RemoteFile) -> None:
     digest = hashlib.sha256()
     received = 0
-    try:
-        while chunk := stream.read(_CHUNK):
-            received += len(chunk)
-            if received > remote.size:
-                raise FetchError(
-                    f"{source}: more than the expected {remote.size} bytes; this is not the pinned "
-                    f"file. Nothing was kept; check {MIRROR_ENV} or report the changed upstream file."
-                )
-            digest.update(chunk)
-            out.write(chunk)
-    except (OSError, http.client.HTTPException) as err:
-        raise FetchError(
-            f"{source}: the connection dropped after {received} of {remote.size} bytes ({err}). "
-            "Nothing was kept; run the command again."
-        ) from None
+    while True:
+        try:
+            chunk = stream.read(_CHUNK)
+        except (OSError, http.client.HTTPException) as err:
+            raise FetchError(
+                f"{source}: the connection dropped after {received} of {remote.size} bytes ({err}). "
+                "Nothing was kept; run the command again."
+            ) from None
+        if not chunk:
+            break
+        received += len(chunk)
+        if received > remote.size:
+            raise FetchError(
+                f"{source}: more than the expected {remote.size} bytes; this is not the pinned "
+                f"file. Nothing was kept; check {MIRROR_ENV} or report the changed upstream file."
+            )
+        digest.update(chunk)
+        out.write(chunk)
     if received < remote.size:
         raise FetchError(
             f"{source}: the download was cut short at {received} of {remote.size} bytes. "
