@@ -402,7 +402,7 @@ def data_fetch(
     except Unreachable as err:
         if not offline_ok:
             _fail(str(err))
-        typer.echo(f"note: {err}", err=True)
+        typer.echo(f"note: {err} Going on without these sets (--offline-ok).", err=True)
     except FetchError as err:
         _fail(str(err))
 

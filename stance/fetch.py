@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from stance.atomic import atomic_dir, atomic_file
+from stance.config import Config, load_config
 from stance.data import DATASETS
 from stance.settings import sha256_file
 from stance.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile
@@ -150,6 +151,10 @@ def download(remote: RemoteFile, target: str | Path, mirror: str | None = None) 
     return Path(target)
 
 
+def _verified(path: Path, remote: RemoteFile) -> bool:
+    return path.is_file() and sha256_file(path) == remote.sha256
+
+
 def _write_jsonl(folder: Path, splits: dict[str, list[dict]]) -> None:
     for split, rows in splits.items():
         with open(folder / f"{split}.jsonl", "w", encoding="utf-8") as handle:
@@ -172,15 +177,13 @@ def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
         Unreachable: the upstream address or mirror cannot be reached.
         FetchError: unknown name, or a download failed or did not match (nothing partial is kept).
     """
-    if name not in SOURCES:
-        raise FetchError(f"unknown data set {name!r}; fetchable: {', '.join(SOURCES)}")
-    dataset = SOURCES[name]
+    dataset = _datasets([name])[0]
     mirror = mirror or mirror_from_env()
     folder = Path(dest) / "stance" / dataset.folder
     files = {}
     for remote in dataset.files:
         target = folder / "original" / remote.name
-        if not (target.is_file() and sha256_file(target) == remote.sha256):
+        if not _verified(target, remote):
             logger.info("%s: downloading %s (%.1f MB)", name, remote.name, remote.size / 1e6)
             download(remote, target, mirror)
         files[remote.name] = target.read_bytes()
@@ -191,11 +194,8 @@ def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
     return [folder / "normalized" / f"{split}.jsonl" for split in splits]
 
 
-def needed_sets(config) -> dict[str, set[str]]:
+def needed_sets(config: Config) -> dict[str, set[str]]:
     """Named sets a config reads, each with the splits it needs (paths to own files are skipped).
-
-    Args:
-        config: a :class:`stance.config.Config`.
 
     Raises:
         FetchError: the config names a set that cannot be fetched.
@@ -243,7 +243,7 @@ def build_mirror(data_root: str | Path, dest: str | Path, names: Iterable[str] |
             continue
         for remote in dataset.files:
             target = Path(dest) / remote.path
-            if not (target.is_file() and sha256_file(target) == remote.sha256):
+            if not _verified(target, remote):
                 with open(originals / remote.name, "rb") as stream, atomic_file(target, "wb") as out:
                     _copy_verified(stream, out, str(originals / remote.name), remote)
         mirrored.append(dataset.name)
@@ -255,7 +255,7 @@ def _datasets(names: Iterable[str] | None) -> list[PublicSet]:
         return list(SOURCES.values())
     unknown = [n for n in names if n not in SOURCES]
     if unknown:
-        raise FetchError(f"unknown data set(s) {', '.join(unknown)}; fetchable: {', '.join(SOURCES)}")
+        raise FetchError(f"unknown data set {', '.join(unknown)}; fetchable: {', '.join(SOURCES)}")
     return [SOURCES[n] for n in names]
 
 
@@ -274,8 +274,6 @@ def plan(
         raise FetchError(f"name a set ({', '.join(SOURCES)}) or a config with --for")
     wanted = [d.name for d in _datasets(names)]
     if config_path is not None:
-        from stance.config import load_config
-
         wanted += missing_sets(needed_sets(load_config(config_path)), root)
     return list(dict.fromkeys(wanted))
 
