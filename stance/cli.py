@@ -386,12 +386,13 @@ def data_fetch(
     from stance.fetch import FetchError, Unreachable, fetch, licence_notice, plan
     from stance.settings import data_dir, fetch_dir
 
+    root = dest or data_dir(required=False)
     try:
-        todo = plan(names or (), for_config, root=dest or data_dir(required=False))
+        todo = plan(names or (), for_config, root=root)
     except (FetchError, ConfigError, FileNotFoundError) as err:
         _fail(str(err))
     if not todo:
-        typer.echo(f"{for_config}: every set it needs is already there", err=True)
+        typer.echo(f"{for_config}: every set it needs is already in {root}", err=True)
         return
     for name in todo:
         typer.echo(licence_notice(name), err=True)
