@@ -37,5 +37,9 @@ train-large: setup
 quick: setup
 	$(VENV)/bin/stance train configs/quick.yaml --output models/default
 
+# Without a model, `serve --ensure-model` trains configs/quick.yaml; fetch the public sets it needs
+# first if they are missing (from STANCE_DATA_MIRROR when set). Offline, it goes on without them.
 serve: setup
+	@[ -e "$${STANCE_MODEL_PATH:-models/default}" ] || \
+		$(VENV)/bin/stance data fetch --for configs/quick.yaml --offline-ok
 	$(VENV)/bin/stance serve --ensure-model

@@ -400,8 +400,9 @@ def _train_first_model(model_path: Path) -> None:
         _fail(
             f"no model at {model_path} and no training data found.\n"
             "  Point STANCE_DATA_DIR at a folder with stance/<name>/normalized/*.jsonl, or run\n"
-            "  `stance data fetch semeval2016` (and other sets: `stance data list`) to download\n"
-            "  public sets, then `make serve` again. `make train` builds the full default model."
+            "  `stance data fetch --for configs/quick.yaml` to download the public sets it needs\n"
+            "  (set STANCE_DATA_MIRROR to use a mirror), then `make serve` again.\n"
+            "  `make train` builds the full default model."
         )
     typer.echo(
         f"no model at {model_path}: training configs/quick.yaml first (about 6 minutes on "
@@ -415,30 +416,65 @@ def _train_first_model(model_path: Path) -> None:
 
 @data_app.command("list")
 def data_list() -> None:
-    """Public sets that `stance data fetch` can download."""
-    from stance.fetch import SOURCES
+    """Public sets that `stance data fetch` can download, with their sources and terms."""
+    from stance.fetch import SOURCES, licence_notice
 
-    for name, source in SOURCES.items():
-        typer.echo(f"{name:18} {source.url}")
+    for name in SOURCES:
+        typer.echo(licence_notice(name))
 
 
 @data_app.command("fetch")
 def data_fetch(
-    name: str = typer.Argument(..., help="a name from `stance data list`"),
-    dest: Path = typer.Option(None, help="data folder (default STANCE_DATA_DIR or ./data)"),
-    url: str = typer.Option(None, help="override the upstream address (mirrors, tests)"),
+    names: list[str] = typer.Argument(None, help="names from `stance data list`"),
+    for_config: Path = typer.Option(None, "--for", help="also fetch what this config needs and lacks"),
+    dest: Path = typer.Option(None, help="data folder (default STANCE_DATA_DIR, else ./data)"),
+    mirror: str = typer.Option(None, help="base address or folder replacing upstream [STANCE_DATA_MIRROR]"),
+    offline_ok: bool = typer.Option(
+        False, "--offline-ok", help="exit 0 with a note when upstream or the mirror cannot be reached"
+    ),
 ) -> None:
-    """Download a public stance set, check its sha256 and write normalized JSONL."""
+    """Download public stance sets at pinned commits, check their sha256, write normalized JSONL."""
     _setup_logging()
-    from stance.fetch import FetchError, fetch
+    from stance.config import ConfigError
+    from stance.fetch import FetchError, Unreachable, fetch, licence_notice, plan
+    from stance.settings import data_dir, fetch_dir
 
-    dest = dest or Path(os.environ.get("STANCE_DATA_DIR", "data"))
+    root = dest or data_dir(required=False)
     try:
-        written = fetch(name, dest, url=url)
+        todo = plan(names or (), for_config, root=root)
+    except (FetchError, ConfigError, FileNotFoundError) as err:
+        _fail(str(err))
+    if not todo:
+        typer.echo(f"{for_config}: every set it needs is already in {root}", err=True)
+        return
+    for name in todo:
+        typer.echo(licence_notice(name), err=True)
+    try:
+        for name in todo:
+            for path in fetch(name, dest or fetch_dir(), mirror=mirror):
+                typer.echo(f"wrote {path}")
+    except Unreachable as err:
+        if not offline_ok:
+            _fail(str(err))
+        typer.echo(f"note: {err} Going on without these sets (--offline-ok).", err=True)
     except FetchError as err:
         _fail(str(err))
-    for path in written:
-        typer.echo(f"wrote {path}")
+
+
+@data_app.command("mirror")
+def data_mirror(
+    dest: Path = typer.Argument(..., help="folder to lay out as owner/repo/commit/path"),
+    source: Path = typer.Option(None, "--from", help="data folder with stance/*/original/ (default: found)"),
+) -> None:
+    """Build a local mirror for STANCE_DATA_MIRROR from a data folder's verified original files."""
+    from stance.fetch import FetchError, build_mirror
+    from stance.settings import DataNotFoundError, data_dir
+
+    try:
+        mirrored = build_mirror(source or data_dir(), dest)
+    except (FetchError, DataNotFoundError) as err:
+        _fail(str(err))
+    typer.echo(f"{dest}: {', '.join(mirrored) or 'no set had all its original files'}")
 
 
 def main() -> None:

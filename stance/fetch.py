@@ -1,122 +1,288 @@
-"""``stance data fetch NAME``: download a public stance set from its upstream address, check
-its sha256, and write ``stance/<folder>/normalized/<split>.jsonl`` under the data folder.
+"""``stance data fetch``: download public stance sets, verify them, write normalised JSONL.
 
-Only sets whose upstream files are public and stable are listed; the checksums are those of
-the upstream files at the named commit.
+Each set's upstream files (listed with their sha256 in :mod:`stance.sources`) are streamed into
+``<data>/stance/<folder>/original/``; a file is renamed into place only once its size and sha256
+match, so a wrong file, a short download or a dropped connection leave nothing behind. The
+normaliser then writes ``normalized/<split>.jsonl``, the whole folder at once.
+
+``STANCE_DATA_MIRROR`` (a base address or a local folder, laid out as ``owner/repo/commit/path``
+like raw.githubusercontent.com) replaces the upstream addresses.
+
+Example:
+    >>> fetch("gwsd_desmog", "data")  # doctest: +SKIP
+    [PosixPath('data/stance/gwsd_desmog/normalized/train.jsonl'), ...]
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import http.client
 import json
 import logging
+import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
-from stance.atomic import atomic_file
-from stance.labels import normalize_label
+from stance.atomic import atomic_dir, atomic_file
+from stance.config import Config, load_config
+from stance.data import DATASETS
+from stance.settings import sha256_file
+from stance.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile
 
 logger = logging.getLogger(__name__)
 
+MIRROR_ENV = "STANCE_DATA_MIRROR"
+# Long enough for a slow mirror to answer, short enough that a machine without network moves on
+# (to serving without a model) well inside `make serve`'s two-minute goal.
+TIMEOUT_S = 20.0
+_CHUNK = 1 << 16
+
+__all__ = [
+    "SOURCES",
+    "FetchError",
+    "Unreachable",
+    "build_mirror",
+    "fetch",
+    "licence_notice",
+    "missing_sets",
+    "needed_sets",
+    "plan",
+]
+
 
 class FetchError(RuntimeError):
-    """Download failed, or the file does not match its checksum."""
+    """A set could not be fetched; the message says what failed and what to do."""
 
 
-@dataclass(frozen=True)
-class RemoteFile:
-    split: str
-    path: str
-    sha256: str
+class Unreachable(FetchError):
+    """No connection to the upstream address or the mirror (no byte was received)."""
 
 
-@dataclass(frozen=True)
-class Source:
-    folder: str
-    url: str  # base address; RemoteFile.path is appended
-    files: tuple[RemoteFile, ...]
-    parse: Callable[[bytes], Iterator[dict]]
-    terms: str
+def mirror_from_env() -> str | None:
+    """The ``STANCE_DATA_MIRROR`` setting, or None when unset or empty."""
+    return os.environ.get(MIRROR_ENV) or None
 
 
-def _semeval_rows(raw: bytes) -> Iterator[dict]:
-    # the official files are Windows-1252 TSV: ID, Target, Tweet, Stance
-    reader = csv.DictReader(io.StringIO(raw.decode("cp1252")), delimiter="\t", quoting=csv.QUOTE_NONE)
-    for row in reader:
-        yield {
-            "text": row["Tweet"],
-            "topic": row["Target"],
-            "label": normalize_label(row["Stance"]),
-        }
+def locate(remote: RemoteFile, mirror: str | None = None) -> str:
+    """Address (URL or local path) of ``remote`` upstream or on ``mirror``."""
+    base = mirror or UPSTREAM
+    if "://" in base:
+        return f"{base.rstrip('/')}/{remote.path}"
+    return str(Path(base).expanduser() / remote.path)
 
 
-SOURCES: dict[str, Source] = {
-    "semeval2016": Source(
-        folder="semeval2016_task6",
-        url="https://raw.githubusercontent.com/lordzuko/Transformer-Stance-Detection/c2889817/data/",
-        files=(
-            RemoteFile(
-                "train",
-                "semeval2016-task6-trainingdata.txt",
-                "4b88cb474a2e8ba1c2d02e407c36b369a8b7ee8dc8cf03d95f85bcabdf41a8c6",
-            ),
-            RemoteFile(
-                "test",
-                "SemEval2016-Task6-subtaskA-testdata-gold.txt",
-                "a7a70dfb4ef0976634c36415cd1fa47df0d71175c7a624bccb53a6ecb30dc3f0",
-            ),
-        ),
-        parse=_semeval_rows,
-        terms="NRC terms: research use, cite Mohammad et al. (2016), do not redistribute.",
-    ),
-}
+def _open(source: str) -> BinaryIO:
+    if "://" not in source:
+        return open(source, "rb")
+    return urllib.request.urlopen(source, timeout=TIMEOUT_S)  # noqa: S310 (http(s) or file only)
 
 
-def download(url: str, timeout: float = 60.0) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-            return response.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
-        raise FetchError(f"could not download {url}: {err}") from None
+def _copy_verified(stream: BinaryIO, out: BinaryIO, source: str, remote: RemoteFile) -> None:
+    digest = hashlib.sha256()
+    received = 0
+    while True:
+        try:
+            chunk = stream.read(_CHUNK)
+        except (OSError, http.client.HTTPException) as err:
+            raise FetchError(
+                f"{source}: the connection dropped after {received} of {remote.size} bytes ({err}). "
+                "Nothing was kept; run the command again."
+            ) from None
+        if not chunk:
+            break
+        received += len(chunk)
+        if received > remote.size:
+            raise FetchError(
+                f"{source}: more than the expected {remote.size} bytes; this is not the pinned "
+                f"file. Nothing was kept; check {MIRROR_ENV} or report the changed upstream file."
+            )
+        digest.update(chunk)
+        out.write(chunk)
+    if received < remote.size:
+        raise FetchError(
+            f"{source}: the download was cut short at {received} of {remote.size} bytes. "
+            "Nothing was kept; run the command again."
+        )
+    if digest.hexdigest() != remote.sha256:
+        raise FetchError(
+            f"{source}: sha256 {digest.hexdigest()} does not match the pinned {remote.sha256}. "
+            f"Nothing was kept. The file differs from the one this release was checked against: "
+            f"point {MIRROR_ENV} at a faithful copy, or report it."
+        )
 
 
-def fetch(name: str, dest: str | Path, url: str | None = None) -> list[Path]:
-    """Download ``name`` into ``dest/stance/<folder>/``; returns the JSONL files written.
+def download(remote: RemoteFile, target: str | Path, mirror: str | None = None) -> Path:
+    """Stream ``remote`` into ``target``; it appears there only if its size and sha256 match.
 
     Args:
-        name: a key of :data:`SOURCES`.
-        dest: the data folder (what ``STANCE_DATA_DIR`` points at).
-        url: replace the upstream base address (a mirror, or a local server in tests).
+        remote: the file, with its pinned checksum and size.
+        target: where to put it.
+        mirror: a base address or local folder replacing :data:`stance.sources.UPSTREAM`.
 
     Raises:
-        FetchError: unknown name, download failure or checksum mismatch (nothing is written).
+        Unreachable: no connection could be made (nothing was received).
+        FetchError: HTTP error, dropped connection, short or oversized file, checksum mismatch.
     """
-    if name not in SOURCES:
-        raise FetchError(f"unknown data set {name!r}; fetchable: {', '.join(SOURCES)}")
-    source = SOURCES[name]
-    base = (url or source.url).rstrip("/") + "/"
-    folder = Path(dest) / "stance" / source.folder / "normalized"
-    payloads = []
-    for remote in source.files:
-        raw = download(base + remote.path)
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != remote.sha256:
-            raise FetchError(
-                f"{base + remote.path}: sha256 {digest} does not match the expected "
-                f"{remote.sha256}; nothing written"
-            )
-        payloads.append((remote, raw))
-    written = []
-    for remote, raw in payloads:
-        target = folder / f"{remote.split}.jsonl"
-        with atomic_file(target) as handle:
-            for row in source.parse(raw):
+    source = locate(remote, mirror)
+    try:
+        stream = _open(source)
+    except urllib.error.HTTPError as err:
+        where = f"the mirror {mirror}" if mirror else "upstream"
+        raise FetchError(
+            f"could not download {source}: HTTP {err.code} {err.reason}; {where} does not serve "
+            f"this file. Check {MIRROR_ENV} (unset it to use the upstream addresses)."
+        ) from None
+    except FileNotFoundError:
+        raise FetchError(
+            f"{source} does not exist: the mirror folder {mirror} lacks this file "
+            "(it is laid out as owner/repo/commit/path, like raw.githubusercontent.com)."
+        ) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+        reason = getattr(err, "reason", err)
+        raise Unreachable(
+            f"could not reach {source} ({reason}). Check the network connection, or set "
+            f"{MIRROR_ENV} to a mirror (a base address or a local folder)."
+        ) from None
+    with stream, atomic_file(target, "wb") as out:
+        _copy_verified(stream, out, source, remote)
+    return Path(target)
+
+
+def _verified(path: Path, remote: RemoteFile) -> bool:
+    return path.is_file() and sha256_file(path) == remote.sha256
+
+
+def _write_jsonl(folder: Path, splits: dict[str, list[dict]]) -> None:
+    for split, rows in splits.items():
+        with open(folder / f"{split}.jsonl", "w", encoding="utf-8") as handle:
+            for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        written.append(target)
-    logger.info("%s: %s", name, source.terms)
-    return written
+
+
+def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
+    """Fetch set ``name`` into ``dest/stance/<folder>/`` and return the JSONL files written.
+
+    Upstream files already in ``original/`` with the right checksum are not downloaded again.
+
+    Args:
+        name: a key of :data:`SOURCES` (``stance data list``).
+        dest: the data folder (what ``STANCE_DATA_DIR`` points at).
+        mirror: a base address or local folder replacing the upstream addresses
+            (default: ``STANCE_DATA_MIRROR``).
+
+    Raises:
+        Unreachable: the upstream address or mirror cannot be reached.
+        FetchError: unknown name, or a download failed or did not match (nothing partial is kept).
+    """
+    dataset = _datasets([name])[0]
+    mirror = mirror or mirror_from_env()
+    folder = Path(dest) / "stance" / dataset.folder
+    files = {}
+    for remote in dataset.files:
+        target = folder / "original" / remote.name
+        if not _verified(target, remote):
+            logger.info("%s: downloading %s (%.1f MB)", name, remote.name, remote.size / 1e6)
+            download(remote, target, mirror)
+        files[remote.name] = target.read_bytes()
+    splits = dataset.normalize(files)
+    with atomic_dir(folder / "normalized") as tmp:
+        _write_jsonl(tmp, splits)
+    logger.info("%s: %s", name, ", ".join(f"{split} {len(rows)}" for split, rows in splits.items()))
+    return [folder / "normalized" / f"{split}.jsonl" for split in splits]
+
+
+def needed_sets(config: Config) -> dict[str, set[str]]:
+    """Named sets a config reads, each with the splits it needs (paths to own files are skipped).
+
+    Raises:
+        FetchError: the config names a set that cannot be fetched.
+    """
+    needed: dict[str, set[str]] = {}
+    for source in config.data.train:
+        if source.name in DATASETS:
+            needed.setdefault(source.name, set()).add(source.split)
+    for spec in config.data.eval:
+        name, _, split = spec.partition(":")
+        if split and name in DATASETS:
+            needed.setdefault(name, set()).add(split)
+    unfetchable = sorted(set(needed) - set(SOURCES))
+    if unfetchable:
+        raise FetchError(
+            f"the config needs {', '.join(unfetchable)}, which `stance data fetch` cannot download; "
+            f"fetchable: {', '.join(SOURCES)}. Place it under STANCE_DATA_DIR by hand."
+        )
+    return needed
+
+
+def missing_sets(needed: dict[str, set[str]], root: Path | None) -> list[str]:
+    """Names in ``needed`` with a split file absent under ``root/stance`` (all, if ``root`` is None)."""
+    return [
+        name
+        for name, splits in needed.items()
+        if root is None
+        or not all((root / "stance" / DATASETS[name] / "normalized" / f"{s}.jsonl").is_file() for s in splits)
+    ]
+
+
+def build_mirror(data_root: str | Path, dest: str | Path, names: Iterable[str] | None = None) -> list[str]:
+    """Lay out a mirror folder from a data folder's ``stance/<folder>/original/`` files.
+
+    Each file is checked against its pinned sha256 on the way, so the mirror is faithful. Sets
+    whose originals are not all present are skipped. Returns the names of the sets mirrored.
+
+    Raises:
+        FetchError: a present original file does not match its checksum.
+    """
+    mirrored = []
+    for dataset in _datasets(names):
+        originals = Path(data_root) / "stance" / dataset.folder / "original"
+        if not all((originals / f.name).is_file() for f in dataset.files):
+            continue
+        for remote in dataset.files:
+            target = Path(dest) / remote.path
+            if not _verified(target, remote):
+                with open(originals / remote.name, "rb") as stream, atomic_file(target, "wb") as out:
+                    _copy_verified(stream, out, str(originals / remote.name), remote)
+        mirrored.append(dataset.name)
+    return mirrored
+
+
+def _datasets(names: Iterable[str] | None) -> list[PublicSet]:
+    if names is None:
+        return list(SOURCES.values())
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown:
+        raise FetchError(f"unknown data set {', '.join(unknown)}; fetchable: {', '.join(SOURCES)}")
+    return [SOURCES[n] for n in names]
+
+
+def plan(
+    names: Iterable[str] = (), config_path: str | Path | None = None, root: Path | None = None
+) -> list[str]:
+    """Sets to fetch: ``names`` as given, plus those the config at ``config_path`` needs and
+    ``root`` lacks (``root``: the data folder training reads; None means nothing is there yet).
+
+    Raises:
+        FetchError: nothing asked for, an unknown name, or a config set that cannot be fetched.
+        stance.config.ConfigError: the config file is invalid.
+    """
+    names = list(names)
+    if not names and config_path is None:
+        raise FetchError(f"name a set ({', '.join(SOURCES)}) or a config with --for")
+    wanted = [d.name for d in _datasets(names)]
+    if config_path is not None:
+        wanted += missing_sets(needed_sets(load_config(config_path)), root)
+    return list(dict.fromkeys(wanted))
+
+
+def licence_notice(name: str) -> str:
+    """A few lines naming a set's source, size, citation and licence terms, shown before fetching."""
+    dataset = SOURCES[name]
+    return (
+        f"{name}: {dataset.citation}\n"
+        f"  from {', '.join(dataset.upstreams)} ({dataset.download_bytes / 1e6:.1f} MB)\n"
+        f"  terms: {dataset.licence}"
+    )

@@ -34,16 +34,27 @@ def data_dir(required: bool = True) -> Path | None:
         if required:
             raise DataNotFoundError(f"STANCE_DATA_DIR={env} is not a folder")
         return None
-    for candidate in (Path.cwd().parent / "shared" / "data", _REPO_ROOT.parent / "shared" / "data"):
+    for candidate in (
+        Path.cwd().parent / "shared" / "data",
+        _REPO_ROOT.parent / "shared" / "data",
+        Path.cwd() / "data",  # where `stance data fetch` writes when STANCE_DATA_DIR is unset
+        _REPO_ROOT / "data",
+    ):
         if candidate.is_dir():
             return candidate
     if required:
         raise DataNotFoundError(
             "no data folder found: set STANCE_DATA_DIR to a folder holding stance/<name>/normalized/"
             "*.jsonl (and quotes/polnear/), or place it at ../shared/data. "
-            "`stance data fetch NAME` downloads a public set into STANCE_DATA_DIR."
+            "`stance data fetch NAME` downloads a public set into STANCE_DATA_DIR (default ./data)."
         )
     return None
+
+
+def fetch_dir() -> Path:
+    """Where ``stance data fetch`` writes: ``STANCE_DATA_DIR``, else ``./data`` (which data_dir finds)."""
+    env = os.environ.get("STANCE_DATA_DIR")
+    return Path(env).expanduser() if env else Path.cwd() / "data"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from stance import fetch as fetch_module
 from stance.cli import app
+from stance.data import DATASETS
+from stance.sources import PublicSet, RemoteFile
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -158,32 +160,34 @@ def http_root(tmp_path):
     server.shutdown()
 
 
-def test_data_fetch_downloads_checks_and_normalizes(http_root, tmp_path, monkeypatch):
+def test_data_fetch_prints_terms_then_fetches_and_tolerates_no_network(http_root, tmp_path, monkeypatch):
     root, url = http_root
-    raw = "ID\tTarget\tTweet\tStance\n1\tAtheism\tGod is great\tAGAINST\n".encode("cp1252")
-    (root / "train.txt").write_bytes(raw)
-    source = fetch_module.Source(
-        folder="demo",
-        url="http://unused.invalid/",
-        files=(fetch_module.RemoteFile("train", "train.txt", hashlib.sha256(raw).hexdigest()),),
-        parse=fetch_module._semeval_rows,
-        terms="test data",
+    raw = b"God is great\tAtheism\tagainst\n"
+    remote = RemoteFile(
+        "train.tsv", "owner/repo/0123abcd/train.tsv", hashlib.sha256(raw).hexdigest(), len(raw)
     )
-    monkeypatch.setitem(fetch_module.SOURCES, "demo", source)
-    result = runner.invoke(app, ["data", "fetch", "demo", "--dest", str(tmp_path / "d"), "--url", url])
+    (root / "owner" / "repo" / "0123abcd").mkdir(parents=True)
+    (root / remote.path).write_bytes(raw)
+
+    def rows(files):
+        lines = files["train.tsv"].decode().splitlines()
+        return {
+            "train": [dict(zip(("text", "topic", "label"), line.split("\t"), strict=True)) for line in lines]
+        }
+
+    demo = PublicSet("demo", (remote,), rows, "demo terms", "demo citation")
+    monkeypatch.setitem(fetch_module.SOURCES, "demo", demo)
+    monkeypatch.setitem(DATASETS, "demo", "demo")
+    result = runner.invoke(app, ["data", "fetch", "demo", "--dest", str(tmp_path / "d"), "--mirror", url])
     assert result.exit_code == 0, result.output
+    assert result.output.index("demo terms") < result.output.index("wrote")
     written = tmp_path / "d" / "stance" / "demo" / "normalized" / "train.jsonl"
-    assert json.loads(written.read_text()) == {
-        "text": "God is great",
-        "topic": "Atheism",
-        "label": "against",
-    }
-    (root / "train.txt").write_bytes(raw + b"tampered")
-    result = runner.invoke(app, ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", url])
-    assert result.exit_code == 2 and "does not match" in result.output
-    assert not (tmp_path / "e").exists()
-    result = runner.invoke(
-        app,
-        ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", "http://127.0.0.1:9/"],
-    )
-    assert result.exit_code == 2 and "could not download" in result.output
+    assert json.loads(written.read_text()) == {"text": "God is great", "topic": "Atheism", "label": "against"}
+    result = runner.invoke(app, ["data", "mirror", str(tmp_path / "m"), "--from", str(tmp_path / "d")])
+    assert result.exit_code == 0 and (tmp_path / "m" / remote.path).read_bytes() == raw
+    offline = ["data", "fetch", "--for", str(ROOT / "configs" / "quick.yaml"), "--dest", str(tmp_path / "e")]
+    monkeypatch.setenv("STANCE_DATA_MIRROR", "http://127.0.0.1:9")
+    result = runner.invoke(app, offline)
+    assert result.exit_code == 2 and "could not reach" in result.output
+    result = runner.invoke(app, [*offline, "--offline-ok"])
+    assert result.exit_code == 0 and "note: could not reach" in result.output
