@@ -1,6 +1,6 @@
 """Drive the reading page in headless Chromium: serve a model, paste an article, screenshot it.
 
-    python scripts/page_screenshot.py --model models/default --article article.txt \\
+    python -m scripts.page_screenshot --model models/default --article article.txt \\
         --topic "the JCPOA" --topic Afghanistan --output docs/screenshot.png --repeat 5
 
 Prints how long the page took to draw the analysis after the API answered (the Performance API
@@ -208,9 +208,28 @@ def full_page_png(driver) -> bytes:
         driver.set_window_size(window["width"], window["height"])
 
 
+@contextmanager
+def model_folder(name: str) -> Iterator[Path]:
+    """``name`` as a path, or for ``tiny`` a temporary tiny random-init model (as the tests build)."""
+    if name != "tiny":
+        yield Path(name)
+        return
+    from stance.model import StanceClassifier
+    from tests.conftest import build_tiny_base
+
+    with tempfile.TemporaryDirectory(prefix="stance-tiny-") as tmp:
+        base = build_tiny_base(Path(tmp) / "base")
+        StanceClassifier.from_base(base, max_length=32).save_pretrained(Path(tmp) / "model")
+        yield Path(tmp) / "model"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, required=True, help="saved model folder")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="saved model folder, or 'tiny' for the tests' random-init model (its labels mean nothing)",
+    )
     parser.add_argument("--article", type=Path, required=True, help="a UTF-8 .txt article")
     parser.add_argument("--topic", action="append", required=True, help="a topic (repeat for more)")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "screenshot.png")
@@ -225,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from selenium.webdriver.common.by import By
 
-    with serve(args.model) as url, chromium(args.width, args.height) as driver:
+    with model_folder(args.model) as model, serve(model) as url, chromium(args.width, args.height) as driver:
         timings = []
         for _ in range(args.repeat):
             submit_article(driver, url, article, args.topic, type_article=False)

@@ -112,7 +112,7 @@ def browser(downloads):
     reason = browser_missing()
     if reason:
         # CI installs Chromium first and sets this, so a missing browser fails there
-        if os.environ.get("STANCE_REQUIRE_BROWSER"):
+        if os.environ.get("STANCE_REQUIRE_BROWSER", "0") != "0":
             pytest.fail(f"browser tests required but {reason}")
         pytest.skip(reason)
     with chromium(download_dir=downloads) as driver:
@@ -245,6 +245,43 @@ def test_page_with_a_typed_article_cards_filter_and_quote_kinds(browser, server)
     by_id(browser, "show-all").click()
     assert not any("dim" in m.get_attribute("class") for m in css(browser, "mark.q"))
     assert button.get_attribute("aria-pressed") == "false"
+
+
+def test_page_reads_a_txt_file_and_refuses_other_files(browser, server, tmp_path):
+    article = tmp_path / "article.txt"
+    article.write_text(OWN_ARTICLE, encoding="utf-8")
+    browser.get(server)
+    by_id(browser, "file").send_keys(str(article))
+    wait_for(browser, lambda d: by_id(d, "article").get_attribute("value") == OWN_ARTICLE, 10)
+    assert by_id(browser, "status").text == f"Loaded “article.txt” ({len(OWN_ARTICLE)} characters)."
+
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(b"\x89PNG\r\n")
+    by_id(browser, "file").send_keys(str(picture))
+    assert "Only plain-text .txt files" in shown_error(browser)
+    assert by_id(browser, "article").get_attribute("value") == OWN_ARTICLE
+
+
+def test_page_reflows_into_one_column_at_200_percent_zoom(browser, server):
+    # 200 % zoom on a 1400-pixel window leaves 700 CSS pixels: the width the page is given here
+    size = browser.get_window_size()
+    browser.set_window_size(700, 900)
+    try:
+        submit_article(browser, server, OWN_ARTICLE, TOPICS, type_article=False)
+        wait_for_analysis(browser)
+        layout = browser.execute_script(
+            """
+            const [article, side] = document.querySelectorAll(".pane");
+            const root = document.documentElement;
+            return {overflow: root.scrollWidth - root.clientWidth,
+                    sameColumn: article.getBoundingClientRect().left === side.getBoundingClientRect().left,
+                    below: side.getBoundingClientRect().top >= article.getBoundingClientRect().bottom,
+                    font: parseFloat(getComputedStyle(document.getElementById("text")).fontSize)}
+            """
+        )
+        assert layout == {"overflow": 0, "sameColumn": True, "below": True, "font": 16.8}
+    finally:
+        browser.set_window_size(size["width"], size["height"])
 
 
 def test_page_says_what_is_wrong_with_the_input(browser, server):
