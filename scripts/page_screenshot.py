@@ -11,13 +11,11 @@ Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,57 +67,53 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(model: Path, timeout_s: float = 120.0, **settings) -> Iterator[str]:
-    """Run ``stance serve`` on ``model`` in a subprocess; yield its URL once the model is loaded.
+def serve(model: Path, timeout_s: float = 300.0, **settings) -> Iterator[str]:
+    """Run the service on ``model`` under uvicorn in a thread; yield its URL once the model is loaded.
+
+    A real server on a real port, in this process: it saves a second import of torch, which
+    takes minutes on a busy machine.
 
     Args:
         model: a saved model folder.
         timeout_s: how long to wait for ``/ready``.
-        settings: service settings, passed as ``STANCE_<NAME>`` (``max_topics=3``, ``api_key=...``).
+        settings: service settings (``max_topics=3``, ``api_key="..."``); ``STANCE_*`` variables
+            are not read for ``api_key``, so a key set in the shell does not leak in.
 
     Raises:
-        RuntimeError: the server exited or did not get ready in time (with its log).
+        RuntimeError: the server stopped or did not get ready in time.
     """
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.settings import ServiceSettings
+
     port = free_port()
-    env = {**os.environ, "STANCE_MODEL_PATH": str(model), "OMP_NUM_THREADS": "1"}
-    env.update({f"STANCE_{k.upper()}": str(v) for k, v in settings.items()})
-    if "api_key" not in settings:
-        env.pop("STANCE_API_KEY", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stance.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
+    config = ServiceSettings(
+        model_path=str(model), port=port, api_key=settings.pop("api_key", None), **settings
     )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name=f"stance-serve-{port}", daemon=True)
+    thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read()}")
+            if not thread.is_alive():
+                raise RuntimeError("the server stopped before it was ready (see the log above)")
             try:
                 if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"the server was not ready after {timeout_s:.0f} s:\n{log.read()}")
-            time.sleep(0.2)
+                raise RuntimeError(f"the server was not ready after {timeout_s:.0f} s")
+            time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 @contextmanager
