@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.batcher import MicroBatcher, QueueFullError
 from serving.metrics import Metrics
+from serving.page import page_router
 from serving.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -265,6 +266,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
             ) from None
 
     keyed = [Depends(require_key)]
+    app.include_router(page_router(settings))
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict:

@@ -27,10 +27,15 @@ def _write_vocab(path: Path) -> None:
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide random BERT encoder saved like the real base encoder folder."""
+    return build_tiny_base(tmp_path_factory.mktemp("tiny-bert"))
+
+
+def build_tiny_base(folder: Path) -> Path:
+    """Save a 2-layer, 32-wide random BERT encoder and its tokenizer in ``folder``."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
+    folder.mkdir(parents=True, exist_ok=True)
     _write_vocab(folder / "vocab.txt")
     tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
     tokenizer.save_pretrained(folder)
