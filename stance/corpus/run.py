@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,8 +80,11 @@ def prepare_output(output: Path, resume: bool) -> set[str]:
             "(articles already written are skipped), or choose a new --output folder"
         )
     parts.mkdir(parents=True, exist_ok=True)
-    for leftover in parts.glob(".*"):  # temporary files of a part that was in flight when killed
-        if leftover.is_file():
+    # temporary files of a part in flight when a run was killed, and a Ray run's unfinished staging
+    for leftover in [*parts.glob(".*"), *output.glob(".ray-*")]:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
             leftover.unlink()
     return done_articles(output) if resume else set()
 
