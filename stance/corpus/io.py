@@ -188,9 +188,11 @@ def _csv_rows(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], max
     for row_no, row in enumerate(reader, start=1):
         where = f"{file.path}: row {row_no} (line {reader.line_num})"
         fallback = f"{file.path.name}:{row_no}"
-        bad = next((v for v in row.values() if isinstance(v, str) and _has_surrogate(v)), None)
-        if bad is not None:
-            yield BadRow(file.input, row_no, fallback, where, "invalid UTF-8")
+        bad = [k for k, v in row.items() if isinstance(v, str) and _has_surrogate(v)]
+        if bad:
+            ident = row.get(columns.get("id", "id"))
+            ident = ident if ident and columns.get("id", "id") not in bad else fallback
+            yield BadRow(file.input, row_no, ident, where, f"invalid UTF-8 in column {bad[0]!r}")
             continue
         yield _article(row, file, row_no, where, fallback, columns, max_bytes)
 

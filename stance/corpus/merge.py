@@ -14,7 +14,8 @@ of names (and how often each occurs), independent of the order articles were rea
    ("Hillary Rodham Clinton" = "Hillary Clinton"); a different first word is a different person.
 4. A one-word name ("Lavrov") joins the one person with that surname; when the corpus has several
    ("Bill Clinton", "Hillary Clinton") it stays apart as its own speaker, since nothing says which.
-5. A merged speaker is shown by its most frequent core name (ties: longer, then alphabetical).
+5. A merged speaker is shown by its most frequent full (two or more words) core name; ties go to
+   the shorter, then the alphabetically first ("Hillary Clinton" over "Hillary Rodham Clinton").
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def merge_speakers(names: Mapping[str, int] | Iterable[str]) -> dict[str, str]:
     for name, key in persons.items():
         surface[key][_display_core(cores[name], key)] += counts[name]
     display = {
-        key: min(forms.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))[0]
+        key: min(forms.items(), key=lambda kv: (" " not in kv[0], -kv[1], len(kv[0]), kv[0]))[0]
         for key, forms in surface.items()
     }
     return {name: display[key] for name, key in persons.items()}

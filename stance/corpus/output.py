@@ -46,6 +46,8 @@ def quotes_frame(parts: pd.DataFrame) -> pd.DataFrame:
     per_quote = quotes.drop_duplicates(["article_id", "quote_index"])["article_speaker"].dropna()
     mapping = merge_speakers(Counter(per_quote))
     quotes["speaker"] = quotes["article_speaker"].map(mapping)
+    # the parts hold rows without quotes too, which made these columns nullable floats
+    quotes = quotes.astype({"start": "int64", "end": "int64", "paragraph": "int64"})
     return quotes[QUOTE_COLUMNS].reset_index(drop=True)
 
 
