@@ -285,6 +285,8 @@ def corpus(
     part_size: int = typer.Option(100, min=1, help="articles per written part"),
     max_article_mb: float = typer.Option(2.0, min=0.001, help="longer articles are skipped as bad rows"),
     kind: list[str] = typer.Option(None, "--kind", help="keep only these quote kinds (repeatable)"),
+    int8: bool = typer.Option(False, help="use the int8-quantised model"),
+    precision: str = typer.Option("fp32", help="fp32, bf16 or auto (bf16 where the CPU has it)"),
 ) -> None:
     """Who stands where across a corpus: quotes, speakers.csv, summary.html and run.json in --output."""
     _setup_logging()
@@ -308,6 +310,8 @@ def corpus(
             kinds=kind or None,
             ray_address=ray_address,
             ray_options=ray_options,
+            precision=precision,
+            int8=int8,
         )
     except (CorpusError, CorpusInputError, ModelLoadError, ImportError, ValueError) as err:
         _fail(str(err))

@@ -97,13 +97,13 @@ def _extract(batch: dict, topics: Sequence[str], kinds) -> pa.Table:
 class Classify:
     """Actor: loads the model once, then fills labels and scores on batches of rows."""
 
-    def __init__(self, model: str, batch_size: int, threads: int) -> None:
+    def __init__(self, model: str, batch_size: int, threads: int, load: dict) -> None:
         import torch
 
         from stance.model import StanceClassifier
 
         torch.set_num_threads(max(1, threads))
-        self.clf = StanceClassifier.from_pretrained(model)
+        self.clf = StanceClassifier.from_pretrained(model, **load)
         if torch.cuda.is_available():
             self.clf.model.to("cuda")
         self.batch_size = batch_size
@@ -121,6 +121,7 @@ def run_ray(
     skip: set[str],
     address: str | None = None,
     ray_options: dict | None = None,
+    load: dict | None = None,
     columns: dict[str, str] | None = None,
     batch_size: int = 64,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
@@ -174,7 +175,12 @@ def run_ray(
         ds = ds.repartition(target_num_rows_per_block=PAIRS_PER_BATCH)
         ds = ds.map_batches(
             Classify,
-            fn_constructor_kwargs={"model": model, "batch_size": batch_size, "threads": threads},
+            fn_constructor_kwargs={
+                "model": model,
+                "batch_size": batch_size,
+                "threads": threads,
+                "load": load or {},
+            },
             batch_size=PAIRS_PER_BATCH,
             batch_format="pyarrow",
             concurrency=actors,

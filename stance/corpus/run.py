@@ -170,6 +170,8 @@ def run_corpus(
     kinds: Sequence[str] | None = None,
     ray_address: str | None = None,
     ray_options: dict | None = None,
+    precision: str = "fp32",
+    int8: bool = False,
     progress: bool = True,
 ) -> dict:
     """Extract quotes from every article, classify each toward every topic, write the output folder.
@@ -188,6 +190,9 @@ def run_corpus(
         max_article_bytes: longer articles are skipped as bad rows.
         kinds: quote kinds to keep, when the quote splitter supports filtering by kind.
         ray_address: join this Ray cluster; default: start a local Ray.
+        ray_options: ``num_cpus`` for a local Ray, ``actors`` for the classifier pool.
+        precision: ``fp32``, ``bf16`` or ``auto``, as in :meth:`StanceClassifier.from_pretrained`.
+        int8: use the int8-quantised model.
 
     Returns:
         The ``run.json`` record (counts, timings, model).
@@ -230,20 +235,30 @@ def run_corpus(
         kinds=kinds,
         progress=progress,
     )
+    load = {"precision": precision, "quantize": "int8" if int8 else None}
     if backend == "local":
-        clf = StanceClassifier.from_pretrained(model)
+        clf = StanceClassifier.from_pretrained(model, **load)
         counts, timings = run_local(inputs, topics, output, clf, skip, part_size=part_size, **options)
     else:
         from stance.corpus.ray_backend import run_ray
 
         counts, timings = run_ray(
-            inputs, topics, output, Path(model), skip, address=ray_address, ray_options=ray_options, **options
+            inputs,
+            topics,
+            output,
+            Path(model),
+            skip,
+            address=ray_address,
+            ray_options=ray_options,
+            load=load,
+            **options,
         )
     start = time.perf_counter()
     record = finalize(output, topics, formats)
     timings.finalize = time.perf_counter() - start
     timings.total = time.perf_counter() - began
     record.update(run_record(model, backend, topics, counts, timings, resume))
+    record["precision"] = "int8" if int8 else precision
     with atomic_file(output / "run.json") as handle:
         json.dump(record, handle, indent=2, ensure_ascii=False)
     return record
