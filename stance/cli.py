@@ -277,7 +277,7 @@ def corpus(
     format: list[str] = typer.Option([], "--format", "-f", help="also write quotes as jsonl or csv"),
     resume: bool = typer.Option(False, help="continue a run into --output, skipping written articles"),
     column: list[str] = typer.Option([], help="input column for a field: text=body, id=doc_id"),
-    backend: str = typer.Option("local", help="local, or ray (pip install 'quote-stance[ray]')"),
+    backend: str = typer.Option("local", help="local, or ray (needs the ray extra of quote-stance)"),
     ray_address: str = typer.Option(None, help="join this Ray cluster (default: start a local Ray)"),
     ray_cpus: int = typer.Option(None, min=1, help="CPUs for a local Ray"),
     ray_actors: int = typer.Option(None, min=1, help="classifier actors (default: per GPU, or CPUs/2)"),

@@ -370,3 +370,24 @@ def test_ray_backend_matches_local(tiny_model, corpus_file, tmp_path):
     )
     assert record["corpus"] == json.loads((local / "run.json").read_text())["corpus"]
     assert record["backend"] == "ray"
+
+
+def test_kinds_pass_through_only_when_the_splitter_takes_them(monkeypatch):
+    from stance.corpus import stages
+
+    def without_kinds(text):
+        return []
+
+    monkeypatch.setattr(stages, "extract_quotes", without_kinds)
+    assert stages.quote_extractor(None) is without_kinds
+    with pytest.raises(ValueError, match="takes no kinds"):
+        stages.quote_extractor(["direct"])
+    seen = {}
+
+    def with_kinds(text, kinds=None):
+        seen["kinds"] = kinds
+        return []
+
+    monkeypatch.setattr(stages, "extract_quotes", with_kinds)
+    stages.quote_extractor(["direct", "indirect"])("text")
+    assert seen["kinds"] == ("direct", "indirect")
