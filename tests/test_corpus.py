@@ -391,3 +391,31 @@ def test_kinds_pass_through_only_when_the_splitter_takes_them(monkeypatch):
     monkeypatch.setattr(stages, "extract_quotes", with_kinds)
     stages.quote_extractor(["direct", "indirect"])("text")
     assert seen["kinds"] == ("direct", "indirect")
+
+
+def test_a_repeated_id_is_a_bad_row(tiny_model, tmp_path):
+    path = write_jsonl(tmp_path / "dup.jsonl", [ARTICLES[1], ARTICLES[3], ARTICLES[1]])
+    record = run_corpus(path, TOPICS, tmp_path / "out", tiny_model, progress=False)
+    assert record["bad_rows"] == [f"{path}:3: duplicate id, already read"]
+    quotes = pd.read_parquet(tmp_path / "out" / "quotes.parquet")
+    assert len(quotes[quotes["article_id"] == "a2"]) == len(TOPICS)
+
+
+def test_two_articles_under_one_id_never_mix(tmp_path):
+    # the Ray backend cannot see a repeated id across its tasks; the final step keeps the first
+    from stance.corpus.io import Article
+    from stance.corpus.output import quotes_frame, read_parts
+    from stance.corpus.run import write_part
+    from stance.corpus.stages import article_rows
+    from stance.quotes import extract_quotes
+
+    first = Article(0, 1, "same", ARTICLES[0][2])
+    second = Article(1, 1, "same", ARTICLES[7][2])
+    for article in (second, first):  # written out of input order
+        rows = article_rows(article, ["the deal"], extract_quotes)
+        for row in rows:
+            row.update(label="none", score=1.0, favor=0.0, against=0.0, none=1.0, context=None)
+            row.pop("context")
+        write_part(tmp_path, rows)
+    quotes = quotes_frame(read_parts(tmp_path))
+    assert list(quotes["quote"]) == [q.text for q in extract_quotes(ARTICLES[0][2])]

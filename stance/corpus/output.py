@@ -35,7 +35,12 @@ def read_parts(output: Path) -> pd.DataFrame:
     frame = frame.sort_values(
         ["input", "row", "quote_index", "topic_index"], na_position="first", kind="stable"
     )
-    # a row written twice (an article in two inputs, or a part written twice) counts once
+    # One article per id: where two inputs rows share an id (the Ray backend cannot see that across
+    # its tasks), the first in input order wins, so the two articles' quotes never mix.
+    key = frame["input"].astype("int64") * 2**40 + frame["row"].astype("int64")
+    first = key.where(frame["status"] != "bad").groupby(frame["article_id"]).transform("min")
+    frame = frame[(frame["status"] == "bad") | (key == first)]
+    # a row written twice (a part written twice) counts once
     frame = frame.drop_duplicates(["article_id", "status", "quote_index", "topic"])
     return frame.reset_index(drop=True)
 

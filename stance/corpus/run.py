@@ -119,6 +119,7 @@ def run_local(
     timings = Timings()
     bar = tqdm(total=count_rows(files), unit="article", desc="corpus", disable=not progress, smoothing=0.1)
     items = read_articles(files, columns, max_article_bytes)
+    seen: set[str] = set()
     while True:
         start = time.perf_counter()
         rows: list[dict] = []
@@ -128,6 +129,11 @@ def run_local(
             if item.id in skip:
                 counts["skipped_done"] += 1
                 continue
+            if item.id in seen:
+                # a second article under one id would be indistinguishable in the output and on --resume
+                where = _where(item, files)
+                item = BadRow(item.input, item.row, item.id, where, "duplicate id, already read")
+            seen.add(item.id)
             if isinstance(item, BadRow):
                 logger.warning("skipped %s: %s", item.where, item.reason)
                 counts["bad_rows"] += 1
@@ -152,6 +158,16 @@ def run_local(
             break
     bar.close()
     return counts, timings
+
+
+def _where(item, files) -> str:
+    """``file:row`` of an article, or the file of a .txt article."""
+    for file in files:
+        if file.input == item.input and file.kind != "txt":
+            return f"{file.path}:{item.row}"
+        if file.input == item.input and file.row == item.row:
+            return str(file.path)
+    return f"input {item.input + 1}, row {item.row}"
 
 
 def run_corpus(
