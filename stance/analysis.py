@@ -62,6 +62,11 @@ def quote_context(text: str, quote: Quote, max_chars: int = 600) -> str:
 PredictFn = Callable[[list[str], list[str], list[str | None]], list]
 
 
+def majority_label(counts: dict[str, int], means: dict[str, float]) -> str:
+    """The most frequent label; ties go to the label with the higher mean probability."""
+    return max(LABELS, key=lambda label: (counts.get(label, 0), means[label]))
+
+
 def summarize(quotes: Sequence[QuoteAnalysis]) -> tuple[SpeakerSummary, ...]:
     """Majority stance and mean scores per (speaker, topic); unnamed speakers are skipped."""
     groups: dict[tuple[str, str], list[TopicStance]] = defaultdict(list)
@@ -73,9 +78,7 @@ def summarize(quotes: Sequence[QuoteAnalysis]) -> tuple[SpeakerSummary, ...]:
     for (speaker, topic), stances in groups.items():
         counts = {label: sum(s.label == label for s in stances) for label in LABELS}
         means = {label: sum(s.scores[label] for s in stances) / len(stances) for label in LABELS}
-        # ties go to the label with the higher mean probability
-        majority = max(LABELS, key=lambda label: (counts[label], means[label]))
-        out.append(SpeakerSummary(speaker, topic, len(stances), majority, means))
+        out.append(SpeakerSummary(speaker, topic, len(stances), majority_label(counts, means), means))
     return tuple(out)
 
 

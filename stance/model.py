@@ -244,13 +244,15 @@ class StanceClassifier:
             batches = tqdm(batches, desc="predict", unit="batch")
         # bf16 autocast runs on the CPU's AMX/AVX512-BF16 units; softmax is taken in fp32
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        # the model may sit on a GPU (a Ray actor on a GPU node); inputs follow it, results come back
+        device = next(self.model.parameters()).device
         with torch.inference_mode(), autocast:
             for start in batches:
                 idx = order[start : start + batch_size]
                 features = [{k: encoded[k][i] for k in encoded} for i in idx]
-                batch = self.tokenizer.pad(features, return_tensors="pt")
+                batch = self.tokenizer.pad(features, return_tensors="pt").to(device)
                 logits = self.model(**batch).logits.float()
-                out[idx] = torch.softmax(logits, dim=-1)
+                out[idx] = torch.softmax(logits, dim=-1).cpu()
         return out
 
     def predict(
