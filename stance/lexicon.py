@@ -45,6 +45,19 @@ PARTICIPLE_CUES = frozenset(
 
 PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None, "it": None}
 
+# Lower-case parts of personal names, kept inside the name ("da Silva", "van der Leyen", "al-Rashid").
+PARTICLES = frozenset(
+    "al bin bint da das de del della der des di dos du el ibn la le ten ter van von".split()
+)
+
+# Abbreviations whose full stop does not end a sentence ("Mr.", "Sept.", "U.S.").
+ABBREVIATIONS = tuple(
+    """
+    Mr Mrs Ms Dr Sen Rep Gov Gen St Lt Col Rev Jr Sr Prof Capt Sgt Adm Hon Mt Ft No Jan Feb Mar
+    Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Corp Co vs etc U.S U.N U.K D.C
+    """.split()
+)
+
 # Words that open a nominal mention ("the minister", "a senior official").
 DETERMINERS = frozenset(
     """
@@ -167,5 +180,55 @@ FEMALE_FIRST = frozenset(
     jessica jill judy julia kamala karen kate katie kellyanne kristen laura linda lisa loretta
     maggie margaret maria marine mary megyn melania michelle nancy nikki olivia patricia paula
     rachel rebecca ruth sally samantha sarah sheryl sophia susan theresa tulsi ursula
+    """.split()
+)
+
+# Words between a speaker and its cue ("Jalali also said", "Lavrov has repeatedly told").
+BETWEEN_SPEAKER_AND_CUE = frozenset(
+    """
+    again also angrily bluntly did does earlier famously flatly frankly further had has have is
+    just later often once previously privately publicly quickly recently reportedly repeatedly
+    simply then told was will would
+    """.split()
+)
+
+# Words right after a cue that show no speaker follows ("said that", "told it", "said in").
+NOT_A_SPEAKER_AFTER_CUE = frozenset(
+    """
+    about also at for i in it no of on only so that there they this to we with yes you
+    """.split()
+)
+
+# Lower-case words that end a nominal speaker after a cue ("said the minister in Moscow").
+NOMINAL_STOP = frozenset(
+    """
+    after and at before but during in last on that this to told when which while who with
+    """.split()
+)
+
+# Words that open an adverbial before a clause's subject ("At the UN on Sept. 25, Lavrov ...").
+CLAUSE_OPENERS = frozenset(
+    """
+    addressing after asked at before during earlier however in last later meanwhile on speaking
+    still when while writing
+    """.split()
+)
+
+# Documents whose words are quoted ("in a statement", "the letter reads").
+DOCUMENT_NOUNS = frozenset("email interview letter memo post speech statement tweet".split())
+
+# Reporting words that introduce reported speech without quote marks, besides CUE_VERBS
+# ("expressed concern that ...", "condemned the sanctions").
+REPORTED_EXTRA_CUES = frozenset(
+    """
+    condemned denounced expressed rejected voiced welcomed
+    """.split()
+)
+
+# Cues whose object is the statement itself ("Lavrov criticized the sanctions").
+OBJECT_STATEMENT_CUES = frozenset(
+    """
+    accused blasted condemned criticised criticized denied denounced mocked praised rejected
+    slammed welcomed
     """.split()
 )
