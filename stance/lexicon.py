@@ -169,8 +169,13 @@ ORG_WORDS = frozenset(
     River School Sea Security Senate Service Services South Square State States Station Street
     Summit TV Television Times Tower Treaty Tribune Twitter Union University Valley Wall Week
     Weekly West Year
+    Arabia Bakery Bar Cafe Café Emirates Fair Festival Gallery Hotel Korea Lanka Library Mall
+    Market Museum Park Restaurant Rica Shop Stadium Store Theater Theatre Zealand
     """.split()
 )
+
+# Speakers named by a bare collective noun ("police said", "staff said").
+COLLECTIVE_SPEAKERS = frozenset("military police staff".split())
 
 # Common female first names in US political news, for pronoun gender when no title says it.
 FEMALE_FIRST = frozenset(

@@ -92,16 +92,15 @@ def is_not_speech(text: str, span: QuoteSpan, sentence_start: int, has_cue: bool
     return not has_cue and len(words) <= 3 and not ends_like_speech
 
 
-def quote_kind(text: str, span: QuoteSpan, tokens_before: list[Tok]) -> Kind:
+def quote_kind(text: str, span: QuoteSpan, last: Tok | None) -> Kind:
     """'direct' when the quote stands as a sentence, 'mixed' when it is a fragment inside one.
 
-    ``tokens_before`` are the sentence's tokens before the quote. A whole sentence quoted after a
-    cue with no comma ('He said "We will win."') is direct: it opens with a capital and ends the
-    sentence.
+    ``last`` is the sentence's token right before the quote (None when the quote opens it). A
+    whole sentence quoted after a cue with no comma ('He said "We will win."') is direct: it
+    opens with a capital and ends with a full stop.
     """
-    if span.continued or not tokens_before:
+    if span.continued or last is None:
         return "direct"
-    last = tokens_before[-1]
     if last.quote or last.text in {":", ",", "—", "–", "-", "("}:
         return "direct"
     inner = text[span.start : span.end].strip()

@@ -81,7 +81,8 @@ class Discourse:
         self.intro = None
         if speaker.mention is None and n_span == 0 and self.previous_sentence and not span.continued:
             tokens, para = self.previous_sentence
-            subject = clause_subject(tokens, len(tokens)) if para == p_index else None
+            end = len(tokens) - 1 if tokens and tokens[-1].text in {".", "!", "?"} else len(tokens)
+            subject = clause_subject(tokens, end) if para == p_index else None
             if subject is not None and subject.kind in {"name", "pronoun"}:
                 speaker = resolved(Attribution(subject, None, "previous_subject"), self.ents)
                 if speaker.name is None:

@@ -73,8 +73,8 @@ class Entities:
             return max(same_first, key=lambda p: p.last_seen) if same_first else None
         best = None
         for person in same_last:
-            if len(person.tokens) == 1:
-                best = person
+            if len(person.tokens) == 1 or person.tokens[-len(lowered) :] == lowered:
+                best = person  # 'Jalali' named first, or 'von der Leyen' after 'Ursula von der Leyen'
             elif lowered[0] == person.tokens[0] or (
                 lowered[0][:1] == person.tokens[0][:1] and len(lowered[0].rstrip(".")) == 1
             ):
@@ -170,8 +170,9 @@ def _stem(word: str) -> str:
 
 
 def _is_name_word(tok: Tok) -> bool:
-    """A capitalised word with a lower-case letter after its first ('Erdoğan', not 'NATO')."""
-    return tok.cap and any(c.islower() for c in tok.text[1:])
+    """A capitalised word with a lower-case letter after its first ('Erdoğan', not 'NATO'), or a
+    surname joined to its particle ('al-Rashid')."""
+    return (tok.cap and any(c.islower() for c in tok.text[1:])) or ("-" in tok.text and is_particle(tok))
 
 
 _MAX_NAME_RUN = 12  # titles and a name: "Iran's Ambassador to Moscow Kazem Jalali"
@@ -220,9 +221,10 @@ def collect_names(tokens: list[Tok], ents: Entities) -> None:
 
 
 def _titles_before(tokens: list[Tok], i: int) -> set[str]:
-    """Lower-case role words right before a name ('Germany's finance minister Anke Vogel')."""
+    """Role words right before a name ('finance minister Anke Vogel', 'finance minister, Anke Vogel')."""
     out = set()
-    k = i - 1
+    k = i - 2 if i >= 2 and tokens[i - 1].text == "," else i - 1
+    i = k + 1
     while k >= 0 and i - k <= 4 and (tokens[k].lower in TITLES or tokens[k].lower in ROLE_NOUNS):
         out.add(tokens[k].lower)
         k -= 1

