@@ -8,7 +8,7 @@ CUE_VERBS = frozenset(
     accused acknowledge acknowledged acknowledges add added adding adds admit admits admitted
     agreed alleged announce announced announces answered argue argued argues arguing ask asked
     asking asks asserted asserts assured began believes blasted boasted called calls cautioned
-    chanted charged chimed claim claimed claiming claims complained conceded conclude
+    chanted charged chimed claim claimed commented claiming claims complained conceded conclude
     concluded concludes confirmed contend contended contends continued continues countered
     criticised criticized declare declared declares declaring demanded denied derided
     described describes disagreed dismissed elaborated emailed emphasised emphasized
@@ -17,7 +17,7 @@ CUE_VERBS = frozenset(
     mocked mused note noted notes noting objected observe observed observes opined pleaded
     pledged pointed posted posts praised predict predicted predicts pressed proclaimed
     promised protested quipped read reads recall recalled recalling recalls recounted
-    reiterated remarked remembered reminded replied replies reply reported respond responded
+    reiterated remarked remembered reminded replied replies reply reported reports respond responded
     responds retorted said sang say saying says scoffed screamed shouted signaled signalled
     slammed sniped stated states stating stress stressed stresses stressing suggest suggested
     suggesting suggests tell telling tells testified testifies texted thinks thundered told
@@ -214,8 +214,8 @@ NOMINAL_STOP = frozenset(
 # Words that open an adverbial before a clause's subject ("At the UN on Sept. 25, Lavrov ...").
 CLAUSE_OPENERS = frozenset(
     """
-    addressing after asked at before during earlier however in last later meanwhile on speaking
-    still when while writing
+    addressing after amid asked at before despite during earlier however in last later meanwhile
+    on speaking still when while with writing
     """.split()
 )
 
@@ -226,14 +226,25 @@ DOCUMENT_NOUNS = frozenset("email interview letter memo post speech statement tw
 # ("expressed concern that ...", "condemned the sanctions").
 REPORTED_EXTRA_CUES = frozenset(
     """
-    condemned denounced expressed rejected voiced welcomed
+    believe believed believes cited condemned denounced estimate estimated estimates expect
+    expected expects expressed feel feels felt find finds found hope hoped hopes indicated
+    indicates know knew knows mentioned questioned rejected show showed shows think thought
+    voiced welcomed
+    """.split()
+)
+
+# Verbs whose infinitive complement is a stated intention or demand ("She wants to triple ...").
+INTENTION_CUES = frozenset(
+    """
+    called demanded hope hoped hopes intend intends plan planned plans pledged promised promises
+    refused refuses threatened urged vow vowed vows want wanted wants
     """.split()
 )
 
 # Cues whose object is the statement itself ("Lavrov criticized the sanctions").
 OBJECT_STATEMENT_CUES = frozenset(
     """
-    accused blasted condemned criticised criticized denied denounced mocked praised rejected
-    slammed welcomed
+    accused attacked blasted cited condemned criticised criticized denied denounced mentioned
+    mocked praised questioned rejected slammed welcomed
     """.split()
 )

@@ -181,6 +181,8 @@ def _usable(tokens: list[Tok], i: int, word: str) -> bool:
     """A noun-like cue ('his claims') counts only right after a mention or a quote."""
     if word not in NOUN_LIKE_CUES:
         return True
+    if i >= 1 and tokens[i - 1].text.endswith(("'s", "’s")):
+        return False  # "Trump's tweet", "the minister's remarks": a noun
     if i >= 1 and tokens[i - 1].quote:
         return True
     if i >= 2 and tokens[i - 1].text == "," and tokens[i - 2].quote:

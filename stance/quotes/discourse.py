@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from stance.quotes.attribution import Attribution, attribute
+from stance.quotes.cues import is_cue
 from stance.quotes.entities import Entities, resolve
 from stance.quotes.marks import QuoteSpan
 from stance.quotes.mentions import Mention, clause_subject
@@ -31,6 +32,7 @@ class Speaker:
 
 
 NOBODY = Speaker(None, None, None, None)
+_TRAILING_CUE = 4  # "…, Jalali said." / "…, said the minister." end within four tokens
 
 
 def resolved(att: Attribution, ents: Entities) -> Speaker:
@@ -80,13 +82,7 @@ class Discourse:
             speaker = self.intro[0]
         self.intro = None
         if speaker.mention is None and n_span == 0 and self.previous_sentence and not span.continued:
-            tokens, para = self.previous_sentence
-            end = len(tokens) - 1 if tokens and tokens[-1].text in {".", "!", "?"} else len(tokens)
-            subject = clause_subject(tokens, end) if para == p_index else None
-            if subject is not None and subject.kind in {"name", "pronoun"}:
-                speaker = resolved(Attribution(subject, None, "previous_subject"), self.ents)
-                if speaker.name is None:
-                    speaker = NOBODY
+            speaker = self._from_previous_sentence(p_index) or speaker
         self.previous_sentence = None
         has_own = speaker.mention is not None
         continued = span.continued or (
@@ -115,6 +111,27 @@ class Discourse:
             self.chain += 1
         self.chains.append((self.chain, has_own))
         return speaker, self.group
+
+    def _from_previous_sentence(self, p_index: int) -> Speaker | None:
+        """'… Schiff said. “…”' (the attribution that ends the sentence before) or
+        'He was blunter. “…”' (its subject), in the same paragraph."""
+        tokens, para = self.previous_sentence
+        if para != p_index or not tokens:
+            return None
+        end = len(tokens) - 1 if tokens[-1].text in {".", "!", "?"} else len(tokens)
+        # "…, Schiff said." : a cue among the last few tokens names the speaker
+        for i in range(end - 1, max(end - _TRAILING_CUE, 0) - 1, -1):
+            if is_cue(tokens, i, end):
+                att = attribute([Tok("", tokens[0].start, tokens[0].start, quote=True), *tokens[:end]], [0])
+                if att.mention is not None and att.mention.kind != "nominal":
+                    found = resolved(replace(att, rule="previous_attribution"), self.ents)
+                    return found if found.name else None
+                break
+        subject = clause_subject(tokens, end)
+        if subject is None or subject.kind not in {"name", "pronoun"}:
+            return None
+        found = resolved(Attribution(subject, None, "previous_subject"), self.ents)
+        return found if found.name else None
 
     def share_chain_speakers(self, quotes: list[Quote]) -> list[Quote]:
         """Paragraphs of one quote share the speaker named in any of them (often only the last)."""

@@ -28,6 +28,8 @@ from stance.quotes.text import Tok, is_particle
 # A pronoun or a role noun points back to someone among the last few dozen people mentioned;
 # looking further costs time on long documents and finds nobody a reader would pick.
 _RECENT = 40
+# Within this many characters (a few sentences) a pronoun keeps to a person of its known gender.
+_SAME_TOPIC_CHARS = 400
 
 
 @dataclass(eq=False)
@@ -82,14 +84,20 @@ class Entities:
         return best
 
     def by_pronoun(self, gender: str | None, position: int) -> Person | None:
-        """The person most recently seen before ``position`` whose gender fits."""
-        best = None
+        """The person most recently seen before ``position`` whose gender fits; one known to have
+        that gender wins over a nearer one of unknown gender if seen in the last few sentences."""
+        best = known = None
         for n, person in enumerate(reversed(self.recent.values())):
             if n >= _RECENT:
                 break
             if person.last_seen <= position and (gender is None or person.gender in (None, gender)):
                 if best is None or person.last_seen > best.last_seen:
                     best = person
+                if gender is not None and person.gender == gender:
+                    if known is None or person.last_seen > known.last_seen:
+                        known = person
+        if known is not None and best is not None and best.last_seen - known.last_seen < _SAME_TOPIC_CHARS:
+            return known
         return best
 
     def by_role(self, words: list[str]) -> Person | None:

@@ -91,6 +91,13 @@ def _role(text: str, pos: int, mark: str, quote_open: bool) -> str:
     return "open"
 
 
+def _looks_opening(text: str, pos: int, mark: str) -> bool:
+    """A mark with no direction of its own, set between a space and a word (an opener by its place)."""
+    before = text[pos - 1] if pos else " "
+    after = text[pos + len(mark)] if pos + len(mark) < len(text) else " "
+    return (before.isspace() or before in "([—–") and after.isalnum()
+
+
 def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
     """Pair quote marks paragraph by paragraph in one pass; inner quotes stay inside outer ones.
 
@@ -155,7 +162,9 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]
                     inner = None
                 continue
             if open_at is not None and info.family != open_family and _role(text, pos, mark, False) == "open":
-                if info.direction != "close":
+                if info.direction == "open" or (
+                    info.direction == "either" and _looks_opening(text, pos, mark)
+                ):
                     inner = info.family
                     continue
             role = _role(text, pos, mark, open_at is not None)

