@@ -1,5 +1,7 @@
 """Reported speech (kind "indirect") on sentences written for the test; spaCy parses them."""
 
+from pathlib import Path
+
 import pytest
 
 from stance.quotes import extract_quotes
@@ -66,3 +68,22 @@ def test_all_kinds_in_reading_order():
     found = extract_quotes(ARTICLE, kinds=["direct", "mixed", "indirect"])
     assert [q.start for q in found] == sorted(q.start for q in found)
     assert {q.kind for q in found} == {"direct", "indirect"}
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_8138c3c1e7cbee0d.txt"
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="client article not present")
+def test_client_article_reported_statements():
+    text = SEED.read_text(encoding="utf-8")
+    found = indirect(text)
+    assert {
+        "Kazem Jalali",
+        "Hossein Amir-Abdollahian",
+        "Ebrahim Raeisi",
+        "Sergei Lavrov",
+    } <= {q.speaker for q in found}
+    lavrov = [q for q in found if q.speaker == "Sergei Lavrov"]
+    assert any(q.text.startswith("the unilateral sanctions") for q in lavrov)
+    # the tweet and the headline-style first paragraph report nobody
+    assert not any(q.paragraph == 0 or "@Iran_GOV" in text[q.sentence_start : q.sentence_end] for q in found)
