@@ -187,3 +187,12 @@ def test_data_fetch_downloads_checks_and_normalizes(http_root, tmp_path, monkeyp
         ["data", "fetch", "demo", "--dest", str(tmp_path / "e"), "--url", "http://127.0.0.1:9/"],
     )
     assert result.exit_code == 2 and "could not download" in result.output
+
+
+def test_quotes_explain_and_kinds(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text(ARTICLE, encoding="utf-8")
+    table = runner.invoke(app, ["quotes", str(a), "--explain", "--kinds", "direct"])
+    assert table.exit_code == 0 and "rule" in table.output and "x_said" in table.output
+    bad = runner.invoke(app, ["quotes", str(a), "--kinds", "hearsay"])
+    assert bad.exit_code != 0 and "unknown quote kind" in bad.output
