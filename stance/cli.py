@@ -236,14 +236,20 @@ def _read_input(path: str) -> str:
 def quotes(
     files: list[str] = typer.Argument(..., help="article text files; - reads stdin"),
     format: Format = typer.Option(Format.table, "--format", "-f"),
+    kinds: str = typer.Option("direct,mixed", "--kinds", help="direct, mixed, indirect (comma-separated)"),
+    explain: bool = typer.Option(False, "--explain", help="show the rule that attributed each quote"),
 ) -> None:
-    """Find direct quotations and their speakers in article text."""
-    from stance.quotes import extract_quotes
+    """Find quotations (and, with --kinds indirect, reported speech) and their speakers."""
+    from stance.quotes import extract_quotes, normalize_kinds
 
     if format == Format.json and len(files) > 1:
         _fail("--format json takes one file; use --format jsonl for several")
+    try:
+        wanted = normalize_kinds(kinds)
+    except ValueError as err:
+        _fail(f"--kinds: {err}")
     for path in files:
-        found = extract_quotes(_read_input(path))
+        found = extract_quotes(_read_input(path), kinds=wanted)
         records = [q.to_dict() for q in found]
         if format == Format.json:
             typer.echo(json.dumps({"quotes": records}, ensure_ascii=False, indent=2))
@@ -252,11 +258,13 @@ def quotes(
         else:
             if len(files) > 1:
                 typer.echo(f"== {path}")
-            typer.echo(f"{'#':>3} {'speaker':24} {'cue':12} {'kind':6} quote")
+            rule_head = f"{'rule':17} " if explain else ""
+            typer.echo(f"{'#':>3} {'speaker':24} {'cue':12} {'kind':8} {rule_head}quote")
             for i, q in enumerate(found):
                 speaker = q.speaker or (f"({q.speaker_mention})" if q.speaker_mention else "-")
                 text = q.text if len(q.text) <= 70 else q.text[:67] + "..."
-                typer.echo(f"{i:>3} {speaker[:24]:24} {(q.cue or '-')[:12]:12} {q.kind:6} {text}")
+                rule = f"{(q.rule or '-')[:17]:17} " if explain else ""
+                typer.echo(f"{i:>3} {speaker[:24]:24} {(q.cue or '-')[:12]:12} {q.kind:8} {rule}{text}")
 
 
 @app.command("evaluate-quotes")
@@ -265,7 +273,7 @@ def evaluate_quotes_cmd(
     split: str = typer.Option("dev", help="dev, test or train"),
     output: Path = typer.Option(None, "--output", "-o", help="JSON file for the figures"),
 ) -> None:
-    """Score the quote splitter on PolNeAR direct quotes."""
+    """Score the quote splitter on PolNeAR: direct quotes, reported speech, and each rule."""
     from stance.atomic import atomic_file
     from stance.settings import DataNotFoundError
     from training.quotes_eval import evaluate_quotes
@@ -277,7 +285,16 @@ def evaluate_quotes_cmd(
     except (FileNotFoundError, DataNotFoundError) as err:
         _fail(str(err))
     for key, value in result.items():
-        typer.echo(f"{key:22} {value:.3f}" if isinstance(value, float) else f"{key:22} {value}")
+        if not isinstance(value, dict):
+            typer.echo(f"{key:22} {value:.3f}" if isinstance(value, float) else f"{key:22} {value}")
+    for section in ("rules", "indirect_rules"):
+        if result.get(section):
+            typer.echo(f"{section}: {'rule':18} {'quotes':>7} {'matched':>8} {'speaker precision':>18}")
+            for name, row in result[section].items():
+                typer.echo(
+                    f"{'':{len(section) + 2}}{name:18} {row['quotes']:>7} {row['matched']:>8}"
+                    f" {row['speaker_precision']:>18.3f}"
+                )
     if output:
         with atomic_file(output) as handle:
             json.dump(result, handle, indent=2)

@@ -8,7 +8,7 @@ CUE_VERBS = frozenset(
     accused acknowledge acknowledged acknowledges add added adding adds admit admits admitted
     agreed alleged announce announced announces answered argue argued argues arguing ask asked
     asking asks asserted asserts assured began believes blasted boasted called calls cautioned
-    chanted charged chimed claim claimed claiming claims complained conceded conclude
+    chanted charged chimed claim claimed commented claiming claims complained conceded conclude
     concluded concludes confirmed contend contended contends continued continues countered
     criticised criticized declare declared declares declaring demanded denied derided
     described describes disagreed dismissed elaborated emailed emphasised emphasized
@@ -17,7 +17,7 @@ CUE_VERBS = frozenset(
     mocked mused note noted notes noting objected observe observed observes opined pleaded
     pledged pointed posted posts praised predict predicted predicts pressed proclaimed
     promised protested quipped read reads recall recalled recalling recalls recounted
-    reiterated remarked remembered reminded replied replies reply reported respond responded
+    reiterated remarked remembered reminded replied replies reply reported reports respond responded
     responds retorted said sang say saying says scoffed screamed shouted signaled signalled
     slammed sniped stated states stating stress stressed stresses stressing suggest suggested
     suggesting suggests tell telling tells testified testifies texted thinks thundered told
@@ -44,6 +44,19 @@ PARTICIPLE_CUES = frozenset(
 )
 
 PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None, "it": None}
+
+# Lower-case parts of personal names, kept inside the name ("da Silva", "van der Leyen", "al-Rashid").
+PARTICLES = frozenset(
+    "al bin bint da das de del della der des di dos du el ibn la le ten ter van von".split()
+)
+
+# Abbreviations whose full stop does not end a sentence ("Mr.", "Sept.", "U.S.").
+ABBREVIATIONS = tuple(
+    """
+    Mr Mrs Ms Dr Sen Rep Gov Gen St Lt Col Rev Jr Sr Prof Capt Sgt Adm Hon Mt Ft No Jan Feb Mar
+    Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Corp Co vs etc U.S U.N U.K D.C
+    """.split()
+)
 
 # Words that open a nominal mention ("the minister", "a senior official").
 DETERMINERS = frozenset(
@@ -156,8 +169,13 @@ ORG_WORDS = frozenset(
     River School Sea Security Senate Service Services South Square State States Station Street
     Summit TV Television Times Tower Treaty Tribune Twitter Union University Valley Wall Week
     Weekly West Year
+    Arabia Bakery Bar Cafe Café Emirates Fair Festival Gallery Hotel Korea Lanka Library Mall
+    Market Museum Park Restaurant Rica Shop Stadium Store Theater Theatre Zealand
     """.split()
 )
+
+# Speakers named by a bare collective noun ("police said", "staff said").
+COLLECTIVE_SPEAKERS = frozenset("military police staff".split())
 
 # Common female first names in US political news, for pronoun gender when no title says it.
 FEMALE_FIRST = frozenset(
@@ -167,5 +185,66 @@ FEMALE_FIRST = frozenset(
     jessica jill judy julia kamala karen kate katie kellyanne kristen laura linda lisa loretta
     maggie margaret maria marine mary megyn melania michelle nancy nikki olivia patricia paula
     rachel rebecca ruth sally samantha sarah sheryl sophia susan theresa tulsi ursula
+    """.split()
+)
+
+# Words between a speaker and its cue ("Jalali also said", "Lavrov has repeatedly told").
+BETWEEN_SPEAKER_AND_CUE = frozenset(
+    """
+    again also angrily bluntly did does earlier famously flatly frankly further had has have is
+    just later often once previously privately publicly quickly recently reportedly repeatedly
+    simply then told was will would
+    """.split()
+)
+
+# Words right after a cue that show no speaker follows ("said that", "told it", "said in").
+NOT_A_SPEAKER_AFTER_CUE = frozenset(
+    """
+    about also at for i in it no of on only so that there they this to we with yes you
+    """.split()
+)
+
+# Lower-case words that end a nominal speaker after a cue ("said the minister in Moscow").
+NOMINAL_STOP = frozenset(
+    """
+    after and at before but during in last on that this to told when which while who with
+    """.split()
+)
+
+# Words that open an adverbial before a clause's subject ("At the UN on Sept. 25, Lavrov ...").
+CLAUSE_OPENERS = frozenset(
+    """
+    addressing after amid asked at before despite during earlier however in last later meanwhile
+    on speaking still when while with writing
+    """.split()
+)
+
+# Documents whose words are quoted ("in a statement", "the letter reads").
+DOCUMENT_NOUNS = frozenset("email interview letter memo post speech statement tweet".split())
+
+# Reporting words that introduce reported speech without quote marks, besides CUE_VERBS
+# ("expressed concern that ...", "condemned the sanctions").
+REPORTED_EXTRA_CUES = frozenset(
+    """
+    believe believed believes cited condemned denounced estimate estimated estimates expect
+    expected expects expressed feel feels felt find finds found hope hoped hopes indicated
+    indicates know knew knows mentioned questioned rejected show showed shows think thought
+    voiced welcomed
+    """.split()
+)
+
+# Verbs whose infinitive complement is a stated intention or demand ("She wants to triple ...").
+INTENTION_CUES = frozenset(
+    """
+    called demanded hope hoped hopes intend intends plan planned plans pledged promised promises
+    refused refuses threatened urged vow vowed vows want wanted wants
+    """.split()
+)
+
+# Cues whose object is the statement itself ("Lavrov criticized the sanctions").
+OBJECT_STATEMENT_CUES = frozenset(
+    """
+    accused attacked blasted cited condemned criticised criticized denied denounced mentioned
+    mocked praised questioned rejected slammed welcomed
     """.split()
 )

@@ -66,3 +66,26 @@ def test_summary_majority_and_means():
     lavrov = [s for s in summarize(result.quotes) if s.speaker == "Sergei Lavrov"][0]
     assert lavrov.quotes == 2 and lavrov.stance == "favor"
     assert lavrov.mean_scores["favor"] == pytest.approx(0.8)
+
+
+def test_model_reads_the_sentence_of_mixed_and_reported_quotes():
+    text = (
+        "Lavrov spoke in Moscow.\n\n"
+        "Lavrov said the sanctions were “a dead end” for everyone.\n\n"
+        "Lavrov said the accord could still be saved."
+    )
+    seen = []
+
+    def recording_predict(texts, topics, contexts):
+        seen.extend(zip(texts, contexts, strict=True))
+        return fake_predict(texts, topics, contexts)
+
+    result = analyze(text, "sanctions", predict=recording_predict, kinds=["mixed", "indirect"])
+    assert [qa.quote.kind for qa in result.quotes] == ["mixed", "indirect"]
+    assert seen[0] == (
+        "Lavrov said the sanctions were “a dead end” for everyone.",
+        "Lavrov said the sanctions were “a dead end” for everyone.",
+    )
+    assert seen[1][0] == "Lavrov said the accord could still be saved."
+    summary = result.speakers[0]
+    assert summary.kinds == {"direct": 0, "mixed": 1, "indirect": 1}

@@ -191,3 +191,12 @@ def test_data_fetch_prints_terms_then_fetches_and_tolerates_no_network(http_root
     assert result.exit_code == 2 and "could not reach" in result.output
     result = runner.invoke(app, [*offline, "--offline-ok"])
     assert result.exit_code == 0 and "note: could not reach" in result.output
+
+
+def test_quotes_explain_and_kinds(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text(ARTICLE, encoding="utf-8")
+    table = runner.invoke(app, ["quotes", str(a), "--explain", "--kinds", "direct"])
+    assert table.exit_code == 0 and "rule" in table.output and "x_said" in table.output
+    bad = runner.invoke(app, ["quotes", str(a), "--kinds", "hearsay"])
+    assert bad.exit_code != 0 and "unknown quote kind" in bad.output

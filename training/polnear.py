@@ -1,4 +1,8 @@
-"""Read PolNeAR (brat standoff) and derive gold direct quotes: the quoted parts of each Content."""
+"""Read PolNeAR (brat standoff) and derive gold quotes.
+
+Direct: the quoted parts of each Content. Reported (indirect): each Content span with no quote
+mark in it, the attributions whose content lies outside quote marks.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class Article:
     name: str
     text: str
     quotes: tuple[GoldQuote, ...]
+    reported: tuple[GoldQuote, ...] = ()
 
 
 def polnear_dir(path: str | Path | None = None) -> Path:
@@ -68,7 +73,10 @@ def quoted_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in parts if text[a:b].strip(" ,.")]
 
 
-def _parse_ann(path: Path, text: str) -> list[GoldQuote]:
+_ANY_MARK = re.compile(r"''|``|[“”\"«»„]")
+
+
+def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote]]:
     spans: dict[str, list[tuple[int, int]]] = {}
     events = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -79,6 +87,7 @@ def _parse_ann(path: Path, text: str) -> list[GoldQuote]:
         elif line.startswith("E") and len(fields) >= 2:
             events.append(dict(a.split(":", 1) for a in fields[1].split()))
     gold = []
+    reported = []
     for event in events:
         if "Content" not in event:
             continue
@@ -91,7 +100,10 @@ def _parse_ann(path: Path, text: str) -> list[GoldQuote]:
             for start, end in spans.get(event.get(key, ""), []):
                 for a, b in quoted_parts(text, start, end):
                     gold.append(GoldQuote(a, b, s_text, s_start, s_end))
-    return sorted(set(gold), key=lambda q: (q.start, q.end))
+                if not _ANY_MARK.search(text, start, end) and text[start:end].strip():
+                    reported.append(GoldQuote(start, end, s_text, s_start, s_end))
+    order = lambda q: (q.start, q.end)  # noqa: E731
+    return sorted(set(gold), key=order), sorted(set(reported), key=order)
 
 
 def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator[Article]:
@@ -104,4 +116,5 @@ def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator
         chosen.setdefault(ann.stem.rsplit("_", 1)[0], ann)
     for stem, ann in chosen.items():
         text = (root / "text" / f"{stem}.txt").read_text(encoding="utf-8")
-        yield Article(stem, text, tuple(_parse_ann(ann, text)))
+        direct, reported = _parse_ann(ann, text)
+        yield Article(stem, text, tuple(direct), tuple(reported))

@@ -43,11 +43,18 @@ def speaker_correct(quote: Quote, gold: GoldQuote) -> bool:
 
 
 def score_articles(
-    articles: Iterable[Article], extractor: Callable[[str], list[Quote]] = extract_quotes
+    articles: Iterable[Article],
+    extractor: Callable[[str], list[Quote]] = extract_quotes,
+    gold_of: Callable[[Article], Iterable[GoldQuote]] = lambda a: a.quotes,
 ) -> dict:
-    """Run ``extractor`` on each article and compare with gold; returns counts and figures."""
+    """Run ``extractor`` on each article and compare with gold; returns counts and figures.
+
+    ``gold_of`` picks the gold quotes (direct by default; ``lambda a: a.reported`` for reported
+    speech, then give an extractor that returns only indirect quotes).
+    """
     n_gold = n_pred = pred_ok = gold_found = speaker_ok = e2e = 0
     n_articles = 0
+    rules: dict[str, list[int]] = {}
     errors = 0
     seconds = 0.0
     for article in articles:
@@ -59,10 +66,11 @@ def score_articles(
             quotes = []
             errors += 1
         seconds += time.perf_counter() - started
-        gold = list(article.quotes)
+        gold = list(gold_of(article))
         n_gold += len(gold)
         n_pred += len(quotes)
         pred_ok += sum(any(covers((q.start, q.end), (g.start, g.end)) for g in gold) for q in quotes)
+        _count_rules(rules, quotes, gold)
         for g in gold:
             found = [q for q in quotes if covers((q.start, q.end), (g.start, g.end))]
             if found:
@@ -89,11 +97,56 @@ def score_articles(
         "end_to_end_f1": e2e_f1,
         "articles_per_second": n_articles / seconds if seconds else 0.0,
         "extractor_errors": errors,
+        "rules": _rule_table(rules),
     }
 
 
-def evaluate_quotes(path: str | Path | None = None, split: str = "dev") -> dict:
-    """Score :func:`stance.quotes.extract_quotes` on a PolNeAR split (direct quotes only)."""
-    result = score_articles(load_polnear(split, path))
+def _count_rules(rules: dict[str, list[int]], quotes: list[Quote], gold: list[GoldQuote]) -> None:
+    """Per rule: quotes it attributed, those that match a gold quote, those with the right speaker."""
+    for q in quotes:
+        row = rules.setdefault(q.rule or "none", [0, 0, 0])
+        row[0] += 1
+        matched = [g for g in gold if covers((q.start, q.end), (g.start, g.end))]
+        if matched:
+            row[1] += 1
+            row[2] += any(speaker_correct(q, g) for g in matched)
+
+
+def _rule_table(rules: dict[str, list[int]]) -> dict[str, dict]:
+    """Rules by how many quotes they attributed, with the speaker precision of their matches."""
+    return {
+        name: {"quotes": n, "matched": m, "speaker_precision": ok / m if m else 0.0}
+        for name, (n, m, ok) in sorted(rules.items(), key=lambda item: -item[1][0])
+    }
+
+
+def _direct(text: str) -> list[Quote]:
+    return extract_quotes(text, kinds=("direct", "mixed"))
+
+
+def _indirect(text: str) -> list[Quote]:
+    return extract_quotes(text, kinds=("indirect",))
+
+
+def evaluate_quotes(path: str | Path | None = None, split: str = "dev", indirect: bool = True) -> dict:
+    """Score :func:`stance.quotes.extract_quotes` on a PolNeAR split.
+
+    Direct (and mixed) quotes against the quoted parts of each attribution; with ``indirect``,
+    reported speech against the attributions whose content has no quote marks, under the keys
+    ``indirect_*`` (content overlap: a prediction covers at least half of a gold content).
+    """
+    articles = list(load_polnear(split, path))
+    result = score_articles(articles, _direct)
+    if indirect:
+        reported = score_articles(articles, _indirect, lambda a: a.reported)
+        result["indirect_gold"] = reported["gold_quotes"]
+        result["indirect_predicted"] = reported["predicted_quotes"]
+        result["indirect_content_precision"] = reported["span_precision"]
+        result["indirect_content_recall"] = reported["span_recall"]
+        result["indirect_content_f1"] = reported["span_f1"]
+        result["indirect_speaker_accuracy"] = reported["speaker_accuracy"]
+        result["indirect_end_to_end_f1"] = reported["end_to_end_f1"]
+        result["indirect_articles_per_second"] = reported["articles_per_second"]
+        result["indirect_rules"] = reported["rules"]
     result["split"] = split
     return result

@@ -1,0 +1,45 @@
+"""The result type of the quote splitter."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One quoted or reported statement and who said it.
+
+    Attributes:
+        text: the quoted words without the outer marks (for ``indirect``, the reported clause).
+        start, end: offsets of ``text`` in the input.
+        speaker: the canonical speaker (fullest name in the article), or None.
+        speaker_mention: the words that attribute the quote ("he", "the minister", "Jalali"),
+            exactly as ``input[speaker_start:speaker_end]``.
+        speaker_start, speaker_end: offsets of that mention in the input.
+        cue: the reporting word ("said", "told", "according to").
+        kind: "direct" (stands as speech), "mixed" (a quoted fragment inside reported speech) or
+            "indirect" (reported speech with no quote marks).
+        paragraph: 0-based paragraph index.
+        group: quotes split by their attribution, or run over paragraphs, share a group id.
+        rule: the name of the attribution rule that found the speaker (None when nobody was found).
+        sentence_start, sentence_end: offsets of the sentence(s) that carry the quote, so that a
+            mixed or reported quote can be read with its whole sentence.
+    """
+
+    text: str
+    start: int
+    end: int
+    speaker: str | None
+    speaker_mention: str | None
+    speaker_start: int | None
+    speaker_end: int | None
+    cue: str | None
+    kind: str
+    paragraph: int
+    group: int
+    rule: str | None
+    sentence_start: int
+    sentence_end: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
