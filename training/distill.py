@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from stance.analysis import quote_context
+from stance.analysis import quote_context, quote_reading
 from stance.atomic import atomic_file
 from stance.config import Config
 from stance.data import Example
@@ -65,9 +65,10 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
                 continue
             context = quote_context(text, quote)
             other = rng.choice(all_titles)
-            out.append(Example(quote.text, titles[name], "none", context))
+            reading = quote_reading(text, quote)
+            out.append(Example(reading, titles[name], "none", context))
             if other != titles[name]:
-                out.append(Example(quote.text, other, "none", context))
+                out.append(Example(reading, other, "none", context))
             if len(out) >= limit:
                 return out[:limit]
     return out
