@@ -48,7 +48,7 @@ def start_server(model: Path, batching: bool) -> tuple[subprocess.Popen, str]:
     cmd = [
         sys.executable,
         "-m",
-        "stance.cli",
+        "stance_cli",
         "serve",
         "--port",
         str(port),

@@ -40,6 +40,12 @@ class Metrics:
         )
         self.batch_seconds = Histogram("stance_batch_seconds", "seconds per model batch", **kwargs)
         self.predictions = Counter("stance_predictions_total", "predictions by label", ["label"], **kwargs)
+        self.text_jobs = Counter(
+            "stance_text_jobs_total",
+            "quote-extraction jobs in worker processes by outcome (ok, error, timeout, cancelled, lost)",
+            ["outcome"],
+            **kwargs,
+        )
 
     def observe_request(self, path: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(path, method, str(status)).inc()
@@ -52,6 +58,9 @@ class Metrics:
     def observe_predictions(self, labels: Iterable[str]) -> None:
         for label in labels:
             self.predictions.labels(label).inc()
+
+    def observe_text_job(self, outcome: str) -> None:
+        self.text_jobs.labels(outcome).inc()
 
     def render(self) -> tuple[bytes, str]:
         if self.multiprocess:

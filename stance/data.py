@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stance.errors import DataError
 from stance.labels import normalize_label
 from stance.settings import data_dir
 
@@ -26,10 +27,6 @@ DATASETS: dict[str, str] = {
     "perspectrum": "perspectrum",
 }
 """Dataset names and their folders under ``$STANCE_DATA_DIR/stance``."""
-
-
-class DataError(ValueError):
-    """A data file or row is unusable; the message names the file and line."""
 
 
 @dataclass(frozen=True)

