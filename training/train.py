@@ -25,17 +25,13 @@ from stance.labels import LABELS
 from stance.metrics import classification_metrics
 from stance.model import StanceClassifier
 from stance.settings import resolve_model_path
+from training.checkpoints import last_complete_checkpoint, step_of
 
 logger = logging.getLogger(__name__)
 
 
 def _world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def _checkpoint_step(work: Path) -> int:
-    steps = [int(p.name.split("-")[1]) for p in (work / "checkpoints").glob("checkpoint-*")]
-    return max(steps, default=0)
 
 
 def _to_dataset(clf: StanceClassifier, examples: list[Example]):
@@ -159,9 +155,9 @@ def train(
         compute_metrics=_compute_metrics,
         callbacks=callbacks,
     )
-    has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
-    start_step = _checkpoint_step(work) if has_checkpoint else 0
-    result = trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    checkpoint = last_complete_checkpoint(work / "checkpoints") if resume else None
+    start_step = step_of(checkpoint)
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     steps_this_run = trainer.state.global_step - start_step
     dev_metrics = trainer.evaluate() if has_dev else {}
     clf.model = trainer.model.eval()
@@ -180,7 +176,7 @@ def train(
         "world_size": _world_size(),
         "global_step": trainer.state.global_step,
         "steps_this_run": steps_this_run,
-        "resumed": bool(has_checkpoint),
+        "resumed": checkpoint is not None,
     }
     with atomic_dir(output) as tmp:
         clf.write_to(tmp)
