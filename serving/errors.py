@@ -141,7 +141,7 @@ async def http_error(request: Request, err: Exception) -> Response:
         # the contract has no bare 400: whatever Starlette could not parse is an invalid request
         return error_response(422, "invalid_request", str(err.detail))
     code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
-    return error_response(err.status_code, code, str(err.detail), headers=err.headers)
+    return error_response(err.status_code, code, str(err.detail), headers=dict(err.headers or {}))
 
 
 async def client_gone(request: Request, err: Exception) -> Response:

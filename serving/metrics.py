@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,7 +22,7 @@ class Metrics:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         # a private registry per app keeps tests (many apps per process) independent
         self.registry = None if self.multiprocess else CollectorRegistry()
-        kwargs = {} if self.multiprocess else {"registry": self.registry}
+        kwargs: dict[str, Any] = {} if self.multiprocess else {"registry": self.registry}
         self.requests = Counter(
             "stance_requests_total", "HTTP requests", ["path", "method", "status"], **kwargs
         )
@@ -67,4 +68,5 @@ class Metrics:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             return generate_latest(registry), CONTENT_TYPE_LATEST
+        assert self.registry is not None  # set whenever not multiprocess
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
@@ -42,7 +43,7 @@ class StancePrediction:
         return asdict(self)
 
 
-def _as_list(value: str | Sequence[str] | None, n: int, name: str) -> list[str | None]:
+def _as_list(value: str | Sequence[str | None] | None, n: int, name: str) -> list[str | None]:
     if value is None:
         return [None] * n
     if isinstance(value, str):
@@ -209,7 +210,7 @@ class StanceClassifier:
         context_list = _as_list(contexts, n, "contexts")
         if n == 0:
             return torch.empty(0, len(self.labels))
-        encoded = self.encode(texts, topic_list, context_list)
+        encoded = self.encode(texts, cast(list[str], topic_list), context_list)
         ids = encoded["input_ids"]
         # Sorting by length means each batch pads only to its own longest member.
         order = sorted(range(n), key=lambda i: len(ids[i]))

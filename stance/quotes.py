@@ -1177,7 +1177,7 @@ def _make_quote(original, text, offsets, span, speaker, mention, cue, kind, grou
         return None if i is None or offsets is None else offsets[i]
 
     if offsets is not None:
-        o_start, o_end = orig(start), orig(end)
+        o_start, o_end = offsets[start], offsets[end]
         m_start = orig(mention.start) if mention else None
         m_end = orig(mention.end) if mention else None
         quote_text = original[o_start:o_end]

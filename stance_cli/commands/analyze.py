@@ -63,5 +63,7 @@ def analyze(
         for s in qa.stances:
             typer.echo(f"    {s.topic:24} {s.label:8} {s.score:.2f}")
     typer.echo("\nspeaker summary")
-    for s in result.speakers:
-        typer.echo(f"  {s.speaker:28} {s.topic:24} {s.stance:8} ({s.quotes} quotes)")
+    for summary in result.speakers:
+        typer.echo(
+            f"  {summary.speaker:28} {summary.topic:24} {summary.stance:8} ({summary.quotes} quotes)"
+        )

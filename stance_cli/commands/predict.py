@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,7 @@ def predict(
     if input is not None and str(input) != "-" and not input.is_file():
         raise InputError(f"{input}: no such file")
     clf = load_model(model, precision, int8, allow_unverified)
+    rows: Iterable[str | dict]
     if text:
         rows = iter([{"text": t} for t in text])
         source = "--text"

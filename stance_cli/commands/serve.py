@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -108,7 +108,7 @@ def serve(
     from serving.settings import ServiceSettings
     from stance.model_folder import verify_folder
 
-    flags = {
+    flags: dict[str, Any] = {
         "model_path": str(model) if model else None,
         "host": host,
         "port": port,
@@ -144,14 +144,14 @@ def serve(
         f"(docs at /docs, {settings.workers} worker(s), {settings.text_workers} text process(es) each)",
         err=True,
     )
-    common = dict(
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        timeout_keep_alive=int(max(1, settings.keep_alive_s)),
-        limit_concurrency=settings.max_connections,
-        timeout_graceful_shutdown=30,
-    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "timeout_keep_alive": int(max(1, settings.keep_alive_s)),
+        "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": 30,
+    }
     if settings.workers == 1:
         from serving.app import create_app
 
