@@ -64,7 +64,8 @@ def start_server(model: Path, batching: bool, extra_env: dict | None = None) -> 
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
+    # torch's import alone takes a minute on a loaded 2-core machine
+    deadline = time.time() + 300
     while time.time() < deadline:
         try:
             if httpx.get(url + "/ready", timeout=1).status_code == 200:

@@ -60,7 +60,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     service: Service = app.state.service
     settings = service.settings
     if service.pool is None:
-        service.pool = TextWorkerPool(settings.text_workers, settings.max_text_queue)
+        service.pool = TextWorkerPool(
+            settings.text_workers, settings.max_text_queue, niceness=settings.text_worker_nice
+        )
     service.pool.on_outcome = service.metrics.observe_text_job
     await service.pool.start()
     if service.model is None:

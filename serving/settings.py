@@ -47,6 +47,9 @@ class ServiceSettings(BaseSettings):
     # 2 processes for quote extraction: one slow text cannot take every worker on a 2-core box
     text_workers: int = Field(2, ge=1, le=64)
     max_text_queue: int = Field(64, ge=1)
+    # added to the text workers' nice value: under CPU pressure stance and /health go first, and a
+    # hostile text slows other texts only (10: a busy worker then gets about a tenth of a core)
+    text_worker_nice: int = Field(10, ge=0, le=19)
     # requests in flight on /v1/*; past it 429 (ops endpoints are never limited)
     max_concurrency: int = Field(256, ge=1)
     # open connections and tasks uvicorn accepts before answering 503 itself

@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable, Mapping
@@ -46,10 +47,12 @@ def _resolve(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _worker_main(conn: Connection, tasks: Mapping[str, str]) -> None:
+def _worker_main(conn: Connection, tasks: Mapping[str, str], niceness: int) -> None:
     """Child process: answer (name, args) jobs until the pipe closes."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if niceness:
+        os.nice(niceness)
     functions = {name: _resolve(spec) for name, spec in tasks.items()}
     while True:
         try:
@@ -63,10 +66,10 @@ def _worker_main(conn: Connection, tasks: Mapping[str, str]) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any, tasks: Mapping[str, str]) -> None:
+    def __init__(self, context: Any, tasks: Mapping[str, str], niceness: int) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, dict(tasks)), name="stance-text-worker", daemon=True
+            target=_worker_main, args=(child, dict(tasks), niceness), name="stance-text-worker", daemon=True
         )
         self.process.start()
         child.close()
@@ -91,6 +94,8 @@ class TextWorkerPool:
         max_waiting: jobs that may wait for a free worker; more are refused (OverloadedError).
         tasks: job name -> ``module:function``.
         on_outcome: called with "ok", "error", "timeout", "cancelled" or "lost" after each job.
+        niceness: added to the workers' nice value, so that when the CPU is short, model
+            requests and /health go first and a hostile text slows only other texts.
     """
 
     def __init__(
@@ -99,8 +104,10 @@ class TextWorkerPool:
         max_waiting: int = 64,
         tasks: Mapping[str, str] | None = None,
         on_outcome: Callable[[str], None] | None = None,
+        niceness: int = 0,
     ) -> None:
         self.size = size
+        self.niceness = niceness
         self.max_waiting = max_waiting
         self.tasks = dict(tasks or TASKS)
         self.on_outcome = on_outcome or (lambda outcome: None)
@@ -119,19 +126,39 @@ class TextWorkerPool:
             self._idle.put_nowait(self._spawn())
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._context, self.tasks)
+        worker = _Worker(self._context, self.tasks, self.niceness)
         self._all.add(worker)
         return worker
 
     def _replace(self, worker: _Worker) -> None:
-        """Kill a worker that is stuck or gone, and put a fresh one in its place."""
+        """Kill a worker that is stuck or gone, and start a fresh one in its place.
+
+        Starting a process (fork, exec, handing it its start-up data) and reaping the old one
+        happen on an I/O thread: the event loop, and with it /health, never waits for them.
+        """
         worker.kill()
         self._all.discard(worker)
-        # reap the killed process off the event loop; join returns at once after SIGKILL
-        self._io.submit(worker.process.join, 5)
         self.replaced += 1
-        if self._idle is not None:
-            self._idle.put_nowait(self._spawn())
+        loop = asyncio.get_running_loop()
+
+        def respawn() -> _Worker:
+            worker.process.join(5)
+            return _Worker(self._context, self.tasks, self.niceness)
+
+        def adopt(future: asyncio.Future[_Worker]) -> None:
+            if future.cancelled() or future.exception() is not None:
+                logger.error(
+                    "could not start a text worker: %r", None if future.cancelled() else future.exception()
+                )
+                return
+            fresh = future.result()
+            if self._idle is None:  # stopped meanwhile
+                fresh.kill()
+                return
+            self._all.add(fresh)
+            self._idle.put_nowait(fresh)
+
+        loop.run_in_executor(self._io, respawn).add_done_callback(adopt)
 
     def pids(self) -> list[int]:
         """Process ids of the current workers (for tests and diagnostics)."""
@@ -182,7 +209,8 @@ class TextWorkerPool:
             self._replace(worker)
             self.on_outcome("lost")
             raise WorkerLostError(f"a text worker died during the job ({err!r})") from None
-        self._idle.put_nowait(worker)
+        if self._idle is not None:
+            self._idle.put_nowait(worker)
         self.on_outcome(status)
         if status != "ok":
             raise RuntimeError(f"text job {name!r} failed in the worker: {value}")
@@ -190,6 +218,7 @@ class TextWorkerPool:
 
     async def stop(self) -> None:
         """Stop every worker (jobs still running are killed)."""
+        self._idle = None
         for worker in list(self._all):
             worker.kill()
             worker.process.join(2)

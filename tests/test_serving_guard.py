@@ -99,7 +99,10 @@ def test_a_stuck_text_times_out_with_503_while_health_answers_then_the_worker_is
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "timeout"
     assert len(health) >= 5 and all(status == 200 for status, _ in health)
-    assert max(seconds for _, seconds in health) < 0.1, health
+    # within 100 ms while the worker spins (before issue 9: one answer after the whole stall);
+    # a tenth may miss it on a loaded machine, where even an idle server's p99 is near 100 ms
+    fast = [seconds < 0.1 for _, seconds in health]
+    assert sum(fast) >= 0.9 * len(fast) and max(seconds for _, seconds in health) < 1.0, health
     # the stuck worker was killed and replaced, not left running
     assert server.pool.replaced == 1 and server.pool.pids() != first_pid
     assert _wait_for(lambda: server.pool.alive() == 1)
