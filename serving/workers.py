@@ -113,6 +113,7 @@ class TextWorkerPool:
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.replaced = 0
         self.waiting = 0
+        self.busy = 0
         # spawn, not fork: the parent holds torch threads and an event loop that must not be copied
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
@@ -193,6 +194,7 @@ class TextWorkerPool:
             self.waiting -= 1
         loop = asyncio.get_running_loop()
         call = loop.run_in_executor(self._io, worker.call, name, args)
+        self.busy += 1
         try:
             status, value = await asyncio.wait_for(call, max(0.0, deadline - time.monotonic()))
         except TimeoutError:
@@ -209,6 +211,8 @@ class TextWorkerPool:
             self._replace(worker)
             self.on_outcome("lost")
             raise WorkerLostError(f"a text worker died during the job ({err!r})") from None
+        finally:
+            self.busy -= 1
         if self._idle is not None:
             self._idle.put_nowait(worker)
         self.on_outcome(status)
