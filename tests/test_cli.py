@@ -185,7 +185,7 @@ def test_serve_without_a_model_or_data_still_serves_quotes(tmp_path, monkeypatch
     monkeypatch.setattr(uvicorn, "run", lambda app_or_name, **kwargs: None)
     result = runner.invoke(app, ["serve", "--model", str(tmp_path / "none"), "--ensure-model"])
     assert result.exit_code == 0, result.output
-    assert "Serving without a stance model" in result.output and "quotes only" in result.output
+    assert "quotes only (no stance model at" in result.output
 
 
 def test_quotes_and_analyze_no_stance_need_no_model(tmp_path, monkeypatch):

@@ -158,8 +158,11 @@ def test_metrics_count_requests_batches_and_labels(client):
     assert "stance_predictions_total" in text and "stance_request_latency_seconds" in text
 
 
-def test_without_a_model_quotes_work_and_stance_says_how_to_get_one(tmp_path):
+def test_without_a_model_quotes_work_and_stance_says_how_to_get_one(tmp_path, caplog):
+    caplog.set_level("WARNING", logger="serving.lifespan")
     with TestClient(create_app(ServiceSettings(model_path=str(tmp_path / "absent")))) as c:
+        (paragraph,) = [r.getMessage() for r in caplog.records if "without a stance model" in r.getMessage()]
+        assert "/v1/quotes" in paragraph and "503" in paragraph and "stance train" in paragraph
         assert c.get("/health").status_code == 200
         ready = c.get("/ready").json()
         assert ready["capabilities"] == {"quotes": True, "stance": False}

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stance.errors import MODEL_HOWTO, ModelNotFoundError
+from stance.errors import ModelNotFoundError
 from stance.options import Precision
 from stance_cli.errors import cli_errors
 from stance_cli.io import setup_logging
@@ -132,13 +132,9 @@ def serve(
     try:
         verify_folder(model_path, settings.allow_unverified)
         what = f"{model_path} (quotes and stance)"
-    except ModelNotFoundError as err:
-        typer.echo(
-            f"Serving without a stance model: {err}. /v1/quotes, /health, /ready and /v1/model work; "
-            f"/v1/stance and /v1/analyze answer 503 until a model is there. {MODEL_HOWTO}",
-            err=True,
-        )
-        what = "quotes only"
+    except ModelNotFoundError:
+        # the service's start-up log says what works and how to get a model, in one paragraph
+        what = f"quotes only (no stance model at {model_path})"
     typer.echo(
         f"serving {what} on http://{settings.host}:{settings.port} "
         f"(docs at /docs, {settings.workers} worker(s), {settings.text_workers} text process(es) each)",
