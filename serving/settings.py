@@ -1,11 +1,18 @@
-"""Service settings from the environment (``STANCE_`` prefix) or ``stance serve`` flags."""
+"""Service settings from the environment (``STANCE_`` prefix) or ``stance serve`` flags.
+
+The API key comes from ``STANCE_API_KEY`` or a file named by ``STANCE_API_KEY_FILE`` /
+``--api-key-file``, never from a command-line argument (visible in ``ps``). ``stance serve`` removes
+``STANCE_API_KEY`` from its own environment once read, so no child process inherits it.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stance.options import Precision
 
 
 class ServiceSettings(BaseSettings):
@@ -14,12 +21,14 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STANCE_", extra="ignore")
 
     model_path: str = "models/default"
+    allow_unverified: bool = False
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
-    api_key: str | None = None
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
     int8: bool = False
-    precision: Literal["fp32", "bf16", "auto"] = "auto"
+    precision: Precision = Precision.auto
     num_threads: int = Field(0, ge=0, le=256)
     batching: bool = True
     max_batch_size: int = Field(64, ge=1, le=4096)
@@ -30,4 +39,37 @@ class ServiceSettings(BaseSettings):
     max_quote_chars: int = Field(10_000, ge=1)
     max_items: int = Field(256, ge=1)
     max_topics: int = Field(16, ge=1)
+    # 32 levels is deeper than any request schema here (3) with room for clients' own wrappers
+    max_json_depth: int = Field(32, ge=4, le=512)
     retry_after_s: int = Field(1, ge=1)
+    # 10 s: a 200,000-character article takes about 1 s with the linear splitter; 10x headroom
+    request_timeout_s: float = Field(10.0, gt=0, le=3600)
+    # 2 processes for quote extraction: one slow text cannot take every worker on a 2-core box
+    text_workers: int = Field(2, ge=1, le=64)
+    max_text_queue: int = Field(64, ge=1)
+    # added to the text workers' nice value: under CPU pressure stance and /health go first, and a
+    # hostile text slows other texts only (10: a busy worker then gets about a tenth of a core)
+    text_worker_nice: int = Field(10, ge=0, le=19)
+    # requests in flight on /v1/*; past it 429 (ops endpoints are never limited)
+    max_concurrency: int = Field(256, ge=1)
+    # open connections and tasks uvicorn accepts before answering 503 itself
+    max_connections: int = Field(2048, ge=1)
+    keep_alive_s: float = Field(5.0, gt=0, le=600)
+    # a client has this long to send its whole body (slowloris bodies are dropped with 408)
+    body_timeout_s: float = Field(10.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _read_key_file(self) -> ServiceSettings:
+        if self.api_key is None and self.api_key_file is not None:
+            try:
+                key = self.api_key_file.read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise ValueError(f"api_key_file {self.api_key_file}: {err.strerror}") from None
+            if not key:
+                raise ValueError(f"api_key_file {self.api_key_file} is empty")
+            self.api_key = SecretStr(key)
+        return self
+
+    def key(self) -> str | None:
+        """The API key in clear, or None when the API is open."""
+        return self.api_key.get_secret_value() if self.api_key else None

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+from stance.errors import InputError
 from stance.labels import LABELS
 from stance.quotes import KINDS, Quote, extract_quotes, normalize_kinds, paragraphs
 
@@ -52,18 +53,17 @@ class Analysis:
         }
 
 
-def quote_context(
-    text: str, quote: Quote, max_chars: int = 600, spans: Sequence[tuple[int, int]] | None = None
-) -> str:
-    """The quote's paragraph, so that 'the accord' can be read against the article.
+# 600 characters is about 120 words, past what the model's 96-128 token window reads after
+# the quote anyway; a longer paragraph would only cost tokenisation time.
+CONTEXT_CHARS = 600
 
-    ``spans`` are ``paragraphs(text)``, computed once per article by the caller that has many quotes.
-    """
-    spans = paragraphs(text) if spans is None else spans
-    if 0 <= quote.paragraph < len(spans):
-        start, end = spans[quote.paragraph]
-        if start <= quote.start <= end:
+
+def _context(text: str, paras: list[tuple[int, int]], quote: Quote, max_chars: int) -> str:
+    if 0 <= quote.paragraph < len(paras):
+        start, end = paras[quote.paragraph]
+        if start <= quote.start < end or start < quote.end <= end:
             return text[start:end][:max_chars]
+    # entity decoding can shift paragraph indexes; fall back to a window around the quote
     return text[max(0, quote.start - max_chars // 2) : quote.end + max_chars // 2]
 
 
@@ -73,6 +73,59 @@ def quote_reading(text: str, quote: Quote) -> str:
     if quote.kind == "direct":
         return quote.text
     return text[quote.sentence_start : quote.sentence_end].strip() or quote.text
+
+
+def quote_context(text: str, quote: Quote, max_chars: int = CONTEXT_CHARS) -> str:
+    """The paragraph of a quote (``Quote.paragraph``), so 'the accord' is read against the article."""
+    return _context(text, paragraphs(text), quote, max_chars)
+
+
+def quotes_with_context(
+    text: str, kinds: str | Iterable[str] | None = None, max_chars: int = CONTEXT_CHARS
+) -> list[tuple[Quote, str]]:
+    """Every non-empty quote of the given kinds (default all) with its paragraph.
+
+    The text is split into paragraphs once. This is the text-only stage of :func:`analyze` (no
+    model), which the service runs in a worker process.
+    """
+    wanted = KINDS if kinds is None else normalize_kinds(kinds)
+    paras = paragraphs(text)
+    return [
+        (q, _context(text, paras, q, max_chars))
+        for q in extract_quotes(text, kinds=wanted)
+        if q.text.strip()
+    ]
+
+
+def stance_pairs(
+    text: str, found: Sequence[tuple[Quote, str]], topics: Sequence[str]
+) -> tuple[list[str], list[str], list[str | None]]:
+    """(readings, topics, contexts) for every quote x topic pair, quote-major, for one predict call."""
+    texts = [quote_reading(text, q) for q, _ in found for _ in topics]
+    pair_topics = [t for _ in found for t in topics]
+    pair_contexts: list[str | None] = [c for _, c in found for _ in topics]
+    return texts, pair_topics, pair_contexts
+
+
+def assemble(found: Sequence[tuple[Quote, str]], topics: Sequence[str], preds: Sequence) -> Analysis:
+    """Join quotes, contexts and the predictions for :func:`stance_pairs` into an :class:`Analysis`."""
+    analyses = []
+    for i, (quote, context) in enumerate(found):
+        chunk = preds[i * len(topics) : (i + 1) * len(topics)]
+        stances = tuple(
+            TopicStance(topic, p.label, p.score, dict(p.scores))
+            for topic, p in zip(topics, chunk, strict=True)
+        )
+        analyses.append(QuoteAnalysis(quote, context, stances))
+    return Analysis(tuple(analyses), summarize(analyses))
+
+
+def normalize_topics(topics: str | Sequence[str]) -> list[str]:
+    """One topic or several, as a list; raises InputError for none or an empty one."""
+    topic_list = [topics] if isinstance(topics, str) else list(topics)
+    if not topic_list or any(not isinstance(t, str) or not t.strip() for t in topic_list):
+        raise InputError("topics must be one or more non-empty strings")
+    return topic_list
 
 
 PredictFn = Callable[[list[str], list[str], list[str | None]], list]
@@ -125,35 +178,20 @@ def analyze(
         An :class:`Analysis` with quotes (each with one stance per topic) and speaker summaries.
 
     Raises:
-        ValueError: no topics, an empty topic, an unknown kind, or neither model nor predict.
+        InputError: no topics, an empty topic, an unknown kind, or neither model nor predict.
 
     Example:
         >>> analysis = analyze(article, ["the JCPOA"], StanceClassifier.from_pretrained("models/default"))
     """
-    topic_list = [topics] if isinstance(topics, str) else list(topics)
-    if not topic_list or any(not isinstance(t, str) or not t.strip() for t in topic_list):
-        raise ValueError("topics must be one or more non-empty strings")
+    topic_list = normalize_topics(topics)
     if predict is None:
         if model is None:
-            raise ValueError("give a model or a predict function")
+            raise InputError("give a model or a predict function")
 
         def predict(texts, tops, contexts):
             return model.predict(texts, tops, batch_size=batch_size, contexts=contexts)
 
-    wanted = KINDS if kinds is None else normalize_kinds(kinds)
-    quotes = [q for q in extract_quotes(text, kinds=wanted) if q.text.strip()]
-    spans = paragraphs(text)
-    contexts = [quote_context(text, q, spans=spans) for q in quotes]
-    texts = [quote_reading(text, q) for q in quotes for _ in topic_list]
-    pair_topics = [t for _ in quotes for t in topic_list]
-    pair_contexts = [c for c in contexts for _ in topic_list]
+    found = quotes_with_context(text, kinds)
+    texts, pair_topics, pair_contexts = stance_pairs(text, found, topic_list)
     preds = predict(texts, pair_topics, pair_contexts) if texts else []
-    analyses = []
-    for i, (quote, context) in enumerate(zip(quotes, contexts, strict=True)):
-        chunk = preds[i * len(topic_list) : (i + 1) * len(topic_list)]
-        stances = tuple(
-            TopicStance(topic, p.label, p.score, dict(p.scores))
-            for topic, p in zip(topic_list, chunk, strict=True)
-        )
-        analyses.append(QuoteAnalysis(quote, context, stances))
-    return Analysis(tuple(analyses), summarize(analyses))
+    return assemble(found, topic_list, preds)

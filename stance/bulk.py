@@ -10,10 +10,11 @@ from typing import IO
 from tqdm.auto import tqdm
 
 from stance.data import parse_json_object
+from stance.errors import InputError
 from stance.model import StanceClassifier
 
 
-class BulkInputError(ValueError):
+class BulkInputError(InputError):
     """A bad input line; the message names the source and line number."""
 
 

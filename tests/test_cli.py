@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stance import fetch as fetch_module
-from stance.cli import app
 from stance.data import DATASETS
 from stance.sources import PublicSet, RemoteFile
+from stance_cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -143,9 +143,63 @@ def test_evaluate_bad_data_names_file_and_line(tiny_model, tmp_path):
     assert result.exit_code == 2 and "bad.jsonl:2: unknown stance label" in result.output
 
 
-def test_serve_refuses_a_missing_model(tmp_path):
-    result = runner.invoke(app, ["serve", "--model", str(tmp_path / "none")])
-    assert result.exit_code == 2 and "does not exist" in result.output and "make train" in result.output
+def test_serve_refuses_a_broken_model(tiny_model, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    (broken / "config.json").unlink()
+    result = runner.invoke(app, ["serve", "--model", str(broken)])
+    assert result.exit_code == 3 and "broken is incomplete: missing config.json" in result.output
+
+
+def test_serve_passes_precision_and_key_file_to_the_app(tiny_model, tmp_path, monkeypatch):
+    """`--precision fp32` used to be dropped on the way to the service; the key comes from a file."""
+    import uvicorn
+
+    seen = {}
+
+    def fake_run(app_or_name, **kwargs):
+        seen["settings"] = app_or_name.state.service.settings
+        seen["kwargs"] = kwargs
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setenv("STANCE_API_KEY", "from-env")
+    key_file = tmp_path / "key"
+    key_file.write_text("from-file\n")
+    args = ["serve", "--model", str(tiny_model), "--precision", "fp32", "--api-key-file", str(key_file)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    settings = seen["settings"]
+    assert settings.precision == "fp32" and settings.key() == "from-env"
+    assert seen["kwargs"]["timeout_keep_alive"] == 5 and seen["kwargs"]["limit_concurrency"] == 2048
+    import os
+
+    assert "STANCE_API_KEY" not in os.environ
+    result = runner.invoke(app, ["serve", "--api-key", "visible-in-ps"])
+    assert result.exit_code == 2 and "No such option" in result.output
+
+
+def test_serve_without_a_model_or_data_still_serves_quotes(tmp_path, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setenv("STANCE_DATA_DIR", str(tmp_path / "no-data"))
+    monkeypatch.setattr(uvicorn, "run", lambda app_or_name, **kwargs: None)
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path / "none"), "--ensure-model"])
+    assert result.exit_code == 0, result.output
+    assert "quotes only (no stance model at" in result.output
+
+
+def test_quotes_and_analyze_no_stance_need_no_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no models/default here
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE)
+    result = runner.invoke(app, ["analyze", str(article), "--no-stance", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    quotes = json.loads(result.stdout)["quotes"]
+    assert quotes[0]["speaker"] == "Kazem Jalali" and "Jalali said" in quotes[0]["context"]
+    result = runner.invoke(app, ["analyze", str(article), "--topic", "the JCPOA"])
+    assert result.exit_code == 3 and "--no-stance" in result.output and "stance train" in result.output
 
 
 @pytest.fixture()

@@ -57,3 +57,30 @@ def test_dev_split_is_disjoint_by_topic_and_text():
     assert not {e.text for e in train} & {e.text for e in dev}
     assert not {e.topic for e in train} & {e.topic for e in dev}
     assert len(train) == 240  # whole comments held out: 20 of 100, with all their rows
+
+
+def test_invalid_utf8_names_file_and_line(tmp_path):
+    good = json.dumps({"text": "a", "topic": "t", "label": "favor"}).encode()
+    jsonl = tmp_path / "bad.jsonl"
+    jsonl.write_bytes(good + b"\n" + good + b"\n" + b'{"text": "caf\xe9", "topic": "t", "label": "favor"}\n')
+    with pytest.raises(DataError, match=r"bad.jsonl:3: not valid UTF-8"):
+        list(iter_file(jsonl))
+    csv_file = tmp_path / "bad.csv"
+    csv_file.write_bytes(b"text,topic,label\nok,t,favor\ncaf\xe9,t,favor\n")
+    with pytest.raises(DataError, match=r"bad.csv:3: not valid UTF-8"):
+        list(iter_file(csv_file))
+
+
+def test_csv_line_numbers_count_physical_lines(tmp_path):
+    lines = ["text,topic,label", '"a text over', 'two lines",tax,favor', '"and over', "three", 'lines",tax,x']
+    path = write(tmp_path / "d.csv", lines)
+    with pytest.raises(DataError, match=r"d.csv:4: unknown stance label"):
+        list(iter_file(path))
+
+
+def test_a_csv_header_without_a_column_is_reported_once(tmp_path):
+    path = write(tmp_path / "d.csv", ["post,target", "we agree,tax", "no,tax"])
+    with pytest.raises(DataError) as caught:
+        list(iter_file(path, {"text": "post", "topic": "target"}))
+    message = str(caught.value)
+    assert message.startswith(f"{path}:1: the header has no column 'label'") and "post, target" in message

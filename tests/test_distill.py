@@ -100,10 +100,10 @@ def test_swap_negatives_borrow_another_topic_and_say_none():
 
 def test_bf16_choice_follows_the_setting(monkeypatch):
     assert use_bf16("bf16") and not use_bf16("fp32")
-    monkeypatch.setattr("training.train.cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr("training.arguments.cpu_has_fast_bf16", lambda: False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert not use_bf16("auto")
-    monkeypatch.setattr("training.train.cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr("training.arguments.cpu_has_fast_bf16", lambda: True)
     assert use_bf16("auto")
 
 

@@ -141,3 +141,52 @@ def test_label_aliases(raw, label):
 def test_unknown_label_is_rejected():
     with pytest.raises(ValueError, match="unknown stance label"):
         normalize_label("maybe")
+
+
+def _copy(folder, tmp_path, name):
+    import shutil
+
+    target = tmp_path / name
+    shutil.copytree(folder, target)
+    return target
+
+
+def _resave(folder, state_dict, tmp_path):
+    """Rewrite a folder's weights (and its checksum, so only the contents are wrong)."""
+    from safetensors.torch import save_file
+
+    from stance.model_folder import write_checksums
+
+    save_file({k: v.contiguous() for k, v in state_dict.items()}, str(folder / "model.safetensors"))
+    write_checksums(folder)
+
+
+def test_a_model_without_its_head_is_refused_not_randomly_initialised(tiny_model, tmp_path):
+    from safetensors.torch import load_file
+
+    headless = _copy(tiny_model, tmp_path, "headless")
+    weights = load_file(str(headless / "model.safetensors"))
+    _resave(headless, {k: v for k, v in weights.items() if not k.startswith("classifier.")}, tmp_path)
+    with pytest.raises(ModelLoadError, match=r"headless does not fit its architecture: 2 missing weight"):
+        StanceClassifier.from_pretrained(headless)
+
+
+def test_weights_of_another_architecture_are_refused(tiny_model, tmp_path):
+    from safetensors.torch import load_file
+
+    other = _copy(tiny_model, tmp_path, "other")
+    weights = load_file(str(other / "model.safetensors"))
+    weights["bert.pooler.dense.weight"] = torch.zeros(32, 32)
+    _resave(other, weights, tmp_path)
+    with pytest.raises(ModelLoadError, match="other does not fit its architecture: 1 unexpected weight"):
+        StanceClassifier.from_pretrained(other)
+
+
+def test_a_trained_folder_without_checksums_needs_allow_unverified(tiny_model, tmp_path):
+    from stance.errors import ModelUnverifiedError
+
+    bare = _copy(tiny_model, tmp_path, "bare")
+    (bare / "checksums.json").unlink()
+    with pytest.raises(ModelUnverifiedError, match="bare has no checksums.json.*--allow-unverified"):
+        StanceClassifier.from_pretrained(bare)
+    assert StanceClassifier.from_pretrained(bare, allow_unverified=True).labels == list(LABELS)

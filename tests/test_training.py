@@ -162,3 +162,25 @@ def test_resume_continues_from_the_last_checkpoint(tiny_base, data_dir, tmp_path
     results = json.loads((out / "train_results.json").read_text())
     # resumed at step 4 of 6: only two optimisation steps ran in the second run
     assert results["global_step"] == 6 and results["steps_this_run"] == 2
+
+
+def test_resume_skips_a_half_written_checkpoint(tiny_base, data_dir, tmp_path, monkeypatch, caplog):
+    import training.train as train_module
+
+    def crash_before_saving(path):
+        raise KeyboardInterrupt
+
+    real_atomic_dir = train_module.atomic_dir
+    monkeypatch.setattr(train_module, "atomic_dir", crash_before_saving)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(tiny_base, max_steps=4, eval_steps=2), tmp_path / "model")
+    # a kill while checkpoint-4 was being written: its trainer state is cut short
+    state = tmp_path / "model.work" / "checkpoints" / "checkpoint-4" / "trainer_state.json"
+    state.write_text(state.read_text()[:40])
+    monkeypatch.setattr(train_module, "atomic_dir", real_atomic_dir)
+    with caplog.at_level("WARNING", logger="training.checkpoints"):
+        out = train(tiny_config(tiny_base, max_steps=6, eval_steps=2), tmp_path / "model", resume=True,
+                    evaluate_after=False)
+    assert "skipping half-written checkpoint" in caplog.text and "checkpoint-4" in caplog.text
+    results = json.loads((out / "train_results.json").read_text())
+    assert results["resumed"] is True and results["global_step"] == 6 and results["steps_this_run"] == 4

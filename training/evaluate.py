@@ -14,6 +14,7 @@ from stance.data import Example, load_examples, parse_spec
 from stance.labels import LABELS
 from stance.metrics import classification_metrics, per_topic_metrics
 from stance.model import StanceClassifier
+from stance.model_folder import EVAL_RESULTS
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def write_eval_outputs(results: dict[str, dict], folder: str | Path) -> Path:
     """Write ``eval_results.json`` (all sets), one JSON per set, and confusion-matrix PNGs."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_file(folder / "eval_results.json") as handle:
+    with atomic_file(folder / EVAL_RESULTS) as handle:
         json.dump(results, handle, indent=2)
     for i, (name, metrics) in enumerate(results.items()):
         slug = _slug(name)
@@ -171,4 +172,4 @@ def write_eval_outputs(results: dict[str, dict], folder: str | Path) -> Path:
                 name,
                 folder / "confusion_matrix.png",
             )
-    return folder / "eval_results.json"
+    return folder / EVAL_RESULTS

@@ -83,7 +83,8 @@ def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote]]
         fields = line.split("\t")
         if line.startswith("T") and len(fields) >= 2:
             label_and_spans = fields[1].split(" ", 1)
-            spans[fields[0]] = [tuple(map(int, s.split())) for s in label_and_spans[1].split(";")]
+            pairs = (s.split() for s in label_and_spans[1].split(";"))
+            spans[fields[0]] = [(int(a), int(b)) for a, b, *_ in pairs]
         elif line.startswith("E") and len(fields) >= 2:
             events.append(dict(a.split(":", 1) for a in fields[1].split()))
     gold = []

@@ -30,8 +30,10 @@ def speaker_correct(quote: Quote, gold: GoldQuote) -> bool:
     """The predicted mention overlaps the gold Source span, or the names share a surname word."""
     if gold.source is None:
         return quote.speaker is None and quote.speaker_mention is None
-    if quote.speaker_start is not None and gold.source_start is not None:
-        if min(quote.speaker_end, gold.source_end) > max(quote.speaker_start, gold.source_start):
+    q_start, q_end = quote.speaker_start, quote.speaker_end
+    g_start, g_end = gold.source_start, gold.source_end
+    if q_start is not None and q_end is not None and g_start is not None and g_end is not None:
+        if min(q_end, g_end) > max(q_start, g_start):
             return True
     gold_words = _content_words(gold.source)
     if not gold_words or not quote.speaker:

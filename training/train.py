@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 import shutil
 import time
@@ -25,19 +24,13 @@ from stance.data import Example, mix_sources, split_dev
 from stance.encoders import cache_dir, encoder_for_folder
 from stance.labels import LABELS
 from stance.metrics import classification_metrics
-from stance.model import StanceClassifier, cpu_has_fast_bf16
+from stance.model import StanceClassifier
+from stance.model_folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
 from stance.settings import resolve_model_path
+from training.arguments import training_arguments, world_size
+from training.checkpoints import last_complete_checkpoint, step_of
 
 logger = logging.getLogger(__name__)
-
-
-def _world_size() -> int:
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def _checkpoint_step(work: Path) -> int:
-    steps = [int(p.name.split("-")[1]) for p in (work / "checkpoints").glob("checkpoint-*")]
-    return max(steps, default=0)
 
 
 def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: list[list[float]] | None = None):
@@ -69,17 +62,6 @@ def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: lis
             logger.warning("could not cache tokenised examples in %s: %s", folder, err)
     labels = soft_labels if soft_labels is not None else [label2id[e.label] for e in examples]
     return ds.add_column("labels", labels)
-
-
-def use_bf16(precision: str) -> bool:
-    """bf16 autocast for ``auto`` where the hardware runs it natively, or when asked for."""
-    if precision == "bf16":
-        return True
-    if precision == "fp32":
-        return False
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return cpu_has_fast_bf16()
 
 
 def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Random) -> list[Example]:
@@ -146,7 +128,6 @@ def train(
         DataCollatorWithPadding,
         EarlyStoppingCallback,
         Trainer,
-        TrainingArguments,
         set_seed,
     )
 
@@ -171,36 +152,7 @@ def train(
     dev_ds = _to_dataset(clf, dev_examples) if dev_examples else None
 
     has_dev = dev_ds is not None
-    args = TrainingArguments(
-        output_dir=str(work / "checkpoints"),
-        learning_rate=config.train.lr,
-        num_train_epochs=config.train.epochs,
-        max_steps=config.train.max_steps,
-        per_device_train_batch_size=config.train.batch_size,
-        per_device_eval_batch_size=config.train.eval_batch_size,
-        warmup_steps=config.train.warmup_ratio,
-        weight_decay=config.train.weight_decay,
-        label_smoothing_factor=config.train.label_smoothing,
-        bf16=use_bf16(config.train.precision),
-        eval_strategy="steps" if has_dev else "no",
-        eval_steps=config.train.eval_steps,
-        save_strategy="steps",
-        save_steps=config.train.eval_steps,
-        save_total_limit=2,
-        load_best_model_at_end=has_dev,
-        metric_for_best_model="macro_f1",
-        greater_is_better=True,
-        train_sampling_strategy="group_by_length",
-        logging_steps=max(1, config.train.eval_steps // 4),
-        report_to="none",
-        seed=config.train.seed,
-        data_seed=config.train.seed,
-        use_cpu=not torch.cuda.is_available(),
-        ddp_backend="gloo" if _world_size() > 1 and not torch.cuda.is_available() else None,
-        dataloader_num_workers=0,
-        ddp_find_unused_parameters=False,
-        save_only_model=False,
-    )
+    args = training_arguments(config, work / "checkpoints", has_dev)
     callbacks = [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
     trainer = Trainer(
         model=clf.model,
@@ -211,9 +163,9 @@ def train(
         compute_metrics=_compute_metrics,
         callbacks=callbacks,
     )
-    has_checkpoint = resume and any((work / "checkpoints").glob("checkpoint-*"))
-    start_step = _checkpoint_step(work) if has_checkpoint else 0
-    result = trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    checkpoint = last_complete_checkpoint(work / "checkpoints") if resume else None
+    start_step = step_of(checkpoint)
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     steps_this_run = trainer.state.global_step - start_step
     dev_metrics = trainer.evaluate() if has_dev else {}
     clf.model = trainer.model.eval()
@@ -229,10 +181,10 @@ def train(
         "dev": dev_metrics,
         "wall_seconds": round(time.time() - started, 1),
         "torch_threads": torch.get_num_threads(),
-        "world_size": _world_size(),
+        "world_size": world_size(),
         "global_step": trainer.state.global_step,
         "steps_this_run": steps_this_run,
-        "resumed": bool(has_checkpoint),
+        "resumed": checkpoint is not None,
         "bf16": args.bf16,
         "device": str(args.device),
         "base_encoder": _encoder_info(base_path),
@@ -240,8 +192,8 @@ def train(
     }
     with atomic_dir(output) as tmp:
         clf.write_to(tmp)
-        save_config(config, tmp / "resolved_config.yaml")
-        (tmp / "train_results.json").write_text(json.dumps(train_results, indent=2))
+        save_config(config, tmp / RESOLVED_CONFIG)
+        (tmp / TRAIN_RESULTS).write_text(json.dumps(train_results, indent=2))
         eval_results = {}
         if evaluate_after and config.data.eval:
             from training.evaluate import evaluate, write_eval_outputs
@@ -318,4 +270,4 @@ def write_model_card(
         "- Research data with stated or unstated non-commercial terms went into training; check "
         "the licences of the sets listed above before commercial use.",
     ]
-    (folder / "README.md").write_text("\n".join(lines) + "\n")
+    (folder / MODEL_CARD).write_text("\n".join(lines) + "\n")

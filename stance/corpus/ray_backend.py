@@ -91,7 +91,9 @@ def _extract(batch: dict, topics: Sequence[str], kinds) -> pa.Table:
             rows.extend(article_rows(Article(**fields), topics, extract))
     for row in rows:
         row.setdefault("context", None)
-    return pa.Table.from_pylist(rows, schema=PART_SCHEMA.append(pa.field("context", pa.string())))
+        row.setdefault("reading", None)
+    schema = PART_SCHEMA.append(pa.field("context", pa.string())).append(pa.field("reading", pa.string()))
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 class Classify:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
-from stance.analysis import quote_context
+from stance.analysis import quote_context, quote_reading
 from stance.corpus.io import Article, BadRow
 from stance.labels import LABELS
 from stance.quotes import extract_quotes
@@ -85,6 +85,8 @@ def article_rows(article: Article, topics: Sequence[str], extract: Callable[[str
     rows = []
     for index, quote in enumerate(quotes):
         context = quote_context(article.text, quote)
+        # what the model reads: a direct quote's words, the carrying sentence for mixed/indirect
+        reading = quote_reading(article.text, quote)
         fields = {
             **base,
             "status": "quote",
@@ -99,7 +101,7 @@ def article_rows(article: Article, topics: Sequence[str], extract: Callable[[str
             "paragraph": quote.paragraph,
         }
         for topic_index, topic in enumerate(topics):
-            rows.append({**fields, "topic_index": topic_index, "topic": topic, "context": context})
+            rows.append({**fields, "topic_index": topic_index, "topic": topic, "context": context, "reading": reading})
     return rows
 
 
@@ -112,7 +114,7 @@ def classify_rows(rows: list[dict], model, batch_size: int = 64) -> list[dict]:
     """
     unique: dict[tuple[str, str, str], int] = {}
     todo = [r for r in rows if r["status"] == "quote"]
-    keys = [(r["topic"], r["quote"], r.pop("context")) for r in todo]
+    keys = [(r["topic"], r.pop("reading"), r.pop("context")) for r in todo]
     for key in keys:
         unique.setdefault(key, len(unique))
     triples = list(unique)
@@ -134,6 +136,7 @@ def classify_rows(rows: list[dict], model, batch_size: int = 64) -> list[dict]:
             row[label] = pred.scores[label]
     for row in rows:
         row.pop("context", None)
+        row.pop("reading", None)
     return rows
 
 

@@ -1,0 +1,113 @@
+"""The service's state and the dependencies that routes declare as ``Annotated`` types.
+
+``ServiceDep`` is always there; ``StartedDep`` answers 503 ``not_ready`` while the service starts;
+``StanceDep`` answers 503 ``stance_unavailable`` when no stance model is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from serving.batcher import MicroBatcher
+from serving.errors import ApiError, ClientDisconnectedError
+from serving.metrics import Metrics
+from serving.settings import ServiceSettings
+from serving.workers import TextWorkerPool
+from stance.errors import BudgetExceededError, CapabilityUnavailableError, InputError, InputTooLargeError
+from stance.model_folder import ModelMetadata
+
+T = TypeVar("T")
+
+
+@dataclass
+class Service:
+    """Everything a request may use; built by the lifespan, kept on ``app.state.service``."""
+
+    settings: ServiceSettings
+    metrics: Metrics
+    pool: TextWorkerPool | None = None
+    model: Any = None
+    batcher: MicroBatcher | None = None
+    info: ModelMetadata | None = None
+    started: bool = False
+    stance_unavailable: str | None = None
+
+    async def predict(self, items: Sequence[tuple[str, str, str | None]]) -> list:
+        """Stance predictions through the micro-batcher (requires a model)."""
+        if self.batcher is None:
+            raise CapabilityUnavailableError(self.stance_unavailable or "no stance model is loaded")
+        return await self.batcher.submit(items)
+
+    async def text_job(self, name: str, *args: Any) -> Any:
+        """Run a text job (quote extraction) in a worker process within the request budget."""
+        assert self.pool is not None, "the lifespan starts the pool before the service is started"
+        return await self.pool.run(name, *args, budget_s=self.settings.request_timeout_s)
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def require_started(service: ServiceDep) -> Service:
+    if not service.started:
+        raise ApiError(503, "not_ready", "the service is still starting", headers={"Retry-After": "5"})
+    return service
+
+
+StartedDep = Annotated[Service, Depends(require_started)]
+
+
+def require_stance(service: StartedDep) -> Service:
+    if service.batcher is None:
+        raise CapabilityUnavailableError(service.stance_unavailable or "no stance model is loaded")
+    return service
+
+
+StanceDep = Annotated[Service, Depends(require_stance)]
+
+
+def check_text(text: str, limit: int, what: str) -> None:
+    """Refuse an empty text (422) or one over its configured limit (413)."""
+    if not text.strip():
+        raise InputError(f"{what} is empty")
+    if len(text) > limit:
+        raise InputTooLargeError(f"{what} has {len(text)} characters; limit {limit}")
+
+
+async def _disconnected(request: Request) -> None:
+    # once the body is read, the server's receive() returns only when the client goes away
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def within_budget(request: Request, work: Awaitable[T], budget_s: float) -> T:
+    """Await ``work``, cancelling it when the client disconnects or ``budget_s`` passes.
+
+    Cancelling the work kills any worker process that runs it (see :mod:`serving.workers`).
+
+    Raises:
+        BudgetExceededError: the budget passed first.
+        ClientDisconnectedError: the client went away first.
+    """
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnected(request))
+    try:
+        done, _ = await asyncio.wait({task, watcher}, timeout=budget_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    # wait for the cancellation to run its clean-up (killing the worker) before answering
+    await asyncio.gather(task, return_exceptions=True)
+    if watcher in done and not watcher.cancelled():
+        raise ClientDisconnectedError
+    raise BudgetExceededError(f"the request took longer than its {budget_s:g} s budget; its work was stopped")

@@ -1,0 +1,42 @@
+"""The ``stance`` Typer app: every command registered here, one line each."""
+
+from __future__ import annotations
+
+import typer
+
+from stance_cli.commands import (
+    analyze,
+    corpus,
+    data,
+    distill,
+    encoders,
+    evaluate,
+    evaluate_quotes,
+    predict,
+    quotes,
+    serve,
+    train,
+)
+
+app = typer.Typer(
+    help="quote-stance: who said what in a news article, and where they stand.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(context_settings=train.CONTEXT_SETTINGS)(train.train)
+app.command(context_settings=train.CONTEXT_SETTINGS)(distill.distill)
+app.command()(evaluate.evaluate)
+app.command()(predict.predict)
+app.command()(quotes.quotes)
+app.command("evaluate-quotes")(evaluate_quotes.evaluate_quotes)
+app.command()(analyze.analyze)
+app.command()(serve.serve)
+app.command()(corpus.corpus)
+app.add_typer(data.app, name="data")
+app.add_typer(encoders.app, name="encoders")
+
+
+def main() -> None:
+    """Entry point of the ``stance`` script."""
+    app()

@@ -1,0 +1,1 @@
+"""One module per ``stance`` command; ``stance_cli/app.py`` registers them."""

@@ -1,0 +1,45 @@
+"""``stance evaluate-quotes``: score the quote splitter on PolNeAR, per kind and per rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from stance_cli.errors import fail
+
+
+def evaluate_quotes(
+    path: Path = typer.Argument(None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"),
+    split: str = typer.Option("dev", help="dev, test or train"),
+    output: Path = typer.Option(None, "--output", "-o", help="JSON file for the figures"),
+) -> None:
+    """Score the quote splitter on PolNeAR: direct quotes, reported speech, and each rule."""
+    from stance.atomic import atomic_file
+    from stance.settings import DataNotFoundError
+    from training.quotes_eval import evaluate_quotes
+
+    if split not in {"train", "dev", "test"}:
+        fail(f"--split {split!r}; expected train, dev or test")
+    try:
+        result = evaluate_quotes(path, split)
+    except (FileNotFoundError, DataNotFoundError) as err:
+        fail(str(err))
+    for key, value in result.items():
+        if not isinstance(value, dict):
+            typer.echo(f"{key:22} {value:.3f}" if isinstance(value, float) else f"{key:22} {value}")
+    for section in ("rules", "indirect_rules"):
+        if result.get(section):
+            typer.echo(f"{section}: {'rule':18} {'quotes':>7} {'matched':>8} {'speaker precision':>18}")
+            for name, row in result[section].items():
+                typer.echo(
+                    f"{'':{len(section) + 2}}{name:18} {row['quotes']:>7} {row['matched']:>8}"
+                    f" {row['speaker_precision']:>18.3f}"
+                )
+    if output:
+        with atomic_file(output) as handle:
+            json.dump(result, handle, indent=2)
+        typer.echo(f"wrote {output}")
+
+

@@ -1,0 +1,81 @@
+"""Core errors -> exit codes, once. Commands raise or let through :class:`stance.errors.StanceError`;
+:func:`cli_errors` prints ``error: MESSAGE`` and exits with the code below.
+
+====  =============================================================================
+code  meaning
+====  =============================================================================
+0     done
+1     an unexpected error (a bug: the traceback is printed)
+2     bad input: arguments, config, data rows, article files
+3     something needed is missing or broken: model folder, data folder
+4     refused for load or time (budget exceeded, overloaded)
+130   interrupted (Ctrl-C); outputs are unchanged
+====  =============================================================================
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import typer
+
+from stance.errors import (
+    BudgetExceededError,
+    CapabilityUnavailableError,
+    ConfigError,
+    DataError,
+    DataNotFoundError,
+    InputError,
+    ModelLoadError,
+    OverloadedError,
+    StanceError,
+)
+
+EXIT_CODES: dict[type[StanceError], int] = {
+    InputError: 2,
+    ConfigError: 2,
+    DataError: 2,
+    DataNotFoundError: 3,
+    ModelLoadError: 3,
+    CapabilityUnavailableError: 3,
+    BudgetExceededError: 4,
+    OverloadedError: 4,
+    StanceError: 1,
+}
+"""Core error class -> exit code; the nearest class in the error's MRO wins."""
+
+INTERRUPTED = 130
+
+
+def exit_code_for(err: StanceError) -> int:
+    """The exit code of a core error."""
+    for cls in type(err).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: message`` in red on stderr and exit."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cli_errors(command: F) -> F:
+    """Turn core errors into ``error: ...`` and their exit code; Ctrl-C into exit 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except StanceError as err:
+            fail(str(err), exit_code_for(err))
+        except KeyboardInterrupt:
+            fail("interrupted; outputs are unchanged", INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,273 @@
+"""The service against hostile clients: slow texts, gone clients, bad bodies, slow bodies, floods.
+
+A real uvicorn server runs in a thread with a text worker pool whose "quotes" job spins forever
+on texts that start with ``SPIN`` (tests/workloads.py), so these tests hold whatever the quote
+splitter's speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from serving.settings import ServiceSettings
+from serving.workers import TextWorkerPool
+from tests.workloads import SPIN, TASKS
+
+ARTICLE = "Foreign Minister Sergei Lavrov met Iran's envoy.\n\n“We will revive the accord,” Lavrov said."
+
+
+class ServerThread:
+    """uvicorn on a free loopback port in a background thread."""
+
+    def __init__(self, app) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = app
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+    @property
+    def pool(self) -> TextWorkerPool:
+        return self.app.state.service.pool
+
+
+def _settings(tiny_model, **overrides) -> ServiceSettings:
+    values = dict(model_path=str(tiny_model), request_timeout_s=1.5, text_workers=1, max_body_bytes=20_000)
+    values.update(overrides)
+    return ServiceSettings(**values)
+
+
+@pytest.fixture()
+def server(tiny_model):
+    app = create_app(_settings(tiny_model), pool=TextWorkerPool(1, tasks=TASKS))
+    with ServerThread(app) as running:
+        yield running
+
+
+def _wait_for(condition, seconds: float = 10) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_stuck_text_times_out_with_503_while_health_answers_then_the_worker_is_back(server):
+    first_pid = server.pool.pids()
+
+    async def scenario():
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            baseline = []
+            for _ in range(10):
+                started = time.perf_counter()
+                await client.get("/health")
+                baseline.append(time.perf_counter() - started)
+                await asyncio.sleep(0.05)
+            slow = asyncio.create_task(client.post("/v1/quotes", json={"text": SPIN + ARTICLE}))
+            await asyncio.sleep(0.2)
+            health = []
+            while not slow.done():
+                started = time.perf_counter()
+                r = await client.get("/health")
+                health.append((r.status_code, time.perf_counter() - started))
+                await asyncio.sleep(0.05)
+            return await slow, health, baseline
+
+    response, health, baseline = asyncio.run(scenario())
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "timeout"
+    assert len(health) >= 5 and all(status == 200 for status, _ in health)
+    # within 100 ms while the worker spins (before issue 9: one answer after the whole stall); on a
+    # loaded machine, where the idle server itself is slower than that, within 3x its own latency
+    limit = max(0.1, 3 * statistics.median(baseline))
+    during = [seconds for _, seconds in health]
+    assert statistics.median(during) < limit and max(during) < 1.0, (during, baseline)
+    # the stuck worker was killed and replaced, not left running
+    assert server.pool.replaced == 1 and server.pool.pids() != first_pid
+    assert _wait_for(lambda: server.pool.alive() == 1)
+    # the fresh worker may still be importing on a loaded machine, past the test's 1.5 s budget
+    deadline = time.time() + 60
+    body = {"text": ARTICLE}
+    while (ok := httpx.post(server.url + "/v1/quotes", json=body, timeout=30)).status_code != 200:
+        assert time.time() < deadline, ok.text
+    assert ok.json()["quotes"][0]["speaker"] == "Sergei Lavrov"
+    metrics = httpx.get(server.url + "/metrics").text
+    assert 'stance_text_jobs_total{outcome="timeout"}' in metrics
+
+
+def test_work_for_a_client_that_went_away_is_cancelled(tiny_model):
+    app = create_app(_settings(tiny_model, request_timeout_s=30), pool=TextWorkerPool(1, tasks=TASKS))
+    with ServerThread(app) as running:
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(running.url + "/v1/quotes", json={"text": SPIN + ARTICLE}, timeout=2)
+        # long before the 30 s budget, the worker running the abandoned job is killed
+        assert _wait_for(lambda: running.pool.replaced == 1, seconds=10)
+        metrics = httpx.get(running.url + "/metrics").text
+        assert 'stance_text_jobs_total{outcome="cancelled"} 1.0' in metrics
+        assert httpx.post(running.url + "/v1/quotes", json={"text": ARTICLE}, timeout=30).status_code == 200
+
+
+def test_pool_kills_the_worker_of_a_cancelled_job():
+    async def scenario():
+        pool = TextWorkerPool(1, tasks=TASKS)
+        await pool.start()
+        (pid,) = pool.pids()
+        job = asyncio.create_task(pool.run("quotes", SPIN, budget_s=30))
+        await asyncio.sleep(0.5)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        assert pool.pids() != [pid]
+        with pytest.raises(ProcessLookupError):
+            # give the kernel a moment to reap it
+            for _ in range(50):
+                os.kill(pid, 0)
+                await asyncio.sleep(0.05)
+        assert (await pool.run("quotes", "“Yes,” Lavrov said.", budget_s=30))[0].speaker == "Lavrov"
+        await pool.stop()
+
+    asyncio.run(scenario())
+
+
+def _raw_request(port: int, head: bytes, body_parts: list[bytes], pause: float = 0.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            try:
+                sock.sendall(part)
+            except OSError:  # the server answered and closed before the whole body was sent
+                break
+            time.sleep(pause)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+            if b"\r\n\r\n" in b"".join(chunks) and b"}" in chunk:
+                break
+        return b"".join(chunks)
+
+
+def test_chunked_body_over_the_limit_is_413(server):
+    head = (
+        b"POST /v1/quotes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"x" * 8000
+    parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 3 + [b"0\r\n\r\n"]
+    reply = _raw_request(server.port, head, parts)
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert b'"body_too_large"' in reply
+
+
+def test_a_body_sent_too_slowly_is_dropped_with_408(tiny_model):
+    app = create_app(_settings(tiny_model, body_timeout_s=0.5), pool=TextWorkerPool(1, tasks=TASKS))
+    with ServerThread(app) as running:
+        head = (
+            b"POST /v1/quotes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 40\r\n\r\n"
+        )
+        reply = _raw_request(running.port, head, [b'{"text": ', b'"slow'], pause=1.0)
+        assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+        # other clients are served meanwhile and afterwards
+        assert httpx.post(running.url + "/v1/quotes", json={"text": ARTICLE}, timeout=30).status_code == 200
+
+
+def test_too_many_requests_in_flight_get_429_and_health_still_answers(tiny_model):
+    settings = _settings(tiny_model, max_concurrency=1, request_timeout_s=5)
+    app = create_app(settings, pool=TextWorkerPool(1, tasks=TASKS))
+    with ServerThread(app) as running:
+
+        async def scenario():
+            async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+                slow = asyncio.create_task(client.post("/v1/quotes", json={"text": SPIN}))
+                while running.pool.busy == 0:
+                    await asyncio.sleep(0.05)
+                second = await client.post("/v1/quotes", json={"text": ARTICLE})
+                health = await client.get("/health")
+                await slow
+                return second, health
+
+        second, health = asyncio.run(scenario())
+        assert second.status_code == 429 and second.json()["error"]["code"] == "overloaded"
+        assert second.headers["retry-after"] and health.status_code == 200
+
+
+MALFORMED = [
+    ("deep nesting", b'{"text": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+    ("moderate nesting past the limit", b'{"text": ' + b"[" * 40 + b"]" * 40 + b"}"),
+    ("invalid UTF-8", b'{"text": "caf\xe9 au lait"}'),
+    ("huge integer", b'{"text": "a", "n": 1' + b"0" * 5000 + b"}"),
+    ("float overflow", b'{"text": "a", "n": 1e999999}'),
+    ("NaN", b'{"text": NaN}'),
+    ("not JSON", b"{not json"),
+    ("truncated", b'{"text": "abc'),
+]
+
+
+@pytest.fixture()
+def client(tiny_model):
+    with TestClient(create_app(_settings(tiny_model, max_body_bytes=60_000))) as c:
+        yield c
+
+
+@pytest.mark.parametrize(("what", "body"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_json_is_422_never_400(client, what, body):
+    for path in ("/v1/quotes", "/v1/stance", "/v1/analyze"):
+        r = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["error"]["code"] == "malformed_json"
+
+
+def test_api_key_is_checked_before_the_body(tiny_model):
+    settings = _settings(tiny_model, api_key="s3cret", max_body_bytes=2000)
+    with TestClient(create_app(settings)) as c:
+        for body in (b"{not json", b"x" * 5000, b'{"text": ' + b"[" * 5000):
+            r = c.post("/v1/quotes", content=body, headers={"content-type": "application/json"})
+            assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        good = {"X-API-Key": "s3cret", "content-type": "application/json"}
+        assert c.post("/v1/quotes", content=b"{not json", headers=good).status_code == 422
+        assert c.get("/health").status_code == 200 and c.get("/metrics").status_code == 200
+
+
+def test_api_key_file_is_read_and_the_key_leaves_the_environment(tmp_path, monkeypatch, tiny_model):
+    from serving.app import app_from_env
+
+    key_file = tmp_path / "key"
+    key_file.write_text("from-a-file\n")
+    monkeypatch.setenv("STANCE_MODEL_PATH", str(tiny_model))
+    monkeypatch.setenv("STANCE_API_KEY_FILE", str(key_file))
+    assert ServiceSettings().key() == "from-a-file"
+    monkeypatch.setenv("STANCE_API_KEY", "from-env")
+    app = app_from_env()
+    assert "STANCE_API_KEY" not in os.environ
+    with TestClient(app) as c:
+        headers = {"Authorization": "Bearer from-env"}
+        assert c.post("/v1/quotes", json={"text": ARTICLE}, headers=headers).status_code == 200
