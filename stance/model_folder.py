@@ -139,7 +139,8 @@ def read_metadata(path: str | Path) -> ModelMetadata:
     encoder = _read_json(path / TRAIN_RESULTS).get("base_encoder")
     if isinstance(encoder, dict) and encoder.get("sha256"):
         # training records the encoder it resolved: upstream name and weights checksum
-        base_label = f"{encoder.get('upstream') or encoder.get('name')} (model.safetensors sha256 {encoder['sha256']})"
+        name = encoder.get("upstream") or encoder.get("name")
+        base_label = f"{name} (model.safetensors sha256 {encoder['sha256']})"
     else:
         base_label = BASE_ENCODER_LABEL if base in ("base", "minilm") else str(base)
     return ModelMetadata(

@@ -33,5 +33,7 @@ async def analyze_article(body: AnalyzeRequest, request: Request, service: Stanc
     for i, topic in enumerate(body.topics):
         check_text(topic, MAX_TOPIC_CHARS, f"topics[{i}]")
     return await within_budget(
-        request, _analyze(service, body.text, body.topics, body.kinds), settings.request_timeout_s + BUDGET_GRACE_S
+        request,
+        _analyze(service, body.text, body.topics, body.kinds),
+        settings.request_timeout_s + BUDGET_GRACE_S,
     )

@@ -16,7 +16,9 @@ async def quotes(body: QuotesRequest, request: Request, service: StartedDep) -> 
     settings = service.settings
     check_text(body.text, settings.max_text_chars, "text")
     found = await within_budget(
-        request, service.text_job("quotes", body.text, body.kinds), settings.request_timeout_s + BUDGET_GRACE_S
+        request,
+        service.text_job("quotes", body.text, body.kinds),
+        settings.request_timeout_s + BUDGET_GRACE_S,
     )
     return {"quotes": [q.to_dict() for q in found]}
 

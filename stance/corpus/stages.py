@@ -101,7 +101,9 @@ def article_rows(article: Article, topics: Sequence[str], extract: Callable[[str
             "paragraph": quote.paragraph,
         }
         for topic_index, topic in enumerate(topics):
-            rows.append({**fields, "topic_index": topic_index, "topic": topic, "context": context, "reading": reading})
+            rows.append(
+                {**fields, "topic_index": topic_index, "topic": topic, "context": context, "reading": reading}
+            )
     return rows
 
 
