@@ -13,8 +13,9 @@ from stance.config import ConfigError, load_config
 from stance.data import Example
 from stance.model import StanceClassifier
 from stance.modeling import stance_loss
+from training.arguments import use_bf16
 from training.distill import news_quote_examples
-from training.train import add_swap_negatives, prepare_data, train, use_bf16
+from training.train import add_swap_negatives, prepare_data, train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,6 +10,11 @@ from stance_cli.errors import fail
 from stance_cli.io import Format, read_input
 
 
+def speaker_label(quote) -> str:
+    """The speaker, the unresolved mention in brackets, or a dash."""
+    return quote.speaker or (f"({quote.speaker_mention})" if quote.speaker_mention else "-")
+
+
 def quotes(
     files: list[str] = typer.Argument(..., help="article text files; - reads stdin"),
     format: Format = typer.Option(Format.table, "--format", "-f"),
@@ -38,7 +43,7 @@ def quotes(
             rule_head = f"{'rule':17} " if explain else ""
             typer.echo(f"{'#':>3} {'speaker':24} {'cue':12} {'kind':8} {rule_head}quote")
             for i, q in enumerate(found):
-                speaker = q.speaker or (f"({q.speaker_mention})" if q.speaker_mention else "-")
+                speaker = speaker_label(q)
                 text = q.text if len(q.text) <= 70 else q.text[:67] + "..."
                 rule = f"{(q.rule or '-')[:17]:17} " if explain else ""
                 typer.echo(f"{i:>3} {speaker[:24]:24} {(q.cue or '-')[:12]:12} {q.kind:8} {rule}{text}")
