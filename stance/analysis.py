@@ -148,7 +148,7 @@ def summarize(quotes: Sequence[QuoteAnalysis]) -> tuple[SpeakerSummary, ...]:
         stances = [s for _, s in pairs]
         counts = {label: sum(s.label == label for s in stances) for label in LABELS}
         means = {label: sum(s.scores[label] for s in stances) / len(stances) for label in LABELS}
-        kinds = {kind: sum(k == kind for k, _ in pairs) for kind in KINDS}
+        kinds: dict[str, int] = {kind: sum(k == kind for k, _ in pairs) for kind in KINDS}
         out.append(SpeakerSummary(speaker, topic, len(stances), kinds, majority_label(counts, means), means))
     return tuple(out)
 

@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from stance.atomic import atomic_dir
+from stance.errors import ModelLoadError
 from stance.settings import BASE_ENCODER_SHA256, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_INDEX = "https://pypi.org/simple"
 
 
-class EncoderError(RuntimeError):
+class EncoderError(ModelLoadError):
     """An encoder is unknown, missing, or fails its checksum; the message says what to do."""
 
 

@@ -29,6 +29,7 @@ from typing import BinaryIO
 from stance.atomic import atomic_dir, atomic_file
 from stance.config import Config, load_config
 from stance.data import DATASETS
+from stance.errors import StanceError
 from stance.settings import sha256_file
 from stance.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile
 
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 
-class FetchError(RuntimeError):
+class FetchError(StanceError, RuntimeError):
     """A set could not be fetched; the message says what failed and what to do."""
 
 

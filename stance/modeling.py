@@ -36,6 +36,10 @@ def stance_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 class _MeanPoolHead:
     """Shared forward: encoder, masked mean pooling, dropout, linear head, HF-style outputs."""
 
+    # set by each subclass's __init__
+    dropout: nn.Dropout
+    classifier: nn.Linear
+
     def _classify(self, hidden, attention_mask, labels) -> SequenceClassifierOutput:
         logits = self.classifier(self.dropout(mean_pool(hidden, attention_mask)))
         loss = stance_loss(logits, labels) if labels is not None else None
@@ -81,7 +85,9 @@ class MPNetMeanPoolForSequenceClassification(_MeanPoolHead, MPNetPreTrainedModel
 
 
 # model_type (config.json) -> class; the class name is what config.json's architectures records.
-MEAN_POOL_CLASSES = {
+MEAN_POOL_CLASSES: dict[
+    str, type[BertMeanPoolForSequenceClassification] | type[MPNetMeanPoolForSequenceClassification]
+] = {
     "bert": BertMeanPoolForSequenceClassification,
     "mpnet": MPNetMeanPoolForSequenceClassification,
 }

@@ -229,7 +229,7 @@ def gwsd(files: Files) -> Splits:
             {
                 "text": r["sentence"],
                 "topic": GWSD_TOPIC,
-                "label": max(probabilities, key=probabilities.get),
+                "label": max(probabilities, key=probabilities.__getitem__),
                 "p_agree": probabilities["favor"],
                 "p_disagree": probabilities["against"],
                 "p_neutral": probabilities["none"],

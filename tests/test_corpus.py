@@ -227,7 +227,7 @@ def test_bad_csv_row_and_bad_txt_file(tmp_path):
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "stance.cli", "corpus", *args], env=env, cwd=ROOT, **kwargs
+        [sys.executable, "-m", "stance_cli", "corpus", *args], env=env, cwd=ROOT, **kwargs
     )
 
 
@@ -338,7 +338,7 @@ def test_report_with_no_dates_and_no_quotes(tiny_model, tmp_path):
 def test_cli_smoke(tiny_model, corpus_file, tmp_path):
     from typer.testing import CliRunner
 
-    from stance.cli import app
+    from stance_cli import app
 
     out = tmp_path / "out"
     args = ["corpus", str(corpus_file), "-t", "the deal", "-o", str(out), "-m", str(tiny_model), "-f", "csv"]

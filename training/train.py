@@ -143,7 +143,8 @@ def train(
 
     base_path = resolve_model_path(config.model.base)
     clf = StanceClassifier.from_base(base_path, config.model.max_length, config.model.dropout)
-    soft_labels, distill_stats = None, {}
+    soft_labels: list[list[float]] | None = None
+    distill_stats: dict = {}
     if config.distill.teacher:
         from training.distill import teacher_targets
 

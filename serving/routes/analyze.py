@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request
 
 from serving.deps import Service, StanceDep, check_text, within_budget
@@ -14,7 +16,7 @@ from stance.errors import InputTooLargeError
 router = APIRouter(prefix="/v1", tags=["v1"])
 
 
-async def _analyze(service: Service, text: str, topics: list[str], kinds: list[str] | None) -> dict:
+async def _analyze(service: Service, text: str, topics: list[str], kinds: Sequence[str] | None) -> dict:
     found = await service.text_job("quotes_with_context", text, kinds)
     texts, pair_topics, contexts = stance_pairs(text, found, topics)
     if len(texts) > service.settings.max_queue:

@@ -78,7 +78,7 @@ def _parse(row: dict, files: dict[str, InputFile], columns, max_bytes: int, skip
 _ARTICLE_FIELDS = ("input", "row", "id", "text", "date", "source", "url", "title", "status", "error")
 
 
-def _extract(batch: dict, topics: Sequence[str], kinds) -> pa.Table:
+def _extract(batch: pa.Table, topics: Sequence[str], kinds) -> pa.Table:
     """Quote x topic rows (with context) for a batch of articles and bad rows."""
     extract = quote_extractor(kinds)
     rows: list[dict] = []
@@ -158,7 +158,7 @@ def run_ray(
         actors = actors or gpus or max(1, cpus // 2)
         threads = 1 if gpus else max(1, cpus // (2 * actors))
         files = {str(f.path.resolve()): f for f in list_inputs(inputs)}
-        model = str(Path(model).resolve())
+        model_path = str(Path(model).resolve())
         quote_extractor(kinds)
         ds = ray.data.read_binary_files(list(files), include_paths=True)
         ds = ds.flat_map(
@@ -178,7 +178,7 @@ def run_ray(
         ds = ds.map_batches(
             Classify,
             fn_constructor_kwargs={
-                "model": model,
+                "model": model_path,
                 "batch_size": batch_size,
                 "threads": threads,
                 "load": load or {},

@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -147,7 +148,7 @@ def render_html(
         parts.append("<h2>Stance over time</h2>")
         parts.extend(_img(data, f"timeline for {topic}") for topic, data in timelines)
     parts.append("<h2>Most confident quotes</h2>")
-    cited: dict[str, object] = {}
+    cited: dict[str, Any] = {}  # article id -> its first cited row (a pandas namedtuple)
     for speaker in matrix.index:
         for topic in matrix.columns:
             cell = quotes[(quotes["speaker"] == speaker) & (quotes["topic"] == topic)]

@@ -244,17 +244,23 @@ def run_corpus(
     quote_extractor(kinds)
     output = Path(output)
     skip = prepare_output(output, resume)
-    options = dict(
-        columns=columns,
-        batch_size=batch_size,
-        max_article_bytes=max_article_bytes,
-        kinds=kinds,
-        progress=progress,
-    )
-    load = {"precision": precision, "quantize": "int8" if int8 else None}
+    quantize = "int8" if int8 else None
+    load = {"precision": precision, "quantize": quantize}
     if backend == "local":
-        clf = StanceClassifier.from_pretrained(model, **load)
-        counts, timings = run_local(inputs, topics, output, clf, skip, part_size=part_size, **options)
+        clf = StanceClassifier.from_pretrained(model, precision=precision, quantize=quantize)
+        counts, timings = run_local(
+            inputs,
+            topics,
+            output,
+            clf,
+            skip,
+            columns=columns,
+            batch_size=batch_size,
+            part_size=part_size,
+            max_article_bytes=max_article_bytes,
+            kinds=kinds,
+            progress=progress,
+        )
     else:
         from stance.corpus.ray_backend import run_ray
 
@@ -267,7 +273,11 @@ def run_corpus(
             address=ray_address,
             ray_options=ray_options,
             load=load,
-            **options,
+            columns=columns,
+            batch_size=batch_size,
+            max_article_bytes=max_article_bytes,
+            kinds=kinds,
+            progress=progress,
         )
     start = time.perf_counter()
     record = finalize(output, topics, formats)

@@ -115,6 +115,8 @@ class Discourse:
     def _from_previous_sentence(self, p_index: int) -> Speaker | None:
         """'… Schiff said. “…”' (the attribution that ends the sentence before) or
         'He was blunter. “…”' (its subject), in the same paragraph."""
+        if self.previous_sentence is None:
+            return None
         tokens, para = self.previous_sentence
         if para != p_index or not tokens:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import overload
 
 from stance.lexicon import CUE_VERBS
 from stance.quotes.attribution import attribute, attribute_part
@@ -29,7 +30,7 @@ def normalize_kinds(kinds: str | Iterable[str] | None) -> tuple[Kind, ...]:
     unknown = [k for k in names if k not in KINDS]
     if unknown or not names:
         raise ValueError(f"unknown quote kind(s) {unknown or names!r}; choose from {', '.join(KINDS)}")
-    return tuple(k for k in KINDS if k in names)  # type: ignore[misc]
+    return tuple(k for k in KINDS if k in names)
 
 
 @dataclass
@@ -49,6 +50,12 @@ class Document:
         paras = paragraphs(text)
         spans = find_quote_spans(text, paras)
         return cls(original, text, offsets, paras, spans, Regions([s.region for s in spans]))
+
+    @overload
+    def orig(self, i: int) -> int: ...
+
+    @overload
+    def orig(self, i: None) -> None: ...
 
     def orig(self, i: int | None) -> int | None:
         """Offset ``i`` of the decoded text, in the original input."""

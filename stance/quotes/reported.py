@@ -21,7 +21,7 @@ from stance.lexicon import (
     REPORTED_EXTRA_CUES,
 )
 from stance.quotes.attribution import Attribution
-from stance.quotes.discourse import Discourse, resolved
+from stance.quotes.discourse import Discourse, Speaker, resolved
 from stance.quotes.mentions import Mention
 from stance.quotes.text import Tok
 
@@ -232,10 +232,10 @@ def statements(
     parsed,
     quoted: Iterable[tuple[int, int]],
     talk: Discourse,
-) -> list[tuple[int, int, Attribution, object]]:
+) -> list[tuple[int, int, Attribution, Speaker]]:
     """Reported statements of one sentence with their resolved speakers, outside quotations."""
     regions = list(quoted)
-    out = []
+    out: list[tuple[int, int, Attribution, Speaker]] = []
     taken: list[tuple[int, int]] = []
     for hit in reported_in_parse(parsed):
         start, end = s_start + hit.start, s_start + hit.end

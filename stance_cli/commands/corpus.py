@@ -6,10 +6,11 @@ from pathlib import Path
 
 import typer
 
-from stance_cli.errors import fail
+from stance_cli.errors import cli_errors, fail
 from stance_cli.io import setup_logging
 
 
+@cli_errors
 def corpus(
     inputs: list[Path] = typer.Argument(..., help="folders of .txt files (file name = id), .jsonl or .csv"),
     topic: list[str] = typer.Option(..., "--topic", "-t", help="topic (repeatable)"),

