@@ -207,7 +207,8 @@ def test_page_with_a_typed_article_cards_filter_and_quote_kinds(browser, server)
     wait_for_analysis(browser)
     assert summary_speakers(browser) == ["Sergei Lavrov", "Kazem Jalali"]
     status = by_id(browser, "status").text
-    assert status == "Found 5 quotes by 2 speakers.", status
+    # five quotations and one reported statement ("said more meetings would follow")
+    assert status == "Found 6 quotes by 2 speakers.", status
 
     styles = {
         m.get_attribute("data-kind"): browser.execute_script(
@@ -215,7 +216,7 @@ def test_page_with_a_typed_article_cards_filter_and_quote_kinds(browser, server)
         )
         for m in css(browser, "mark.q")
     }
-    assert styles == {"direct": "solid", "mixed": "dashed"}
+    assert styles == {"direct": "solid", "mixed": "dashed", "indirect": "dotted"}
 
     # hover shows the card: speaker, cue, one stance row per topic with a three-part bar
     first = css(browser, 'mark.q[data-speaker="Kazem Jalali"][data-kind="mixed"]')[0]
