@@ -7,11 +7,12 @@ Response models mirror the core dataclasses (``Quote``, ``StancePrediction``, ``
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-QuoteKind = Literal["direct", "mixed", "indirect"]
+from stance.quotes import Kind
+
+# the core's closed set of kinds; tests/test_shape.py pins the API types to the core types
+QuoteKind = Kind
 
 NonEmpty = Field(min_length=1)
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 from stance.errors import InputError
 from stance.labels import LABELS
-from stance.quotes import KINDS, Quote, extract_quotes, normalize_kinds, paragraphs
+from stance.quotes import KINDS, Kind, Quote, extract_quotes, normalize_kinds, paragraphs
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class SpeakerSummary:
     speaker: str
     topic: str
     quotes: int
-    kinds: dict[str, int]
+    kinds: dict[Kind, int]
     stance: str
     mean_scores: dict[str, float]
 
@@ -148,7 +148,7 @@ def summarize(quotes: Sequence[QuoteAnalysis]) -> tuple[SpeakerSummary, ...]:
         stances = [s for _, s in pairs]
         counts = {label: sum(s.label == label for s in stances) for label in LABELS}
         means = {label: sum(s.scores[label] for s in stances) / len(stances) for label in LABELS}
-        kinds: dict[str, int] = {kind: sum(k == kind for k, _ in pairs) for kind in KINDS}
+        kinds: dict[Kind, int] = {kind: sum(k == kind for k, _ in pairs) for kind in KINDS}
         out.append(SpeakerSummary(speaker, topic, len(stances), kinds, majority_label(counts, means), means))
     return tuple(out)
 

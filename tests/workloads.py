@@ -10,12 +10,12 @@ from stance.quotes import extract_quotes
 SPIN = "SPIN "
 
 
-def spin_on_marker(text: str):
+def spin_on_marker(text: str, kinds=None):
     """``extract_quotes``, except that a text starting with ``SPIN`` never returns."""
     if text.startswith(SPIN):
         while True:
             pass
-    return extract_quotes(text)
+    return extract_quotes(text, kinds=kinds)
 
 
 TASKS = {

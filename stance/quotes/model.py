@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from stance.quotes.cues import Kind
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -34,7 +36,7 @@ class Quote:
     speaker_start: int | None
     speaker_end: int | None
     cue: str | None
-    kind: str
+    kind: Kind
     paragraph: int
     group: int
     rule: str | None
