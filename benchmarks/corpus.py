@@ -127,7 +127,9 @@ def main() -> None:
     parser.add_argument("--ray-cpus", type=int, default=2)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--no-bf16", action="store_true", help="skip the local bf16 run")
-    parser.add_argument("--loop-articles", type=int, default=None, help="run the loop baseline on this many articles, spread evenly over the corpus")
+    parser.add_argument(
+        "--loop-articles", type=int, default=None, help="loop baseline on this many articles, spread evenly"
+    )
     parser.add_argument("--precision", default="fp32", help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=None, help="write the figures as JSON here")
     parser.add_argument("--child", choices=["loop", "local", "ray"], help=argparse.SUPPRESS)
