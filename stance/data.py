@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import random
@@ -35,6 +36,14 @@ class Example:
     topic: str
     label: str
     context: str | None = None
+
+
+def examples_key(prefix: bytes, examples: Sequence[Example]) -> str:
+    """A short hex digest of ``prefix`` and every example's (text, topic, context): a cache key."""
+    digest = hashlib.sha256(prefix)
+    for e in examples:
+        digest.update(json.dumps([e.text, e.topic, e.context]).encode())
+    return digest.hexdigest()[:32]
 
 
 def dataset_file(name: str, split: str) -> Path:

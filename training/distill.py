@@ -14,8 +14,6 @@ distillation, so the default config still trains on a fresh machine.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import logging
 import random
 from pathlib import Path
@@ -25,7 +23,7 @@ import torch
 from stance.analysis import quote_context, quote_reading
 from stance.atomic import atomic_file
 from stance.config import Config
-from stance.data import Example
+from stance.data import Example, examples_key
 from stance.encoders import cache_dir
 from stance.model import StanceClassifier
 from stance.quotes import extract_quotes
@@ -80,13 +78,9 @@ def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list
     Labelling 20,000 pairs with the large model takes minutes; a second student (another seed or
     hard_weight) reuses them.
     """
-    key = hashlib.sha256()
     checksums = teacher_path / "checksums.json"
-    key.update(checksums.read_bytes() if checksums.is_file() else str(teacher_path.resolve()).encode())
-    key.update(teacher.precision.encode())
-    for e in examples:
-        key.update(json.dumps([e.text, e.topic, e.context]).encode())
-    cached = cache_dir() / "teacher" / f"{key.hexdigest()[:32]}.pt"
+    weights = checksums.read_bytes() if checksums.is_file() else str(teacher_path.resolve()).encode()
+    cached = cache_dir() / "teacher" / f"{examples_key(weights + teacher.precision.encode(), examples)}.pt"
     if cached.is_file():
         logger.info("teacher probabilities from cache %s", cached)
         return torch.load(cached)

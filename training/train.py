@@ -7,7 +7,6 @@ only rank 0 writes the model folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -20,7 +19,7 @@ import torch
 
 from stance.atomic import atomic_dir
 from stance.config import Config, save_config
-from stance.data import Example, mix_sources, split_dev
+from stance.data import Example, examples_key, mix_sources, split_dev
 from stance.encoders import cache_dir, encoder_for_folder
 from stance.labels import LABELS
 from stance.metrics import classification_metrics
@@ -42,11 +41,8 @@ def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: lis
     from datasets import Dataset, load_from_disk
 
     label2id = {label: i for i, label in enumerate(clf.labels)}
-    key = hashlib.sha256()
-    key.update(json.dumps([clf.tokenizer.name_or_path, len(clf.tokenizer), clf.max_length]).encode())
-    for e in examples:
-        key.update(json.dumps([e.text, e.topic, e.context]).encode())
-    folder = cache_dir() / "tokenized" / key.hexdigest()[:32]
+    tokenizer = json.dumps([clf.tokenizer.name_or_path, len(clf.tokenizer), clf.max_length]).encode()
+    folder = cache_dir() / "tokenized" / examples_key(tokenizer, examples)
     if (folder / "dataset_info.json").is_file():
         logger.info("tokenised examples from cache %s", folder)
         ds = load_from_disk(str(folder))

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from stance.errors import InputError
-from stance_cli.commands.train import CONTEXT_SETTINGS, parse_overrides
-from stance_cli.errors import INTERRUPTED, cli_errors, fail
-from stance_cli.io import setup_logging
-
-__all__ = ["CONTEXT_SETTINGS", "distill"]
+from stance_cli.commands.train import parse_overrides, run_training
+from stance_cli.errors import cli_errors
 
 
 @cli_errors
@@ -26,16 +22,7 @@ def distill(
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the evaluation sets")] = False,
 ) -> None:
     """Train a student on a teacher's probabilities (the config's distill section; teacher set here)."""
-    setup_logging()
-    from stance.config import load_config
-    from training.train import train as run_train
-
     if not (teacher / "model.safetensors").is_file():
         raise InputError(f"teacher {teacher} is not a model folder (train one with `make train-large`)")
-    cfg = load_config(config, {**parse_overrides(ctx.args), "distill.teacher": str(teacher)})
-    try:
-        run_train(cfg, output, resume=resume, evaluate_after=not no_eval)
-    except KeyboardInterrupt:
-        fail(f"interrupted; {output} is unchanged (resume with --resume)", INTERRUPTED)
-    if os.environ.get("RANK", "0") == "0":
-        typer.echo(f"model written to {output}")
+    overrides = {**parse_overrides(ctx.args), "distill.teacher": str(teacher)}
+    run_training(config, overrides, output, resume, no_eval)

@@ -50,11 +50,16 @@ def train(
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the evaluation sets")] = False,
 ) -> None:
     """Fine-tune a stance model. Extra options override the config: --train.lr 3e-5."""
+    run_training(config, parse_overrides(ctx.args), output, resume, no_eval)
+
+
+def run_training(config: Path, overrides: dict[str, str], output: Path, resume: bool, no_eval: bool) -> None:
+    """Load the config with its overrides and train into ``output``; shared by train and distill."""
     setup_logging()
     from stance.config import load_config
     from training.train import train as run_train
 
-    cfg = load_config(config, parse_overrides(ctx.args))
+    cfg = load_config(config, overrides)
     try:
         run_train(cfg, output, resume=resume, evaluate_after=not no_eval)
     except KeyboardInterrupt:
