@@ -2,12 +2,15 @@
 
 Usage:
     python benchmarks/quotes_vs_textacy.py [--split dev] [--limit N] [--output FILE.json]
+        [--tagger models/attribution] [--skip spacy,textacy]
 
 Needs the bench extra: pip install -e '.[bench]' (textacy 0.13, spaCy 3.8, en_core_web_sm 3.8).
 All rows are scored by the same code (training/quotes_eval.py) against gold direct quotes.
 Rows: ours with direct and mixed kinds only (no parser), ours with all kinds (spaCy parses the
 sentences that hold a reporting cue; the model is loaded before timing starts), and textacy,
-whose time includes spaCy parsing of the whole article, which its extractor needs.
+whose time includes spaCy parsing of the whole article, which its extractor needs. With
+``--tagger``, a row for rules + the attribution tagger, all kinds, the tagger's windows batched
+across the articles (its time includes tagging every article).
 """
 
 from __future__ import annotations
@@ -74,19 +77,44 @@ def textacy_extractor():
     return extract
 
 
+def _tagger_row(articles, folder: Path, quantize: str | None = None) -> dict:
+    """Rules + tagger over every article in one batched call, scored on direct quotes; speed of the call."""
+    from stance.quotes.pipeline import extract_quotes_many
+    from stance.quotes.tagger import AttributionTagger
+
+    tagger = AttributionTagger.from_pretrained(folder, quantize=quantize)
+    tagger.tag("Warm-up: Jalali said the tagger loads once.")
+    started = time.perf_counter()
+    found = extract_quotes_many([a.text for a in articles], KINDS, tagger=tagger)
+    seconds = time.perf_counter() - started
+    cache = {a.text: f for a, f in zip(articles, found, strict=True)}
+    row = score_articles(articles, lambda t: [q for q in cache[t] if q.kind != "indirect"])
+    row["articles_per_second"] = len(articles) / seconds
+    print(f"quote-stance + tagger ({quantize or tagger.precision}) done in {seconds:.1f} s", file=sys.stderr)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
     parser.add_argument("--limit", type=int, default=None, help="first N articles only")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--tagger", type=Path, default=None, help="attribution tagger folder: adds a row")
+    parser.add_argument("--skip", default="", help="rows to leave out: spacy, textacy (comma-separated)")
     args = parser.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
     articles = list(load_polnear(args.split))[: args.limit]
     rows = {}
     started = time.perf_counter()
     rows["quote-stance direct"] = score_articles(articles, lambda t: extract_quotes(t, kinds="direct,mixed"))
     print(f"quote-stance direct done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if args.tagger is not None:
+        rows["quote-stance + tagger, all kinds"] = _tagger_row(articles, args.tagger)
+        rows["quote-stance + tagger int8, all kinds"] = _tagger_row(articles, args.tagger, "int8")
     try:
+        if "spacy" in skip:
+            raise RuntimeError("--skip spacy")
         extract_quotes("Warm-up: Jalali said the parser loads once.", kinds="indirect")
     except RuntimeError as err:
         print(f"reported speech unavailable ({err})", file=sys.stderr)
@@ -97,6 +125,8 @@ def main() -> None:
         )
         print(f"quote-stance all kinds done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     try:
+        if "textacy" in skip:
+            raise ImportError("--skip textacy")
         extractor = textacy_extractor()
     except (ImportError, OSError) as err:
         print(f"textacy unavailable ({err}); install the bench extra", file=sys.stderr)

@@ -3,17 +3,27 @@ time, once with micro-batching and once without, in one run.
 
 Usage:
     python benchmarks/serve_load.py MODEL [--seconds 10] [--clients 1 8 32]
-    python benchmarks/serve_load.py MODEL --hostile [--seconds 10] [--rounds 2]
+    python benchmarks/serve_load.py MODEL --hostile [--seconds 10] [--rounds 1]
 
 Each request is one /v1/stance item (a quote and a topic). Also times /v1/analyze on the
 client's article at one client.
 
-``--hostile`` compares, on one server and at 32 clients, a clean run with a hostile mix in which
-1 % of requests are pathological /v1/quotes texts (forty thousand dots, which stalled the whole
-server before issue 9, and a 200,000-character article dense with quote marks). A prober times
-/health every 50 ms throughout. It prints the ordinary requests' throughput in both runs and
-their ratio, p99 of /health, and errors on ordinary requests; goals: ratio >= 0.8, p99 < 100 ms,
-0 errors.
+``--hostile`` runs, on one server, 32 ordinary /v1/stance clients with a prober timing /health
+every 50 ms, once clean and once beside each hostile client (issues 9 and 17), and prints each
+run's figures and its ratio to the clean run:
+
+- ``pathological``: 1 % of requests are pathological /v1/quotes texts (forty thousand dots; a
+  200,000-character article dense with quote marks). Goal: ordinary throughput >= 0.8x clean.
+- ``poison``: a client loops /v1/stance requests each holding one item the model cannot read
+  (a 499-character topic, past the model's token limit) beside a good one. Goal: 0 errors for
+  the other clients.
+- ``fill``: a client loops a 35 KB /v1/analyze of 256 quotes x 16 topics (4,096 pairs, the whole
+  model queue). Goal: the others' /v1/stance p99 within 2x clean.
+- ``disconnect``: 8 clients send /v1/quotes and hang up after 50 ms, over and over, beside 2
+  ordinary /v1/quotes clients (no stance clients in this run and its clean run, "quotes clean").
+  Goal: the ordinary /v1/quotes median within 2x clean.
+
+In every run: /health p99 under 100 ms.
 """
 
 from __future__ import annotations
@@ -121,39 +131,84 @@ def pathological_texts() -> list[bytes]:
     return [json.dumps({"text": t}).encode() for t in (dots, marks)]
 
 
-async def drive(url: str, clients: int, seconds: float, hostile_share: float = 0.0) -> dict:
-    """Ordinary /v1/stance requests from ``clients`` clients; with ``hostile_share``, that share of
-    all requests are pathological /v1/quotes texts, sent beside the ordinary clients (a hostile
-    client does not wait in an ordinary client's place), and /health is probed every 50 ms."""
+def article() -> str:
+    """The client's article when the shared seeds are there, else a few quotes."""
+    if SEED.is_file():
+        return SEED.read_text(encoding="utf-8")
+    return "\n\n".join(f"“{q}” Jalali said." for q in QUOTES)
+
+
+def poison_bodies() -> list[bytes]:
+    """/v1/stance bodies with one item the model cannot read beside a good one."""
+    good = {"text": QUOTES[0], "topic": TOPICS[0]}
+    long_topic = " ".join(str(i % 10) for i in range(250))  # 499 characters, 250 tokens: past 128
+    return [json.dumps({"items": [good, {"text": QUOTES[1], "topic": long_topic}]}).encode()]
+
+
+def fill_body() -> bytes:
+    """A 35 KB /v1/analyze: 256 direct quotes x 16 topics = 4,096 pairs."""
+    quotes = [
+        f"“{QUOTES[i % len(QUOTES)]} That is point {i} of many in this long statement,” Jalali said."
+        for i in range(256)
+    ]
+    topics = [f"{TOPICS[i % len(TOPICS)]} ({i})" for i in range(16)]
+    return json.dumps({"text": "\n\n".join(quotes), "topics": topics, "kinds": ["direct"]}).encode()
+
+
+async def drive(
+    url: str,
+    clients: int,
+    seconds: float,
+    hostile_share: float = 0.0,
+    adversary: str | None = None,
+    quote_clients: int = 0,
+) -> dict:
+    """Ordinary /v1/stance requests from ``clients`` clients (and /v1/quotes from ``quote_clients``),
+    /health probed every 50 ms, beside an optional hostile client.
+
+    ``hostile_share`` (or ``adversary="pathological"``): that share of all requests are
+    pathological /v1/quotes texts, sent beside the ordinary clients (a hostile client does not wait
+    in an ordinary client's place). ``adversary`` "poison", "fill" or "disconnect": see the module
+    docstring.
+    """
+    if adversary == "pathological" and not hostile_share:
+        hostile_share = 0.01
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
+    quote_latencies: list[float] = []
     errors = 0
+    error_status: dict = {}
     bodies = [
         json.dumps({"items": [{"text": QUOTES[k % len(QUOTES)], "topic": TOPICS[k % len(TOPICS)]}]}).encode()
         for k in range(len(QUOTES) * len(TOPICS))
     ]
+    quotes_body = json.dumps({"text": article()}).encode()
     stop_at = time.perf_counter() + seconds
 
-    async def client(i: int) -> None:
+    def failed(status) -> None:
         nonlocal errors
+        errors += 1
+        error_status[status] = error_status.get(status, 0) + 1
+
+    async def client(i: int, path: str, sample: list[float]) -> None:
         http = KeepAliveClient(host, int(port))
         k = i
         try:
             while time.perf_counter() < stop_at:
-                body = bodies[k % len(bodies)]
+                body = bodies[k % len(bodies)] if path == "/v1/stance" else quotes_body
                 k += clients
                 started = time.perf_counter()
                 try:
-                    status = await http.post("/v1/stance", body)
+                    status = await http.post(path, body)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
-                    errors += 1
+                    failed("dropped")
                     await http.close()
                     http = KeepAliveClient(host, int(port))
                     continue
                 if status != 200:
-                    errors += 1
+                    failed(status)
                     continue
-                latencies.append(time.perf_counter() - started)
+                sample.append(time.perf_counter() - started)
         finally:
             await http.close()
 
@@ -172,6 +227,9 @@ async def drive(url: str, clients: int, seconds: float, hostile_share: float = 0
         finally:
             await http.close()
 
+    def tally(status) -> None:
+        hostile_status[status] = hostile_status.get(status, 0) + 1
+
     async def one_hostile(body: bytes) -> None:
         http = KeepAliveClient(host, int(port))
         try:
@@ -180,9 +238,9 @@ async def drive(url: str, clients: int, seconds: float, hostile_share: float = 0
             status = "dropped"
         finally:
             await http.close()
-        hostile_status[status] = hostile_status.get(status, 0) + 1
+        tally(status)
 
-    async def hostile() -> None:
+    async def pathological() -> None:
         nonlocal hostile_sent
         pending = set()
         while time.perf_counter() < stop_at:
@@ -197,11 +255,64 @@ async def drive(url: str, clients: int, seconds: float, hostile_share: float = 0
         for task in late:
             task.cancel()
 
-    extra = asyncio.gather(prober(), hostile()) if hostile_share else asyncio.gather(prober())
+    async def looping(path: str, payloads: list[bytes]) -> None:
+        """One client sending ``payloads`` in turn, each as soon as the last was answered."""
+        nonlocal hostile_sent
+        http = KeepAliveClient(host, int(port))
+        try:
+            while time.perf_counter() < stop_at:
+                try:
+                    status = await http.post(path, payloads[hostile_sent % len(payloads)])
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status = "dropped"
+                    await http.close()
+                    http = KeepAliveClient(host, int(port))
+                hostile_sent += 1
+                tally(status)
+        finally:
+            await http.close()
+
+    async def hang_up(n: int = 8, after_s: float = 0.05) -> None:
+        """``n`` clients that send /v1/quotes and close the socket ``after_s`` later, in a loop."""
+        head = (
+            f"POST /v1/quotes HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(quotes_body)}\r\n\r\n"
+        ).encode()
+
+        async def one() -> None:
+            nonlocal hostile_sent
+            while time.perf_counter() < stop_at:
+                try:
+                    _, writer = await asyncio.open_connection(host, int(port))
+                except OSError:
+                    tally("refused")
+                    await asyncio.sleep(after_s)
+                    continue
+                writer.write(head + quotes_body)
+                await asyncio.sleep(after_s)
+                writer.close()
+                hostile_sent += 1
+                tally("hung up")
+
+        await asyncio.gather(*[one() for _ in range(n)])
+
+    extra = [prober()]
+    if hostile_share:
+        extra.append(pathological())
+    elif adversary == "poison":
+        extra.append(looping("/v1/stance", poison_bodies()))
+    elif adversary == "fill":
+        extra.append(looping("/v1/analyze", [fill_body()]))
+    elif adversary == "disconnect":
+        extra.append(hang_up())
     started = time.perf_counter()
-    await asyncio.gather(*[client(i) for i in range(clients)])
+    background = asyncio.gather(*extra)
+    await asyncio.gather(
+        *[client(i, "/v1/stance", latencies) for i in range(clients)],
+        *[client(i, "/v1/quotes", quote_latencies) for i in range(quote_clients)],
+    )
     elapsed = time.perf_counter() - started
-    await extra
+    await background
     q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
     hq = statistics.quantiles(health, n=100) if len(health) >= 2 else [0.0] * 99
     return {
@@ -212,6 +323,9 @@ async def drive(url: str, clients: int, seconds: float, hostile_share: float = 0
         "p95_ms": q[94] * 1000,
         "p99_ms": q[98] * 1000,
         "errors": errors,
+        "error_status": error_status,
+        "quotes_requests": len(quote_latencies),
+        "quotes_p50_ms": statistics.median(quote_latencies) * 1000 if quote_latencies else 0.0,
         "health_p99_ms": hq[98] * 1000,
         "health_max_ms": max(health, default=0.0) * 1000,
         "hostile_sent": hostile_sent,
@@ -242,8 +356,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument("--hostile", action="store_true", help="clean vs 1 %% pathological mix")
-    parser.add_argument("--rounds", type=int, default=2, help="clean/hostile pairs with --hostile")
+    parser.add_argument("--hostile", action="store_true", help="clean vs each hostile client")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of all scenarios with --hostile")
     args = parser.parse_args()
     if args.hostile:
         return hostile_main(args)
@@ -280,40 +394,79 @@ def main() -> None:
         args.output.write_text(json.dumps(results, indent=2))
 
 
+SCENARIOS = ("clean", "pathological", "poison", "fill", "quotes clean", "disconnect")
+"""The stance runs have 32 /v1/stance clients; "quotes clean" and "disconnect" have 2 ordinary
+/v1/quotes clients instead (with 32 stance clients the niced text workers get almost no CPU, and
+/v1/quotes times that, not the storm)."""
+QUOTE_CLIENTS = 2
+
+
 def hostile_main(args: argparse.Namespace) -> None:
-    """Clean and hostile runs alternated on one server; medians over rounds."""
+    """Each scenario beside a clean run, on one server; medians over rounds, ratios to clean."""
     clients = max(args.clients)
     proc, url = start_server(args.model, batching=True)
-    runs: dict[str, list[dict]] = {"clean": [], "hostile": []}
+    runs: dict[str, list[dict]] = {name: [] for name in SCENARIOS}
     try:
-        asyncio.run(drive(url, clients, 2))  # warm-up
+        asyncio.run(drive(url, clients, 2, quote_clients=QUOTE_CLIENTS))  # warm-up (both kinds)
         for _ in range(args.rounds):
-            runs["clean"].append(asyncio.run(drive(url, clients, args.seconds)))
-            runs["hostile"].append(asyncio.run(drive(url, clients, args.seconds, hostile_share=0.01)))
-            time.sleep(2)  # let the last pathological jobs hit their budget before the next clean run
+            for name in SCENARIOS:
+                adversary = None if name.endswith("clean") else name
+                quotes_run = name in ("quotes clean", "disconnect")
+                run = drive(
+                    url,
+                    0 if quotes_run else clients,
+                    args.seconds,
+                    adversary=adversary,
+                    quote_clients=QUOTE_CLIENTS if quotes_run else 0,
+                )
+                result = asyncio.run(run)
+                runs[name].append(result)
+                time.sleep(2)  # let the last hostile jobs hit their budget before the next run
     finally:
         proc.terminate()
         proc.wait(timeout=60)
     print(
-        f"/v1/stance at {clients} clients, {args.seconds:g} s per run, {args.rounds} round(s); hostile = 1 %"
+        f"{clients} /v1/stance clients (or {QUOTE_CLIENTS} /v1/quotes clients), {args.seconds:g} s per run, "
+        f"{args.rounds} round(s), model {args.model}"
     )
-    print("pathological /v1/quotes texts (40,000 dots; 200,000 characters of quote marks) sent beside them")
     print(
-        f"{'run':8} {'req/s':>8} {'p99 ms':>8} {'errors':>6} {'health p99 ms':>13} {'health max':>10} hostile"
+        f"{'run':13} {'stance/s':>8} {'p99 ms':>8} {'errors':>6} {'quotes p50':>10} {'health p99':>10} "
+        f"{'health max':>10}  hostile client"
     )
     for name, rows in runs.items():
         for r in rows:
             print(
-                f"{name:8} {r['rps']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6} {r['health_p99_ms']:>13.1f} "
-                f"{r['health_max_ms']:>10.1f} {r['hostile_sent']} sent {r['hostile_status']}"
+                f"{name:13} {r['rps']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6} "
+                f"{r['quotes_p50_ms']:>10.1f} "
+                f"{r['health_p99_ms']:>10.1f} {r['health_max_ms']:>10.1f}  "
+                f"{r['hostile_sent']} sent {r['hostile_status']}"
+                + (f", errors {r['error_status']}" if r["errors"] else "")
             )
-    clean = statistics.median(r["rps"] for r in runs["clean"])
-    hostile = statistics.median(r["rps"] for r in runs["hostile"])
-    health_p99 = max(r["health_p99_ms"] for r in runs["hostile"])
-    errors = sum(r["errors"] for r in runs["hostile"])
-    print(f"ordinary throughput, hostile / clean (medians): {hostile / clean:.2f}  (goal >= 0.80)")
-    print(f"/health p99 under the hostile mix (worst run): {health_p99:.1f} ms  (goal < 100)")
-    print(f"errors on ordinary requests under the hostile mix: {errors}  (goal 0)")
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[name])
+
+    def ratio(name: str, key: str, baseline: str = "clean") -> float:
+        clean = median(baseline, key)
+        return median(name, key) / clean if clean else float("nan")
+
+    print("against the clean run (medians over rounds):")
+    throughput = ratio("pathological", "rps")
+    print(f"  pathological: ordinary /v1/stance throughput {throughput:.2f}x clean  (goal >= 0.80)")
+    print(f"  poison: errors seen by the other clients {sum(r['errors'] for r in runs['poison'])}  (goal 0)")
+    print(
+        f"  fill: others' /v1/stance p99 {median('fill', 'p99_ms'):.1f} ms vs clean "
+        f"{median('clean', 'p99_ms'):.1f} ms = {ratio('fill', 'p99_ms'):.2f}x  (goal <= 2)"
+    )
+    storm, calm = median("disconnect", "quotes_p50_ms"), median("quotes clean", "quotes_p50_ms")
+    print(
+        f"  disconnect: ordinary /v1/quotes median {storm:.1f} ms vs clean {calm:.1f} ms = "
+        f"{ratio('disconnect', 'quotes_p50_ms', 'quotes clean'):.2f}x  (goal <= 2)"
+    )
+    print(f"  disconnect: errors seen by the ordinary clients {sum(r['errors'] for r in runs['disconnect'])}")
+    for name in SCENARIOS:
+        worst = max(r["health_p99_ms"] for r in runs[name])
+        print(f"  /health p99, {name}: {worst:.1f} ms  (goal < 100)")
     if args.output:
         args.output.write_text(json.dumps(runs, indent=2))
 

@@ -61,15 +61,16 @@ def create_app(
         app.include_router(router)
     app.include_router(page_router(settings))
     errors.install(app)
-    # added innermost first: metrics see everything, the key is checked before the body is read
+    # added innermost first: metrics see everything, the key is checked before the body is read,
+    # and a concurrency slot is taken only once the whole body is in (a slow body holds none)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware, limit=settings.max_concurrency, retry_after_s=settings.retry_after_s
+    )
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.max_body_bytes,
         timeout_s=settings.body_timeout_s,
         max_depth=settings.max_json_depth,
-    )
-    app.add_middleware(
-        ConcurrencyLimitMiddleware, limit=settings.max_concurrency, retry_after_s=settings.retry_after_s
     )
     app.add_middleware(ApiKeyMiddleware, key=settings.key())
     app.add_middleware(MetricsMiddleware, metrics=metrics)

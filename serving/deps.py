@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -20,6 +20,7 @@ from serving.settings import ServiceSettings
 from serving.workers import TextWorkerPool
 from stance.errors import BudgetExceededError, CapabilityUnavailableError, InputError, InputTooLargeError
 from stance.model_folder import ModelMetadata
+from stance.pairs import StancePair, StancePrediction, require_text
 
 T = TypeVar("T")
 
@@ -37,11 +38,14 @@ class Service:
     started: bool = False
     stance_unavailable: str | None = None
 
-    async def predict(self, items: Sequence[tuple[str, str, str | None]]) -> list:
-        """Stance predictions through the micro-batcher (requires a model)."""
+    async def predict(
+        self, pairs: Sequence[StancePair], name: Callable[[int], str] = "items[{}]".format
+    ) -> list[StancePrediction]:
+        """Stance predictions through the micro-batcher (requires a model); ``name(i)`` names the
+        i-th pair in errors."""
         if self.batcher is None:
             raise CapabilityUnavailableError(self.stance_unavailable or "no stance model is loaded")
-        return await self.batcher.submit(items)
+        return await self.batcher.submit(pairs, name)
 
     async def text_job(self, name: str, *args: Any) -> Any:
         """Run a text job (quote extraction) in a worker process within the request budget."""
@@ -75,11 +79,12 @@ StanceDep = Annotated[Service, Depends(require_stance)]
 
 
 def check_text(text: str, limit: int, what: str) -> None:
-    """Refuse an empty text (422) or one over its configured limit (413)."""
+    """Refuse an empty text or one that is not UTF-8-encodable (422), or one over its limit (413)."""
     if not text.strip():
         raise InputError(f"{what} is empty")
     if len(text) > limit:
         raise InputTooLargeError(f"{what} has {len(text)} characters; limit {limit}")
+    require_text(text, what)
 
 
 async def _disconnected(request: Request) -> None:

@@ -18,6 +18,7 @@ status  code                  when
 500     internal_error        a bug; details are in the server log only
 503     not_ready             the service is still starting (Retry-After)
 503     stance_unavailable    no stance model is loaded; the message says how to get one
+503     parser_unavailable    reported speech needs spaCy; the message says what to install
 503     timeout               the request ran past ``request_timeout_s``; its work was stopped
 503     worker_lost           a text worker died during the request (Retry-After)
 ======  ====================  ===========================================================
@@ -43,7 +44,9 @@ from stance.errors import (
     InputTooLargeError,
     ModelLoadError,
     OverloadedError,
+    ParserUnavailable,
     StanceError,
+    lookup,
 )
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,7 @@ HTTP_STATUS: dict[type[StanceError], tuple[int, str]] = {
     InputError: (422, "invalid_request"),
     DataError: (422, "invalid_request"),
     OverloadedError: (429, "overloaded"),
+    ParserUnavailable: (503, "parser_unavailable"),
     CapabilityUnavailableError: (503, "stance_unavailable"),
     ModelLoadError: (503, "model_unavailable"),
     DataNotFoundError: (503, "data_unavailable"),
@@ -86,10 +90,7 @@ RETRY_AFTER = {429, 503}
 
 def status_for(err: StanceError) -> tuple[int, str]:
     """The HTTP status and code of a core error."""
-    for cls in type(err).__mro__:
-        if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]
-    return 500, "internal_error"
+    return lookup(err, HTTP_STATUS, (500, "internal_error"))
 
 
 def error_response(

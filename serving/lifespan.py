@@ -18,6 +18,7 @@ from serving.deps import Service
 from serving.workers import TextWorkerPool
 from stance.errors import MODEL_HOWTO, ModelNotFoundError
 from stance.model_folder import read_metadata
+from stance.pairs import StancePair, StancePrediction
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ def _load_model(service: Service) -> None:
 def _start_batcher(service: Service) -> MicroBatcher:
     settings, clf, metrics = service.settings, service.model, service.metrics
 
-    def predict(texts: list[str], topics: list[str], contexts: list[str | None]) -> list:
-        preds = clf.predict(texts, topics, batch_size=settings.max_batch_size, contexts=contexts)
+    def predict(pairs: list[StancePair]) -> list[StancePrediction]:
+        preds = clf.predict(pairs, batch_size=settings.max_batch_size)
         metrics.observe_predictions(p.label for p in preds)
         return preds
 
@@ -51,6 +52,7 @@ def _start_batcher(service: Service) -> MicroBatcher:
         settings.max_queue,
         enabled=settings.batching,
         on_batch=metrics.observe_batch,
+        check=clf.check_pairs,
     )
 
 

@@ -1,8 +1,10 @@
-"""Plain ASGI middleware, outermost first: metrics, API key, concurrency limit, body guard.
+"""Plain ASGI middleware, outermost first: metrics, API key, body guard, concurrency limit.
 
 Each one answers with the service's JSON errors (:func:`serving.errors.error_response`) before
 the request reaches FastAPI, so a missing key is 401 whatever the body holds, and a body that is
-too large, too slow or not sane JSON never reaches the JSON parser or the schema.
+too large, too slow or not sane JSON never reaches the JSON parser or the schema. The body is read
+before a concurrency slot is taken, so a slow body holds no slot while it trickles in. What
+happens before a request exists (headers, sockets) is guarded in :mod:`serving.launch`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from serving.errors import error_response
 from serving.metrics import Metrics
+from serving.parsing import PARSED_JSON
 
 Scope = dict[str, Any]
 PROTECTED_PREFIX = "/v1/"
@@ -144,11 +147,13 @@ class BodyGuardMiddleware:
             return await response(scope, receive, send)
         except _ClientGone:
             return None
-        content_type = (_header(scope, b"content-type") or b"application/json").split(b";")[0].strip()
+        # media types are case-insensitive (RFC 9110): Application/JSON gets the same checks
+        content_type = (_header(scope, b"content-type") or b"application/json").split(b";")[0].strip().lower()
         if body and (content_type == b"application/json" or content_type.endswith(b"+json")):
-            problem = json_problem(body, self.max_depth)
+            value, problem = parse_json(body, self.max_depth)
             if problem:
                 return await error_response(422, "malformed_json", problem)(scope, receive, send)
+            scope[PARSED_JSON] = value  # FastAPI reads this instead of parsing again
         replayed = False
 
         async def replay() -> dict:
@@ -215,10 +220,15 @@ def json_problem(body: bytes, max_depth: int) -> str | None:
         >>> json_problem(b'{"a": NaN}', 32)
         'NaN is not a JSON number'
     """
+    return parse_json(body, max_depth)[1]
+
+
+def parse_json(body: bytes, max_depth: int) -> tuple[Any, str | None]:
+    """A JSON body's value and None when it is sane, else None and what is wrong with it."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
-        return f"the body is not valid UTF-8 (byte {err.start})"
+        return None, f"the body is not valid UTF-8 (byte {err.start})"
     try:
         value = json.loads(
             text,
@@ -227,12 +237,12 @@ def json_problem(body: bytes, max_depth: int) -> str | None:
             parse_constant=_constant,
         )
     except RecursionError:
-        return f"JSON nested deeper than {max_depth} levels"
+        return None, f"JSON nested deeper than {max_depth} levels"
     except _Absurd as err:
-        return str(err)
+        return None, str(err)
     except json.JSONDecodeError as err:
-        return f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        return None, f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
     depth = _depth(value)
     if depth > max_depth:
-        return f"JSON nested {depth} levels deep; at most {max_depth}"
-    return None
+        return None, f"JSON nested {depth} levels deep; at most {max_depth}"
+    return value, None

@@ -1,15 +1,22 @@
 """One pydantic model per request and response; unknown fields are rejected.
 
 Length limits here are the defaults; the app checks the configured limits and answers 413.
-Response models mirror the core dataclasses (``Quote``, ``StancePrediction``, ``SpeakerSummary``);
-``tests/test_schemas.py`` pins them together, so a field added to ``Quote`` must be added here.
+Response models mirror the core dataclasses (``Quote``, ``StancePrediction`` and its
+``TopicStance``, ``SpeakerSummary``); ``tests/test_shape.py`` pins them together, so a field added
+to ``Quote`` must be added here. The ``*_payload`` functions turn core results into the response
+models' JSON without a second validation pass (the same test pins their output to the models).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from stance.quotes import Kind
+from stance.analysis import Analysis
+from stance.pairs import StancePrediction
+from stance.quotes import Kind, Quote
 
 # the core's closed set of kinds; tests/test_shape.py pins the API types to the core types
 QuoteKind = Kind
@@ -57,6 +64,12 @@ class StanceItem(Strict):
 
 class StanceRequest(Strict):
     items: list[StanceItem] = Field(min_length=1, max_length=10_000)
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="report a stance whose probability is under this as 'uncertain'; default off",
+    )
 
 
 class Scores(Strict):
@@ -80,6 +93,12 @@ class AnalyzeRequest(Strict):
     topics: list[str] = Field(min_length=1, max_length=100)
     kinds: list[QuoteKind] | None = Field(
         default=None, min_length=1, max_length=3, description="kinds to label; default all"
+    )
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="report a stance whose probability is under this as 'uncertain'; default off",
     )
 
 
@@ -133,6 +152,9 @@ class Readiness(Strict):
     capabilities: Capabilities
     model: str | None
     stance_unavailable: str | None = Field(description="why stance is not ready and how to fix it")
+    quote_attribution: str = Field(
+        "rules only", description="rules + the attribution tagger folder in use, or rules only and why"
+    )
 
 
 class ErrorBody(Strict):
@@ -143,3 +165,38 @@ class ErrorBody(Strict):
 
 class ErrorResponse(Strict):
     error: ErrorBody
+
+
+def _scores(scores: dict[str, float]) -> dict[str, float]:
+    return {label: scores[label] for label in Scores.model_fields}
+
+
+def prediction_payload(prediction: StancePrediction) -> dict:
+    """A :class:`StanceResult` as JSON data, fields in the model's order."""
+    return {"label": prediction.label, "score": prediction.score, "scores": _scores(prediction.scores)}
+
+
+def quotes_payload(quotes: Sequence[Quote]) -> dict:
+    """A :class:`QuotesResponse` as JSON data."""
+    return {"quotes": [q.to_dict() for q in quotes]}
+
+
+def stance_payload(predictions: Sequence[StancePrediction]) -> dict:
+    """A :class:`StanceResponse` as JSON data."""
+    return {"results": [prediction_payload(p) for p in predictions]}
+
+
+def analysis_payload(analysis: Analysis) -> dict:
+    """An :class:`AnalyzeResponse` as JSON data (stances: the prediction's fields, then the topic)."""
+    return {
+        "quotes": [
+            {
+                **qa.quote.to_dict(),
+                "stances": [{**prediction_payload(s), "topic": s.topic} for s in qa.stances],
+            }
+            for qa in analysis.quotes
+        ],
+        "speakers": [
+            {**asdict(s), "mean_scores": _scores(s.mean_scores)} for s in analysis.speakers
+        ],
+    }

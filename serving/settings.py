@@ -52,11 +52,20 @@ class ServiceSettings(BaseSettings):
     text_worker_nice: int = Field(10, ge=0, le=19)
     # requests in flight on /v1/*; past it 429 (ops endpoints are never limited)
     max_concurrency: int = Field(256, ge=1)
-    # open connections and tasks uvicorn accepts before answering 503 itself
+    # open sockets per process; past it a request gets a JSON 503 and its socket is closed
     max_connections: int = Field(2048, ge=1)
+    # open sockets from one client address: a browser opens 6, a pooled client a few dozen; past it 429
+    max_connections_per_client: int = Field(64, ge=1)
+    # a request's headers arrive in milliseconds; a socket silent or trickling for 10 s is a slowloris
+    header_timeout_s: float = Field(10.0, gt=0, le=600)
+    # 32 KB: nginx's default for all headers (4 x 8 KB); a key and cookies need a few hundred bytes
+    max_header_bytes: int = Field(32_768, ge=1024, le=1_048_576)
+    # an idle kept-alive socket is closed after this long
     keep_alive_s: float = Field(5.0, gt=0, le=600)
     # a client has this long to send its whole body (slowloris bodies are dropped with 408)
     body_timeout_s: float = Field(10.0, gt=0, le=600)
+    # the SQLite file the page's corrections go to (POST /v1/labels); made on the first label
+    labels_db: Path = Path("labels.sqlite3")
 
     @model_validator(mode="after")
     def _read_key_file(self) -> ServiceSettings:

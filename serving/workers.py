@@ -2,9 +2,13 @@
 
 The quote splitter is pure Python: a slow input would hold the interpreter lock of whatever
 process runs it, so it never runs in the process that answers ``/health``. Each job goes to an
-idle worker process over a pipe; a job that runs past its time budget, or whose client has gone
-away (the awaiting task is cancelled), gets its worker killed with SIGKILL and a fresh one started,
-so the work stops instead of running on unseen.
+idle worker process over a pipe. A job whose client has gone away (the awaiting task is
+cancelled) is interrupted inside its worker (SIGUSR1 raises in the job, which the worker catches),
+so it costs no more than it already has and the worker takes the next job at once; a job that runs
+past its time budget, whether interrupted or not, gets its worker killed with SIGKILL and a fresh
+one started, so the work stops instead of running on unseen. An error a job raises reaches the
+caller as its own class when it is one of the project's errors (``ParserUnavailable`` is a 503
+that says what to install), else as :class:`TextJobError`.
 
 Example:
     >>> pool = TextWorkerPool(size=2)
@@ -20,6 +24,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections.abc import Callable, Mapping
@@ -32,14 +37,30 @@ from stance.errors import BudgetExceededError, OverloadedError, StanceError
 logger = logging.getLogger(__name__)
 
 TASKS: dict[str, str] = {
-    "quotes": "stance.quotes:extract_quotes",
+    # the attribution tagger, when on disk, is loaded once per worker (stance.quotes.tagger.shared_tagger)
+    "quotes": "stance.quotes.pipeline:extract_quotes_auto",
     "quotes_with_context": "stance.analysis:quotes_with_context",
 }
 """Job name -> ``module:function`` run in the worker; tests swap in their own functions."""
 
 
+# a job in pure Python stops within milliseconds of its interrupt; one stuck in C code that long
+# after its budget is spent has its worker killed
+CANCEL_GRACE_S = 1.0
+
+
 class WorkerLostError(StanceError):
     """A worker process died while running a job (killed from outside, out of memory)."""
+
+
+class TextJobError(RuntimeError):
+    """A text job failed in its worker with an error that is not one of the project's: a bug,
+    answered as a plain 500 (the details go to the server log only)."""
+
+
+class _JobCancelled(BaseException):
+    """Raised inside a worker's job when the parent cancels it (BaseException: job code that
+    catches Exception does not swallow it)."""
 
 
 def _resolve(spec: str) -> Callable[..., Any]:
@@ -47,37 +68,91 @@ def _resolve(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _worker_main(conn: Connection, tasks: Mapping[str, str], niceness: int) -> None:
-    """Child process: answer (name, args) jobs until the pipe closes."""
+def _portable(err: Exception) -> Exception:
+    """The error itself when the parent can rebuild it, else a TextJobError naming it."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 - any error that does not survive the pipe is described instead
+        return TextJobError(f"{type(err).__name__}: {err}")
+    return err
+
+
+def _worker_main(conn: Connection, tasks: Mapping[str, str], niceness: int, cancel: Any) -> None:
+    """Child process: answer (number, name, args) jobs until the pipe closes.
+
+    SIGUSR1 interrupts the running job when ``cancel`` holds its number (a late signal for a job
+    already answered finds another number there and does nothing).
+    """
     # Ctrl-C reaches the whole process group; the parent decides when workers stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    running = 0  # the number of the job running now; 0 between jobs
+
+    def stop_job(signum: int, frame: Any) -> None:
+        if running and cancel.value == running:
+            raise _JobCancelled
+
+    signal.signal(signal.SIGUSR1, stop_job)
+    # from here on SIGUSR1 interrupts a job instead of ending the process (its default)
+    conn.send(("ready", None))
     if niceness:
         os.nice(niceness)
     functions = {name: _resolve(spec) for name, spec in tasks.items()}
     while True:
         try:
-            name, args = conn.recv()
+            number, name, args = conn.recv()
         except (EOFError, OSError):
             return
+        reply: tuple[str, Any]
         try:
-            conn.send(("ok", functions[name](*args)))
+            try:
+                running = number
+                if cancel.value == number:  # cancelled before the worker could be signalled
+                    raise _JobCancelled
+                reply = ("ok", functions[name](*args))
+            finally:
+                running = 0
+        except _JobCancelled:
+            reply = ("cancelled", None)
         except Exception as err:  # noqa: BLE001 - the parent reports it; the worker lives on
-            conn.send(("error", f"{type(err).__name__}: {err}"))
+            reply = ("error", _portable(err))
+        conn.send(reply)
 
 
 class _Worker:
     def __init__(self, context: Any, tasks: Mapping[str, str], niceness: int) -> None:
         self.conn, child = context.Pipe()
+        # the number of the job to interrupt, shared with the child (no lock: one writer)
+        self.cancel = context.Value("q", 0, lock=False)
+        self.jobs = 0
+        self.ready = False  # set once the worker says SIGUSR1 no longer ends it
         self.process = context.Process(
-            target=_worker_main, args=(child, dict(tasks), niceness), name="stance-text-worker", daemon=True
+            target=_worker_main,
+            args=(child, dict(tasks), niceness, self.cancel),
+            name="stance-text-worker",
+            daemon=True,
         )
         self.process.start()
         child.close()
 
-    def call(self, name: str, args: tuple) -> tuple[str, Any]:
+    def next_job(self) -> int:
+        """A number for the next job (on the event loop, so that it can be interrupted at once)."""
+        self.jobs += 1
+        return self.jobs
+
+    def call(self, number: int, name: str, args: tuple) -> tuple[str, Any]:
         """Send a job and wait for its answer (blocking; runs on an I/O thread)."""
-        self.conn.send((name, args))
+        if not self.ready:
+            self.conn.recv()  # the worker's ("ready", None)
+            self.ready = True
+        self.conn.send((number, name, args))
         return self.conn.recv()
+
+    def interrupt(self, number: int) -> None:
+        """Stop job ``number``: it answers "cancelled" (at once if it has not started)."""
+        self.cancel.value = number
+        if self.ready:  # before that, the worker checks ``cancel`` when the job arrives
+            with contextlib.suppress(OSError, TypeError):
+                os.kill(self.process.pid, signal.SIGUSR1)
 
     def kill(self) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -118,6 +193,7 @@ class TextWorkerPool:
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
+        self._reclaiming: set[asyncio.Task] = set()
         # one blocking call per worker at a time, plus room for reaping killed ones
         self._io = ThreadPoolExecutor(max_workers=2 * size + 2, thread_name_prefix="stance-text-io")
 
@@ -177,7 +253,10 @@ class TextWorkerPool:
                 its worker was killed and replaced.
             OverloadedError: more than ``max_waiting`` jobs wait already.
             WorkerLostError: the worker died while running the job.
-            asyncio.CancelledError: the caller was cancelled; the worker was killed and replaced.
+            StanceError: the job raised one of the project's errors (ParserUnavailable, InputError).
+            TextJobError: the job raised any other error.
+            asyncio.CancelledError: the caller was cancelled; the job was interrupted in its worker,
+                which takes the next job (or is replaced if the job runs on past its budget).
         """
         if self._idle is None:
             raise RuntimeError("the worker pool is not started")
@@ -193,10 +272,14 @@ class TextWorkerPool:
         finally:
             self.waiting -= 1
         loop = asyncio.get_running_loop()
-        call = loop.run_in_executor(self._io, worker.call, name, args)
+        number = worker.next_job()
+        call = loop.run_in_executor(self._io, worker.call, number, name, args)
+        # whoever stops waiting for the call, its outcome is read (no "never retrieved" noise)
+        call.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.busy += 1
         try:
-            status, value = await asyncio.wait_for(call, max(0.0, deadline - time.monotonic()))
+            remaining = max(0.0, deadline - time.monotonic())
+            status, value = await asyncio.wait_for(asyncio.shield(call), remaining)
         except TimeoutError:
             self._replace(worker)
             self.on_outcome("timeout")
@@ -204,7 +287,9 @@ class TextWorkerPool:
                 f"the text took longer than the {budget_s:g} s budget; the work was stopped"
             ) from None
         except asyncio.CancelledError:
-            self._replace(worker)
+            # the client is gone: stop the job where it is and keep the worker
+            worker.interrupt(number)
+            self._reclaim(worker, call, deadline)
             self.on_outcome("cancelled")
             raise
         except (EOFError, OSError) as err:
@@ -216,13 +301,37 @@ class TextWorkerPool:
         if self._idle is not None:
             self._idle.put_nowait(worker)
         self.on_outcome(status)
-        if status != "ok":
-            raise RuntimeError(f"text job {name!r} failed in the worker: {value}")
-        return value
+        if status == "ok":
+            return value
+        if isinstance(value, StanceError):
+            raise value
+        raise TextJobError(f"text job {name!r} failed in the worker: {type(value).__name__}: {value}")
+
+    def _reclaim(self, worker: _Worker, call: asyncio.Future, deadline: float) -> None:
+        """Take an interrupted worker back once it answers; replace it if it overruns the budget.
+
+        Runs in the background, so a cancelled request returns at once.
+        """
+
+        async def reclaim() -> None:
+            wait = max(deadline - time.monotonic(), CANCEL_GRACE_S)
+            try:
+                await asyncio.wait_for(asyncio.shield(call), wait)
+            except (TimeoutError, EOFError, OSError):
+                self._replace(worker)
+                return
+            if self._idle is not None:
+                self._idle.put_nowait(worker)
+
+        task = asyncio.get_running_loop().create_task(reclaim(), name="reclaim-text-worker")
+        self._reclaiming.add(task)
+        task.add_done_callback(self._reclaiming.discard)
 
     async def stop(self) -> None:
         """Stop every worker (jobs still running are killed)."""
         self._idle = None
+        for task in self._reclaiming:
+            task.cancel()
         for worker in list(self._all):
             worker.kill()
             worker.process.join(2)

@@ -9,19 +9,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from stance.pairs import StancePair, StancePrediction
 from stance.quotes import Quote, extract_quotes
 
-__all__ = ["Quote", "extract_quotes", "StanceClassifier", "StancePrediction", "analyze", "Analysis"]
+__all__ = [
+    "Quote",
+    "extract_quotes",
+    "StanceClassifier",
+    "StancePair",
+    "StancePrediction",
+    "analyze",
+    "Analysis",
+]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from stance.analysis import Analysis, analyze
-    from stance.model import StanceClassifier, StancePrediction
+    from stance.model import StanceClassifier
 
 
 def __getattr__(name: str):
     # torch and transformers load only when the model is used, so `stance quotes` starts fast
-    if name in {"StanceClassifier", "StancePrediction"}:
+    if name == "StanceClassifier":
         from stance import model
 
         return getattr(model, name)

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from stance.errors import InputError
-from stance.labels import LABELS
+from stance.labels import LABELS, UNCERTAIN
+from stance.pairs import StancePair, StancePrediction
 from stance.quotes import KINDS, Kind, Quote, extract_quotes, normalize_kinds, paragraphs
 
 
 @dataclass(frozen=True)
-class TopicStance:
+class TopicStance(StancePrediction):
+    """A quote's :class:`StancePrediction` toward one of the analysis's topics."""
+
     topic: str
-    label: str
-    score: float
-    scores: dict[str, float]
+
+    @classmethod
+    def of(cls, topic: str, prediction: StancePrediction) -> TopicStance:
+        return cls(prediction.label, prediction.score, dict(prediction.scores), topic)
+
+    def to_dict(self) -> dict:
+        return {"topic": self.topic, "label": self.label, "score": self.score, "scores": dict(self.scores)}
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,7 @@ class QuoteAnalysis:
     stances: tuple[TopicStance, ...]
 
     def to_dict(self) -> dict:
-        return {**self.quote.to_dict(), "stances": [asdict(s) for s in self.stances]}
+        return {**self.quote.to_dict(), "stances": [s.to_dict() for s in self.stances]}
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,17 @@ def quote_reading(text: str, quote: Quote) -> str:
 
 
 def quote_context(text: str, quote: Quote, max_chars: int = CONTEXT_CHARS) -> str:
-    """The paragraph of a quote (``Quote.paragraph``), so 'the accord' is read against the article."""
+    """The paragraph of a quote (``Quote.paragraph``), so 'the accord' is read against the article.
+
+    For several quotes of one text use :func:`quote_contexts`, which splits the text once.
+    """
     return _context(text, paragraphs(text), quote, max_chars)
+
+
+def quote_contexts(text: str, quotes: Sequence[Quote], max_chars: int = CONTEXT_CHARS) -> list[str]:
+    """:func:`quote_context` of each quote, splitting the text into paragraphs once."""
+    paras = paragraphs(text) if quotes else []
+    return [_context(text, paras, q, max_chars) for q in quotes]
 
 
 def quotes_with_context(
@@ -89,33 +105,57 @@ def quotes_with_context(
     model), which the service runs in a worker process.
     """
     wanted = KINDS if kinds is None else normalize_kinds(kinds)
-    paras = paragraphs(text)
-    return [
-        (q, _context(text, paras, q, max_chars))
-        for q in extract_quotes(text, kinds=wanted)
-        if q.text.strip()
-    ]
+    quotes = [q for q in extract_quotes(text, kinds=wanted) if q.text.strip()]
+    return list(zip(quotes, quote_contexts(text, quotes, max_chars), strict=True))
 
 
-def stance_pairs(
-    text: str, found: Sequence[tuple[Quote, str]], topics: Sequence[str]
-) -> tuple[list[str], list[str], list[str | None]]:
-    """(readings, topics, contexts) for every quote x topic pair, quote-major, for one predict call."""
-    texts = [quote_reading(text, q) for q, _ in found for _ in topics]
-    pair_topics = [t for _ in found for t in topics]
-    pair_contexts: list[str | None] = [c for _, c in found for _ in topics]
-    return texts, pair_topics, pair_contexts
+def quote_pairs(text: str, quote: Quote, context: str | None, topics: Sequence[str]) -> list[StancePair]:
+    """One quote against each topic: what the model reads (:func:`quote_reading`), with its context."""
+    reading = quote_reading(text, quote)
+    return [StancePair(reading, topic, context) for topic in topics]
 
 
-def assemble(found: Sequence[tuple[Quote, str]], topics: Sequence[str], preds: Sequence) -> Analysis:
-    """Join quotes, contexts and the predictions for :func:`stance_pairs` into an :class:`Analysis`."""
+def stance_pairs(text: str, found: Sequence[tuple[Quote, str]], topics: Sequence[str]) -> list[StancePair]:
+    """Every quote x topic pair, quote-major, for one predict call (:func:`assemble` reads them back)."""
+    return [pair for quote, context in found for pair in quote_pairs(text, quote, context, topics)]
+
+
+def apply_min_confidence(
+    preds: Sequence[StancePrediction], min_confidence: float | None
+) -> list[StancePrediction]:
+    """Predictions whose top probability is under ``min_confidence`` relabelled ``uncertain``.
+
+    The probabilities stay as they were; None (the default everywhere) changes nothing.
+
+    Raises:
+        InputError: ``min_confidence`` outside 0 to 1.
+
+    Example:
+        >>> apply_min_confidence([StancePrediction("favor", 0.4, {})], 0.5)[0].label
+        'uncertain'
+    """
+    if min_confidence is None:
+        return list(preds)
+    if not 0.0 <= min_confidence <= 1.0:
+        raise InputError(f"min_confidence={min_confidence}; expected a probability from 0 to 1")
+    return [replace(p, label=UNCERTAIN) if p.score < min_confidence else p for p in preds]
+
+
+def assemble(
+    found: Sequence[tuple[Quote, str]],
+    topics: Sequence[str],
+    preds: Sequence[StancePrediction],
+    min_confidence: float | None = None,
+) -> Analysis:
+    """Join quotes, contexts and the predictions for :func:`stance_pairs` into an :class:`Analysis`.
+
+    Predictions under ``min_confidence`` become ``uncertain`` (:func:`apply_min_confidence`).
+    """
+    preds = apply_min_confidence(preds, min_confidence)
     analyses = []
     for i, (quote, context) in enumerate(found):
         chunk = preds[i * len(topics) : (i + 1) * len(topics)]
-        stances = tuple(
-            TopicStance(topic, p.label, p.score, dict(p.scores))
-            for topic, p in zip(topics, chunk, strict=True)
-        )
+        stances = tuple(TopicStance.of(topic, p) for topic, p in zip(topics, chunk, strict=True))
         analyses.append(QuoteAnalysis(quote, context, stances))
     return Analysis(tuple(analyses), summarize(analyses))
 
@@ -128,16 +168,25 @@ def normalize_topics(topics: str | Sequence[str]) -> list[str]:
     return topic_list
 
 
-PredictFn = Callable[[list[str], list[str], list[str | None]], list]
+PredictFn = Callable[[list[StancePair]], list[StancePrediction]]
 
 
 def majority_label(counts: dict[str, int], means: dict[str, float]) -> str:
-    """The most frequent label; ties go to the label with the higher mean probability."""
+    """The most frequent label; ties go to the label with the higher mean probability.
+
+    Only favor, against and none are counted; with none of them (every stance ``uncertain``)
+    the answer is ``uncertain``.
+    """
+    if not any(counts.get(label, 0) for label in LABELS):
+        return UNCERTAIN
     return max(LABELS, key=lambda label: (counts.get(label, 0), means[label]))
 
 
 def summarize(quotes: Sequence[QuoteAnalysis]) -> tuple[SpeakerSummary, ...]:
-    """Majority stance and mean scores per (speaker, topic); unnamed speakers are skipped."""
+    """Majority stance and mean scores per (speaker, topic); unnamed speakers are skipped.
+
+    ``uncertain`` stances count toward ``quotes`` and the mean scores but not toward the majority.
+    """
     groups: dict[tuple[str, str], list[tuple[str, TopicStance]]] = defaultdict(list)
     for qa in quotes:
         if qa.quote.speaker:
@@ -160,6 +209,7 @@ def analyze(
     predict: PredictFn | None = None,
     batch_size: int = 32,
     kinds: str | Iterable[str] | None = None,
+    min_confidence: float | None = None,
 ) -> Analysis:
     """Extract quotes and classify each one's stance toward every topic.
 
@@ -170,28 +220,32 @@ def analyze(
         text: the article.
         topics: one topic or several ("the JCPOA", "Afghanistan").
         model: a :class:`stance.model.StanceClassifier` (or give ``predict``).
-        predict: ``(texts, topics, contexts) -> list[StancePrediction]``; the service passes its
-            micro-batcher here.
+        predict: ``(list[StancePair]) -> list[StancePrediction]``, one prediction per pair in
+            order (instead of ``model``).
         kinds: quote kinds to label ("direct", "mixed", "indirect"); default all.
+        min_confidence: report a stance whose probability is under this as ``uncertain``
+            (not counted in the speaker summaries); default None, off.
 
     Returns:
         An :class:`Analysis` with quotes (each with one stance per topic) and speaker summaries.
 
     Raises:
-        InputError: no topics, an empty topic, an unknown kind, or neither model nor predict.
+        InputError: no topics, an empty topic, an unknown kind, neither model nor predict, or a
+            ``min_confidence`` outside 0 to 1.
 
     Example:
         >>> analysis = analyze(article, ["the JCPOA"], StanceClassifier.from_pretrained("models/default"))
     """
     topic_list = normalize_topics(topics)
+    apply_min_confidence([], min_confidence)  # refuse a bad threshold before any work
     if predict is None:
         if model is None:
             raise InputError("give a model or a predict function")
 
-        def predict(texts, tops, contexts):
-            return model.predict(texts, tops, batch_size=batch_size, contexts=contexts)
+        def predict(pairs: list[StancePair]) -> list[StancePrediction]:
+            return model.predict(pairs, batch_size=batch_size)
 
     found = quotes_with_context(text, kinds)
-    texts, pair_topics, pair_contexts = stance_pairs(text, found, topic_list)
-    preds = predict(texts, pair_topics, pair_contexts) if texts else []
-    return assemble(found, topic_list, preds)
+    pairs = stance_pairs(text, found, topic_list)
+    preds = predict(pairs) if pairs else []
+    return assemble(found, topic_list, preds, min_confidence)

@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import IO
+from typing import IO, BinaryIO
 
 from tqdm.auto import tqdm
 
-from stance.data import parse_json_object
+from stance.analysis import apply_min_confidence
 from stance.errors import InputError
+from stance.files import parse_json_object
 from stance.model import StanceClassifier
 
 
 class BulkInputError(InputError):
     """A bad input line; the message names the source and line number."""
+
+
+# 2 MB, as for a corpus article: a longer "row" is a dump or a binary file, not a text to classify
+MAX_LINE_BYTES = 2_000_000
+
+
+def text_lines(handle: BinaryIO, source: str, max_bytes: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """The lines of a binary stream as text, each checked before it is decoded.
+
+    Raises:
+        BulkInputError: a line over ``max_bytes`` (never read whole) or not UTF-8, by line number.
+    """
+    from stance.corpus.io import bounded_lines
+
+    for line_no, (raw, size) in enumerate(bounded_lines(handle, max_bytes), start=1):
+        if raw is None or size > max_bytes:
+            raise BulkInputError(f"{source}:{line_no}: a line of {size:,} bytes; at most {max_bytes:,}")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            message = f"{source}:{line_no}: not UTF-8 text (byte {err.start} of the line)"
+            raise BulkInputError(message) from None
 
 
 def _parse(line: str | dict, line_no: int, topic: str | None, source: str) -> dict:
@@ -27,7 +50,8 @@ def _parse(line: str | dict, line_no: int, topic: str | None, source: str) -> di
         row = parse_json_object(line, f"{source}:{line_no}", BulkInputError)
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise BulkInputError(f"{source}:{line_no}: missing or empty 'text'")
+        found = "empty" if isinstance(text, str) else "none" if text is None else type(text).__name__
+        raise BulkInputError(f"{source}:{line_no}: missing or empty 'text' (found {found})")
     row_topic = row.get("topic") or topic
     if not isinstance(row_topic, str) or not row_topic.strip():
         raise BulkInputError(f"{source}:{line_no}: no topic (give --topic or a 'topic' field)")
@@ -48,8 +72,12 @@ def predict_stream(
     batch_size: int = 64,
     chunk_size: int = 2048,
     source: str = "input",
+    min_confidence: float | None = None,
 ) -> int:
     """Read rows (JSON lines or dicts), write one JSON line per row with the API's result fields.
+
+    A prediction whose probability is under ``min_confidence`` is written with the label
+    ``uncertain`` (:func:`stance.analysis.apply_min_confidence`); None keeps every label.
 
     Memory holds one chunk at a time, so a file of millions of lines streams through.
 
@@ -69,6 +97,7 @@ def predict_stream(
             batch_size=batch_size,
             contexts=[r["context"] for r in rows],
         )
+        preds = apply_min_confidence(preds, min_confidence)
         for row, pred in zip(rows, preds, strict=True):
             record = {"topic": row["topic"], **pred.to_dict()}
             if row["id"] is not None:

@@ -8,6 +8,7 @@ is allowed.
 from __future__ import annotations
 
 import dataclasses
+import string
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,9 @@ class ModelConfig:
     base: str = "minilm"
     max_length: int = 128
     dropout: float = 0.1
+    # The topic as an NLI-style hypothesis, e.g. "The author is in favor of {topic}."; empty reads
+    # the topic as is. Saved in the model folder, so prediction reads topics the same way.
+    topic_template: str = ""
 
 
 @dataclass
@@ -80,7 +84,8 @@ class DistillConfig:
     # Weight of the gold-label loss next to the teacher's soft labels (0 = teacher only).
     hard_weight: float = 0.0
     # Quotes found by extract_quotes in unlabelled news (PolNeAR articles), each paired with its
-    # article's headline as topic and with one unrelated headline; 0 turns this off.
+    # article's headline as topic and with one unrelated headline; 0 turns this off, -1 takes
+    # every pair PolNeAR's train articles give.
     news_quotes: int = 0
 
 
@@ -112,7 +117,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "train.label_smoothing": (0.0, 0.5),
     "data.swap_negatives": (0.0, 1.0),
     "distill.hard_weight": (0.0, 1.0),
-    "distill.news_quotes": (0, 1_000_000),
+    "distill.news_quotes": (-1, 1_000_000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {"train.precision": ("auto", "bf16", "fp32")}
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "distill": DistillConfig}
@@ -183,6 +188,7 @@ def validate(config: Config) -> Config:
                     raise ConfigError(f"{key}={value!r} is out of range; allowed {low} to {high}")
             if key in _CHOICES and value not in _CHOICES[key]:
                 raise ConfigError(f"{key}={value!r}; allowed: {', '.join(_CHOICES[key])}")
+    check_topic_template(config.model.topic_template, "model.topic_template")
     for i, source in enumerate(config.data.train):
         if not isinstance(source.name, str) or not source.name:
             raise ConfigError(f"data.train[{i}].name: expected a dataset name or path")
@@ -196,8 +202,59 @@ def validate(config: Config) -> Config:
     return config
 
 
+def check_topic_template(template: str | None, key: str = "topic template") -> str | None:
+    """A topic template names ``{topic}`` once and no other field; empty or None means none.
+
+    Raises:
+        ConfigError: naming ``key``, the template and what is wrong with it.
+
+    Example:
+        >>> check_topic_template("The author is in favor of {topic}.")
+        'The author is in favor of {topic}.'
+    """
+    if not template:
+        return None
+    if not isinstance(template, str):
+        raise ConfigError(f"{key}: expected a string holding {{topic}}, got {template!r}")
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as err:
+        raise ConfigError(f"{key}={template!r}: {err}") from None
+    if fields != ["topic"]:
+        raise ConfigError(
+            f"{key}={template!r} must hold {{topic}} exactly once and no other {{field}} "
+            f"(found {', '.join(fields) or 'none'}); e.g. 'The author is in favor of {{topic}}.'"
+        )
+    return template
+
+
 def _parse_scalar(text: str) -> Any:
     return yaml.safe_load(text) if text != "" else ""
+
+
+def parse_overrides(args: list[str]) -> dict[str, str]:
+    """``["--train.lr", "3e-5", "--model.base=x"]`` -> ``{"train.lr": "3e-5", "model.base": "x"}``.
+
+    Raises:
+        ConfigError: an argument that is not ``--section.key``, or one without a value.
+    """
+    overrides: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or "." not in arg:
+            raise ConfigError(f"unexpected argument {arg!r}; overrides look like --train.lr 3e-5")
+        key = arg[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i += 1
+        elif i + 1 < len(args):
+            value = args[i + 1]
+            i += 2
+        else:
+            raise ConfigError(f"override {arg} has no value")
+        overrides[key] = value
+    return overrides
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
@@ -258,9 +315,15 @@ def load_config(path: str | Path | None = None, overrides: dict[str, str] | None
     if path is not None:
         path = find_config(path)
         try:
-            raw = yaml.safe_load(path.read_text()) or {}
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{path}: not a YAML text file (invalid UTF-8 at byte {err.start})") from None
         except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+            # one line: the problem and where, not PyYAML's multi-line snippet
+            mark = getattr(err, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(err, "problem", None) or err
+            raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     raw = apply_overrides(raw, overrides or {})
     return validate(_build(Config, raw, ""))
 

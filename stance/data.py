@@ -12,22 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stance.errors import DataError
+from stance.files import parse_json_object
 from stance.labels import normalize_label
 from stance.settings import data_dir
+from stance.sources import SOURCES
 
 logger = logging.getLogger(__name__)
-
-DATASETS: dict[str, str] = {
-    "vast": "vast",
-    "semeval2016": "semeval2016_task6",
-    "tweeteval": "tweeteval_stance",
-    "pstance": "pstance",
-    "ibm_claim_stance": "ibm_claim_stance",
-    "gwsd_desmog": "gwsd_desmog",
-    "arc": "arc",
-    "perspectrum": "perspectrum",
-}
-"""Dataset names and their folders under ``$STANCE_DATA_DIR/stance``."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +42,11 @@ def dataset_file(name: str, split: str) -> Path:
     Raises:
         DataError: unknown name or split (the message lists what exists).
     """
-    if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
-    folder = data_dir() / "stance" / DATASETS[name] / "normalized"
+    if name not in SOURCES:
+        raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(SOURCES))}")
+    folder = data_dir() / "stance" / SOURCES[name].folder / "normalized"
+    if not folder.is_dir() and folder.with_name("original").is_dir():
+        folder = _normalize_originals(name, folder.with_name("original"))
     path = folder / f"{split}.jsonl"
     if not path.is_file():
         splits = sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
@@ -62,6 +54,40 @@ def dataset_file(name: str, split: str) -> Path:
             f"dataset {name} has no split {split!r} at {path}; available: {', '.join(splits) or 'none'}"
         )
     return path
+
+
+def _normalize_originals(name: str, originals: Path) -> Path:
+    """Normalise a set its data folder holds only as upstream files, once, into the cache.
+
+    ``../shared/data`` is read-only and keeps FNC-1 as the upstream CSVs alone; its normalised
+    rows are written under ``<cache>/normalized/<name>-<key>/``, the key covering the files and
+    the normalisers' code, so a change to either normalises afresh.
+    """
+    import inspect
+
+    from stance import normalizers
+    from stance.atomic import atomic_dir
+    from stance.encoders import cache_dir
+
+    dataset = SOURCES[name]
+    if dataset.normalize is None:
+        raise DataError(f"dataset {name}: {originals} holds upstream files, but no normaliser reads them")
+    digest = hashlib.sha256(inspect.getsource(normalizers).encode())
+    files = {}
+    for remote in dataset.files:
+        path = originals / remote.name
+        if not path.is_file():
+            raise DataError(f"dataset {name}: {path} is missing; `stance data fetch {name}` downloads it")
+        files[remote.name] = path.read_bytes()
+        digest.update(files[remote.name])
+    folder = cache_dir() / "normalized" / f"{name}-{digest.hexdigest()[:16]}"
+    if not folder.is_dir():
+        logger.info("normalising %s from %s into %s", name, originals, folder)
+        with atomic_dir(folder) as tmp:
+            for split, rows in dataset.normalize(files).items():
+                lines = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+                (tmp / f"{split}.jsonl").write_text("".join(lines), encoding="utf-8")
+    return folder
 
 
 def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
@@ -144,23 +170,12 @@ def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterat
             yield _row_to_example(row, columns, f"{path}:{line_no}")
 
 
-def parse_json_object(line: str, where: str, error: type[ValueError] = DataError) -> dict:
-    """One JSON object from a line; ``error`` names ``where`` (file:line) when it is not one."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise error(f"{where}: not valid JSON ({err.msg})") from None
-    if not isinstance(row, dict):
-        raise error(f"{where}: expected a JSON object")
-    return row
-
-
 def parse_spec(spec: str) -> tuple[str, Path]:
     """Resolve ``name:split`` or a path into (display name, file path)."""
     if ":" in spec and not Path(spec).exists():
         name, split = spec.split(":", 1)
         return spec, dataset_file(name, split)
-    if spec in DATASETS:
+    if spec in SOURCES:
         return f"{spec}:test", dataset_file(spec, "test")
     return Path(spec).name, Path(spec)
 
@@ -178,7 +193,7 @@ def mix_sources(sources: Sequence, rng: random.Random) -> list[tuple[str, list[E
     """Load each configured source; weight < 1 subsamples, weight > 1 repeats rows."""
     loaded = []
     for source in sources:
-        spec = source.name if source.name not in DATASETS else f"{source.name}:{source.split}"
+        spec = source.name if source.name not in SOURCES else f"{source.name}:{source.split}"
         examples = load_examples(spec, source.columns)
         rng.shuffle(examples)
         if source.max_examples is not None:

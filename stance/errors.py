@@ -15,6 +15,11 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class StanceError(Exception):
     """Base of every error raised on purpose by quote-stance."""
@@ -62,6 +67,36 @@ class BudgetExceededError(StanceError):
 
 class OverloadedError(StanceError):
     """Too much work is queued; retry later."""
+
+
+class CorpusError(InputError):
+    """A corpus run that cannot start: bad options, or an output folder that is a file or holds
+    another run."""
+
+
+class CorpusInputError(InputError):
+    """A corpus input path or option that cannot be read at all (not a single bad row)."""
+
+
+class ParserUnavailable(CapabilityUnavailableError):
+    """Reported speech needs spaCy and its English pipeline, which are not installed; says what to
+    install."""
+
+
+def lookup(err: BaseException, table: Mapping[type, T], default: T) -> T:
+    """The value ``table`` gives the nearest class in ``err``'s MRO, else ``default``.
+
+    The command line's exit codes and the service's HTTP statuses are two tables read this one way,
+    so a new error subclass finds its code in both from its nearest listed ancestor.
+
+    Example:
+        >>> lookup(InputTooLargeError("too long"), {InputError: 2, StanceError: 1}, 1)
+        2
+    """
+    for cls in type(err).__mro__:
+        if cls in table:
+            return table[cls]
+    return default
 
 
 MODEL_HOWTO = (

@@ -28,10 +28,9 @@ from typing import BinaryIO
 
 from stance.atomic import atomic_dir, atomic_file
 from stance.config import Config, load_config
-from stance.data import DATASETS
 from stance.errors import StanceError
-from stance.settings import sha256_file
-from stance.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile
+from stance.files import sha256_file
+from stance.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile, fetchable_sets
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +39,7 @@ MIRROR_ENV = "STANCE_DATA_MIRROR"
 # (to serving without a model) well inside `make serve`'s two-minute goal.
 TIMEOUT_S = 20.0
 _CHUNK = 1 << 16
+POLNEAR = "polnear"  # not a stance set: stance.polnear_source fetches it into quotes/polnear/
 
 __all__ = [
     "SOURCES",
@@ -178,8 +178,12 @@ def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
         Unreachable: the upstream address or mirror cannot be reached.
         FetchError: unknown name, or a download failed or did not match (nothing partial is kept).
     """
-    dataset = _datasets([name])[0]
     mirror = mirror or mirror_from_env()
+    if name == POLNEAR:  # the attribution corpus: files as they are, no normaliser
+        from stance.polnear_source import fetch_polnear
+
+        return fetch_polnear(dest, mirror)
+    dataset = _datasets([name])[0]
     folder = Path(dest) / "stance" / dataset.folder
     files = {}
     for remote in dataset.files:
@@ -188,6 +192,8 @@ def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
             logger.info("%s: downloading %s (%.1f MB)", name, remote.name, remote.size / 1e6)
             download(remote, target, mirror)
         files[remote.name] = target.read_bytes()
+    if dataset.normalize is None:  # _datasets gives fetchable sets only, which have one
+        raise FetchError(f"{name}: no normaliser")
     splits = dataset.normalize(files)
     with atomic_dir(folder / "normalized") as tmp:
         _write_jsonl(tmp, splits)
@@ -203,17 +209,18 @@ def needed_sets(config: Config) -> dict[str, set[str]]:
     """
     needed: dict[str, set[str]] = {}
     for source in config.data.train:
-        if source.name in DATASETS:
+        if source.name in SOURCES:
             needed.setdefault(source.name, set()).add(source.split)
     for spec in config.data.eval:
         name, _, split = spec.partition(":")
-        if split and name in DATASETS:
+        if split and name in SOURCES:
             needed.setdefault(name, set()).add(split)
-    unfetchable = sorted(set(needed) - set(SOURCES))
+    fetchable = fetchable_sets()
+    unfetchable = sorted(set(needed) - set(fetchable))
     if unfetchable:
         raise FetchError(
             f"the config needs {', '.join(unfetchable)}, which `stance data fetch` cannot download; "
-            f"fetchable: {', '.join(SOURCES)}. Place it under STANCE_DATA_DIR by hand."
+            f"fetchable: {', '.join(fetchable)}. Place it under STANCE_DATA_DIR by hand."
         )
     return needed
 
@@ -223,9 +230,12 @@ def missing_sets(needed: dict[str, set[str]], root: Path | None) -> list[str]:
     return [
         name
         for name, splits in needed.items()
-        if root is None
-        or not all((root / "stance" / DATASETS[name] / "normalized" / f"{s}.jsonl").is_file() for s in splits)
+        if root is None or not all(_split_file(root, name, split).is_file() for split in splits)
     ]
+
+
+def _split_file(root: Path, name: str, split: str) -> Path:
+    return root / "stance" / SOURCES[name].folder / "normalized" / f"{split}.jsonl"
 
 
 def build_mirror(data_root: str | Path, dest: str | Path, names: Iterable[str] | None = None) -> list[str]:
@@ -252,12 +262,15 @@ def build_mirror(data_root: str | Path, dest: str | Path, names: Iterable[str] |
 
 
 def _datasets(names: Iterable[str] | None) -> list[PublicSet]:
+    fetchable = fetchable_sets()
     if names is None:
-        return list(SOURCES.values())
-    unknown = [n for n in names if n not in SOURCES]
+        return list(fetchable.values())
+    unknown = [n for n in names if n not in fetchable]
     if unknown:
-        raise FetchError(f"unknown data set {', '.join(unknown)}; fetchable: {', '.join(SOURCES)}")
-    return [SOURCES[n] for n in names]
+        raise FetchError(
+            f"unknown data set {', '.join(unknown)}; fetchable: {', '.join([*fetchable, POLNEAR])}"
+        )
+    return [fetchable[n] for n in names]
 
 
 def plan(
@@ -272,15 +285,32 @@ def plan(
     """
     names = list(names)
     if not names and config_path is None:
-        raise FetchError(f"name a set ({', '.join(SOURCES)}) or a config with --for")
-    wanted = [d.name for d in _datasets(names)]
-    if config_path is not None:
+        raise FetchError(f"name a set ({', '.join(fetchable_sets())}) or a config with --for")
+    wanted = [n if n == POLNEAR else _datasets([n])[0].name for n in names]
+    if config_path is not None and _trains_attribution(config_path):
+        if root is None or not (root / "quotes" / POLNEAR).is_dir():
+            wanted.append(POLNEAR)
+    elif config_path is not None:
         wanted += missing_sets(needed_sets(load_config(config_path)), root)
     return list(dict.fromkeys(wanted))
 
 
+def _trains_attribution(config_path: str | Path) -> bool:
+    """A ``task: attribution`` config (the tagger's), which reads PolNeAR rather than stance sets."""
+    import yaml
+
+    from stance.config import find_config
+
+    raw = yaml.safe_load(find_config(config_path).read_text(encoding="utf-8"))
+    return isinstance(raw, dict) and raw.get("task") == "attribution"
+
+
 def licence_notice(name: str) -> str:
     """A few lines naming a set's source, size, citation and licence terms, shown before fetching."""
+    if name == POLNEAR:
+        from stance.polnear_source import licence_notice as polnear_notice
+
+        return polnear_notice()
     dataset = SOURCES[name]
     return (
         f"{name}: {dataset.citation}\n"

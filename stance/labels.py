@@ -5,6 +5,10 @@ from __future__ import annotations
 LABELS: tuple[str, ...] = ("favor", "against", "none")
 """Canonical labels, in the id order new models are created with."""
 
+UNCERTAIN = "uncertain"
+"""Reported in place of a label whose probability is under the caller's ``min_confidence``
+(off by default): never counted as favor, against or none in speaker summaries."""
+
 _ALIASES = {
     "favor": "favor",
     "favour": "favor",

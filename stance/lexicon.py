@@ -248,3 +248,19 @@ OBJECT_STATEMENT_CUES = frozenset(
     mocked praised questioned rejected slammed welcomed
     """.split()
 )
+
+# Words and phrases that, right before a quotation mark, make it a title, name or label rather
+# than speech ("the so-called “deal”", "the book “Fire and Fury”"); stance.quotes.cues adds the
+# possessive ("Trump's “…”").
+NOT_SPEECH_BEFORE = (
+    "so-called", "so called", "dubbed", "nicknamed", "titled", "entitled", "named", "known as",
+    "the word", "the words", "the term", "the phrase", "the slogan", "the hashtag", "the book",
+    "the film", "the movie", "the song", "the show", "the album", "the article", "the report",
+    "the play", "the series", "the program", "the campaign", "branded", "labeled", "labelled",
+    "headlined", "a sign reading", "signs reading", "marked", "read", "reads", "reading", "show",
+    "program", "programme", "book", "series", "film", "movie", "column", "hosts of", "op-ed",
+    "editorial", "ad", "initiative", "project",
+)  # fmt: skip
+
+# Small words a title leaves in lower case ("Fire and Fury", "The Art of the Deal").
+TITLE_SMALL_WORDS = frozenset("of the a an and in on to for at with &".split())

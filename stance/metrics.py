@@ -1,7 +1,8 @@
-"""Stance metrics: accuracy, macro-F1, F_avg (SemEval), per label, per topic, confusion matrix."""
+"""Stance metrics: accuracy, macro-F1, F_avg (SemEval), per label and topic, confusion, calibration."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -62,7 +63,7 @@ def classification_metrics(gold: Sequence[str], pred: Sequence[str], labels: Seq
 def per_topic_metrics(
     gold: Sequence[str], pred: Sequence[str], topics: Sequence[str], min_n: int = 1
 ) -> dict[str, dict]:
-    """n, accuracy and macro-F1 for each topic with at least ``min_n`` rows."""
+    """n, accuracy, macro-F1 and F_avg for each topic with at least ``min_n`` rows."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, topic in enumerate(topics):
         groups[topic].append(i)
@@ -71,5 +72,76 @@ def per_topic_metrics(
         if len(idx) < min_n:
             continue
         m = classification_metrics([gold[i] for i in idx], [pred[i] for i in idx])
-        out[topic] = {"n": m["n"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+        out[topic] = {"n": m["n"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "f_avg": m["f_avg"]}
     return out
+
+
+# Equal-width confidence bins for ECE: 15 as in Guo et al. (ICML 2017), so figures compare with theirs.
+ECE_BINS = 15
+# Shares of predictions kept, most confident first, in the risk-coverage table.
+COVERAGES = (1.0, 0.9, 0.7, 0.5)
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = ECE_BINS
+) -> float:
+    """Expected calibration error: the row-weighted mean gap between confidence and accuracy.
+
+    Rows are put in ``bins`` equal-width bins by confidence (the top label's probability); each
+    bin adds ``|accuracy - mean confidence| * rows in bin / all rows``. 0 is perfectly calibrated.
+
+    Example:
+        >>> expected_calibration_error([0.9, 0.9, 0.6, 0.6], [True, False, True, False])
+        0.25
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(f"{len(confidences)} confidences but {len(correct)} correctness flags")
+    if not confidences:
+        return 0.0
+    sums: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for confidence, ok in zip(confidences, correct, strict=True):
+        if not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence {confidence} is not a probability")
+        # a confidence of exactly 1.0 belongs to the top bin
+        b = min(int(confidence * bins), bins - 1)
+        sums[b][0] += 1
+        sums[b][1] += float(ok)
+        sums[b][2] += confidence
+    n = len(confidences)
+    return sum(abs(hits - total) / n for _, hits, total in sums.values())
+
+
+def risk_coverage(
+    confidences: Sequence[float], correct: Sequence[bool], coverages: Sequence[float] = COVERAGES
+) -> list[dict[str, float]]:
+    """Accuracy of the most confident predictions, at each share of predictions kept.
+
+    At coverage c the ``ceil(c * n)`` rows with the highest confidence are kept (ties keep input
+    order); a model whose confidence means something is more accurate on the rows it keeps.
+
+    Returns:
+        One ``{"coverage", "kept", "accuracy", "min_confidence"}`` per coverage, in the given
+        order; ``min_confidence`` is the lowest confidence kept (the threshold that gives it).
+
+    Example:
+        >>> table = risk_coverage([0.9, 0.8, 0.6, 0.5], [True, True, False, True], [1.0, 0.5])
+        >>> [row["accuracy"] for row in table]
+        [0.75, 1.0]
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(f"{len(confidences)} confidences but {len(correct)} correctness flags")
+    order = sorted(range(len(confidences)), key=lambda i: -confidences[i])
+    rows = []
+    for coverage in coverages:
+        if not 0 < coverage <= 1:
+            raise ValueError(f"coverage {coverage} must be in (0, 1]")
+        kept = order[: math.ceil(coverage * len(order))]
+        rows.append(
+            {
+                "coverage": coverage,
+                "kept": len(kept),
+                "accuracy": sum(bool(correct[i]) for i in kept) / len(kept) if kept else 0.0,
+                "min_confidence": min((confidences[i] for i in kept), default=0.0),
+            }
+        )
+    return rows

@@ -11,70 +11,68 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import cast
 
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from stance.atomic import atomic_dir
+from stance.calibration import Calibration, read_calibration, write_calibration
+from stance.config import check_topic_template
+from stance.encoders import pinned_weights_sha256
 from stance.errors import InputError, ModelLoadError
 from stance.labels import LABELS
 from stance.model_folder import CHECKSUMS, STANCE_CONFIG, verify_folder, write_checksums
 from stance.modeling import ARCHITECTURES, mean_pool_class
 from stance.options import Precision
+from stance.pairs import StancePair, StancePrediction, as_pairs, check_pair
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHECKSUMS", "STANCE_CONFIG", "ModelLoadError", "StanceClassifier", "StancePrediction"]
-
-
-@dataclass(frozen=True)
-class StancePrediction:
-    """Stance of one text toward one topic: the top label, its probability, and all three."""
-
-    label: str
-    score: float
-    scores: dict[str, float]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _as_list(value: str | Sequence[str | None] | None, n: int, name: str) -> list[str | None]:
-    if value is None:
-        return [None] * n
-    if isinstance(value, str):
-        return [value] * n
-    value = list(value)
-    if len(value) == 1 and n > 1:
-        return value * n
-    if len(value) != n:
-        raise InputError(f"{name}: got {len(value)} values for {n} texts; give one or one per text")
-    return value
+__all__ = [
+    "CHECKSUMS",
+    "STANCE_CONFIG",
+    "ModelLoadError",
+    "StanceClassifier",
+    "StancePair",
+    "StancePrediction",
+]
 
 
 class StanceClassifier:
     """Tokenizer, sequence-classification model and label map, with fast batched prediction."""
 
-    def __init__(self, model, tokenizer, max_length: int = 128, name: str = "stance") -> None:
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        max_length: int = 128,
+        name: str = "stance",
+        topic_template: str | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.name = name
+        # the topic as an NLI-style hypothesis ("The author is in favor of {topic}."), or as is
+        self.topic_template = check_topic_template(topic_template)
+        # a temperature fitted on dev (stance.calibration); None reads the logits as they are
+        self.calibration = calibration
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         self.labels = [self.id2label[i] for i in range(len(self.id2label))]
         self.quantized = False
         self.precision = "fp32"
 
     @classmethod
-    def from_base(cls, base: str | Path, max_length: int = 128, dropout: float = 0.1):
+    def from_base(
+        cls, base: str | Path, max_length: int = 128, dropout: float = 0.1, topic_template: str | None = None
+    ):
         """A new classifier with a randomly initialised 3-way head on a local encoder folder."""
         path = Path(base)
         # a base encoder is not a trained folder: its checksum is pinned elsewhere or absent
-        verify_folder(path, allow_unverified=True)
+        verify_folder(path, allow_unverified=True, pinned=pinned_weights_sha256(path))
         tokenizer = AutoTokenizer.from_pretrained(path)
         model_class = mean_pool_class(AutoConfig.from_pretrained(path).model_type)
         model = model_class.from_pretrained(
@@ -84,7 +82,7 @@ class StanceClassifier:
             label2id={label: i for i, label in enumerate(LABELS)},
             hidden_dropout_prob=dropout,
         )
-        return cls(model, tokenizer, max_length=max_length, name=path.name)
+        return cls(model, tokenizer, max_length=max_length, name=path.name, topic_template=topic_template)
 
     @classmethod
     def from_pretrained(
@@ -112,7 +110,7 @@ class StanceClassifier:
                 do not fit the architecture (missing or unexpected tensors).
         """
         path = Path(path)
-        verify_folder(path, allow_unverified=allow_unverified)
+        verify_folder(path, allow_unverified=allow_unverified, pinned=pinned_weights_sha256(path))
         if num_threads:
             torch.set_num_threads(num_threads)
         try:
@@ -131,7 +129,14 @@ class StanceClassifier:
         extra = {}
         if (path / STANCE_CONFIG).is_file():
             extra = json.loads((path / STANCE_CONFIG).read_text())
-        clf = cls(model, tokenizer, max_length=extra.get("max_length", 128), name=path.name)
+        clf = cls(
+            model,
+            tokenizer,
+            max_length=extra.get("max_length", 128),
+            name=path.name,
+            topic_template=extra.get("topic_template"),
+            calibration=read_calibration(path),
+        )
         clf.set_precision(precision)
         if quantize:
             clf.quantize(quantize)
@@ -174,41 +179,86 @@ class StanceClassifier:
         """Write the model files into an existing folder (callers handle atomicity)."""
         self.model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
-        (folder / STANCE_CONFIG).write_text(json.dumps({"max_length": self.max_length}, indent=2))
+        settings: dict = {"max_length": self.max_length}
+        if self.topic_template:
+            settings["topic_template"] = self.topic_template
+        (folder / STANCE_CONFIG).write_text(json.dumps(settings, indent=2))
+        if self.calibration is not None:
+            write_calibration(folder, self.calibration)
         write_checksums(folder)
 
+    @property
+    def temperature(self) -> float:
+        """What the logits are divided by before the softmax (1.0 without calibration)."""
+        return self.calibration.temperature if self.calibration is not None else 1.0
+
+    def hypothesis(self, topic: str) -> str:
+        """What the model reads in the topic's place: the topic, or ``topic_template`` filled with it."""
+        return self.topic_template.format(topic=topic) if self.topic_template else topic
+
     def encode(self, texts: list[str], topics: list[str], contexts: list[str | None]) -> dict:
-        """Tokenise (topic, text [SEP] context) pairs; the topic is never truncated away."""
-        seconds = [
-            t if not c else f"{t} {self.tokenizer.sep_token} {c}"
-            for t, c in zip(texts, contexts, strict=True)
-        ]
-        return self.tokenizer(topics, seconds, truncation="only_second", max_length=self.max_length)
+        """Tokenise (topic, text [SEP] context) triples (training data; no checks)."""
+        return self.encode_pairs([StancePair(*t) for t in zip(texts, topics, contexts, strict=True)])
+
+    def encode_pairs(self, pairs: Sequence[StancePair]) -> dict:
+        """Tokenise pairs as ``topic [SEP] reading [SEP] context``; only the second part is cut.
+
+        The topic is read through :meth:`hypothesis` (the model's topic template, if it has one).
+        """
+        sep = self.tokenizer.sep_token
+        seconds = [p.reading if not p.context else f"{p.reading} {sep} {p.context}" for p in pairs]
+        firsts = [self.hypothesis(p.topic) for p in pairs]
+        return self.tokenizer(firsts, seconds, truncation="only_second", max_length=self.max_length)
+
+    def check_pairs(
+        self, pairs: Sequence[StancePair], name: Callable[[int], str] = "pairs[{}]".format
+    ) -> None:
+        """Refuse, before any work is queued, a pair this model cannot read.
+
+        The reading and context are cut to fit the model's token limit, but the topic is not: a
+        topic must leave room for at least a few tokens of the reading.
+
+        Args:
+            pairs: the pairs to check.
+            name: how the error names the i-th pair (``items[3]`` in the service).
+
+        Raises:
+            InputError: naming the pair (``pairs[3].topic``) and the limit.
+        """
+        topics = sorted({p.topic for p in pairs})
+        if not topics:
+            return
+        budget = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=True) - MIN_READING_TOKENS
+        ids = self.tokenizer([self.hypothesis(t) for t in topics], add_special_tokens=False)["input_ids"]
+        lengths = dict(zip(topics, map(len, ids), strict=True))
+        for i, pair in enumerate(pairs):
+            if lengths[pair.topic] > budget:
+                raise InputError(
+                    f"{name(i)}: the topic is {lengths[pair.topic]} tokens; this model reads "
+                    f"{self.max_length} tokens in all, so a topic may have at most {budget}"
+                )
 
     def predict_proba(
         self,
-        texts: str | Sequence[str],
-        topics: str | Sequence[str],
+        texts: str | Sequence[str] | Sequence[StancePair],
+        topics: str | Sequence[str] | None = None,
         batch_size: int = 32,
         contexts: str | Sequence[str | None] | None = None,
         show_progress: bool = False,
     ) -> torch.Tensor:
-        """Probabilities, shape (n, 3) in ``self.labels`` order, rows in input order."""
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        n = len(texts)
+        """Probabilities, shape (n, 3) in ``self.labels`` order, rows in input order.
+
+        Takes a list of :class:`StancePair`, or texts with one topic (or one per text) and
+        optional contexts, as :meth:`predict` does.
+        """
+        pairs = _pairs_of(texts, topics, contexts)
         if batch_size < 1:
             raise InputError(f"batch_size={batch_size}; must be at least 1")
-        for i, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
-                raise InputError(f"texts[{i}] is empty or not a string")
-        topic_list = _as_list(topics, n, "topics")
-        for i, topic in enumerate(topic_list):
-            if not isinstance(topic, str) or not topic.strip():
-                raise InputError(f"topics[{i}] is empty or not a string")
-        context_list = _as_list(contexts, n, "contexts")
+        n = len(pairs)
         if n == 0:
             return torch.empty(0, len(self.labels))
-        encoded = self.encode(texts, cast(list[str], topic_list), context_list)
+        self.check_pairs(pairs, "pairs[{}]".format if topics is None else "topics[{}]".format)
+        encoded = self.encode_pairs(pairs)
         ids = encoded["input_ids"]
         # Sorting by length means each batch pads only to its own longest member.
         order = sorted(range(n), key=lambda i: len(ids[i]))
@@ -227,31 +277,36 @@ class StanceClassifier:
                 idx = order[start : start + batch_size]
                 features = [{k: encoded[k][i] for k in encoded} for i in idx]
                 batch = self.tokenizer.pad(features, return_tensors="pt").to(device)
-                logits = self.model(**batch).logits.float()
+                logits = self.model(**batch).logits.float() / self.temperature
                 out[idx] = torch.softmax(logits, dim=-1).cpu()
         return out
 
     def predict(
         self,
-        texts: str | Sequence[str],
-        topics: str | Sequence[str],
+        texts: str | Sequence[str] | Sequence[StancePair],
+        topics: str | Sequence[str] | None = None,
         batch_size: int = 32,
         contexts: str | Sequence[str | None] | None = None,
         show_progress: bool = False,
     ) -> list[StancePrediction]:
-        """Stance of each text toward its topic.
+        """Stance of each pair (or each text toward its topic).
 
         Args:
-            texts: one text or a list.
-            topics: one topic for all texts, or one per text.
+            texts: a list of :class:`StancePair`; or one text or a list of texts, with ``topics``.
+            topics: one topic for all texts, or one per text (not with pairs).
             batch_size: examples per forward pass.
-            contexts: optional sentence(s) around each quote, read after the quote.
+            contexts: optional sentence(s) around each quote, read after the quote (not with pairs).
 
         Returns:
-            One :class:`StancePrediction` per text, in input order (always a list).
+            One :class:`StancePrediction` per pair or text, in input order (always a list).
 
         Raises:
-            ValueError: empty text or topic, or a topics/contexts list of the wrong length.
+            InputError: empty text or topic, text that is not UTF-8-encodable, a topic too long for
+                the model, or a topics/contexts list of the wrong length.
+
+        Example:
+            >>> clf.predict([StancePair("We will not sign.", "the JCPOA")])[0].label
+            'against'
         """
         probs = self.predict_proba(texts, topics, batch_size, contexts, show_progress)
         results = []
@@ -265,6 +320,29 @@ class StanceClassifier:
                 )
             )
         return results
+
+
+# the tokenizer can cut the reading and context short but not to nothing: a longer topic fails
+# the whole batch it is in (issue 17), so it is refused up front
+MIN_READING_TOKENS = 1
+
+
+def _pairs_of(
+    texts: str | Sequence[str] | Sequence[StancePair],
+    topics: str | Sequence[str] | None,
+    contexts: str | Sequence[str | None] | None,
+) -> list[StancePair]:
+    """The one normaliser: pairs as given, or texts x topics [x contexts] as pairs (checked)."""
+    if topics is None:
+        if isinstance(texts, str) or not all(isinstance(p, StancePair) for p in texts):
+            raise InputError("give a list of StancePair, or texts with topics")
+        if contexts is not None:
+            raise InputError("contexts go inside each StancePair")
+        pairs = list(texts)
+        for i, pair in enumerate(pairs):
+            check_pair(pair, f"pairs[{i}]")  # type: ignore[arg-type]
+        return pairs  # type: ignore[return-value]
+    return as_pairs(texts, topics, contexts)  # type: ignore[arg-type]
 
 
 def _refuse_partial_load(path: Path, info: dict) -> None:

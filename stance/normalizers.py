@@ -9,6 +9,7 @@ the set's own extra fields. The output is exactly the normalised copies kept bes
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -237,3 +238,104 @@ def gwsd(files: Files) -> Splits:
             }
         )
     return splits
+
+
+# FNC-1 label map: `discuss` is "reports the claim without taking a side", the related-but-neutral
+# `none` that news needs. `unrelated` (73 % of pairs: a headline from another story) is dropped:
+# VAST's borrowed-topic rows and `data.swap_negatives` already teach "not about this topic", and
+# kept at that rate it would drown the discuss/agree/disagree signal.
+FNC1_LABELS: dict[str, str | None] = {
+    "agree": "favor",
+    "disagree": "against",
+    "discuss": "none",
+    "unrelated": None,
+}
+# The lead is extended past paragraphs shorter than this (datelines, photo credits, "(NEWSER) –")
+# so that it carries a sentence of the story; the median first paragraph is 28 words.
+FNC1_MIN_LEAD_WORDS = 20
+# Share of training bodies held out as dev: whole bodies, chosen by a hash of their lead, so
+# bodies that share a lead (reposts of one wire story) fall on the same side.
+FNC1_DEV_PERCENT = 10
+
+
+def fnc1_lead(body: str) -> tuple[str, str | None]:
+    """(lead, next paragraph) of an article body: the text and context of an FNC-1 row.
+
+    Paragraphs are the body's non-empty lines. The lead is the first paragraph, extended by the
+    following ones until it has :data:`FNC1_MIN_LEAD_WORDS` words; the context is the paragraph
+    after the lead (None when the body ends there).
+
+    Example:
+        >>> fnc1_lead("(AP) -\\n\\nThe mayor denied the report on Monday, calling it false.\\nMore.")
+        ('(AP) - The mayor denied the report on Monday, calling it false.', 'More.')
+    """
+    paragraphs = [p.strip() for p in body.splitlines() if p.strip()]
+    lead: list[str] = []
+    while paragraphs and (not lead or len(" ".join(lead).split()) < FNC1_MIN_LEAD_WORDS):
+        lead.append(paragraphs.pop(0))
+    return " ".join(lead), paragraphs[0] if paragraphs else None
+
+
+def _fnc1_is_dev(body: str) -> bool:
+    digest = hashlib.sha256(fnc1_lead(body)[0].encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < FNC1_DEV_PERCENT
+
+
+def fnc1(files: Files) -> Splits:
+    """FNC-1: headline claim vs article body, one row per related pair, splits disjoint by body.
+
+    Each (headline, body) pair becomes one row: ``topic`` = the headline (a claim, not a short
+    topic), ``text`` = the body's lead (:func:`fnc1_lead`), ``context`` = the paragraph after it.
+    Only the lead is read: news states its take on the story up front, while later paragraphs are
+    background and quotes that often take no side on the headline, so labelling them with the
+    body's agree/disagree would teach noise; headline + lead + the start of the next paragraph is
+    also about what fits in 96 to 128 tokens. Labels follow :data:`FNC1_LABELS`.
+
+    Upstream's ``train_stances.csv`` (49,972 pairs) is read as the union of UKP's two 9:1 files.
+    Those two share bodies, so ``train``/``dev`` are re-split here by body
+    (:data:`FNC1_DEV_PERCENT` % of bodies to dev, by a hash of the lead); the 10 training bodies
+    whose text reappears in the competition test are left out of both, so no body is on two
+    sides. ``test`` is the competition test set.
+    """
+
+    def bodies(name: str) -> dict[int, str]:
+        return {int(r["Body ID"]): r["articleBody"] for r in _csv_rows(files[name])}
+
+    def rows(stances: list[dict], texts: dict[int, str]) -> list[dict]:
+        out = []
+        for r in stances:
+            label = FNC1_LABELS[r["Stance"]]
+            if label is None:
+                continue
+            body_id = int(r["Body ID"])
+            lead, context = fnc1_lead(texts[body_id])
+            out.append(
+                {
+                    "text": lead,
+                    "topic": r["Headline"].strip(),
+                    "label": label,
+                    "context": context,
+                    "orig_label": r["Stance"],
+                    "body_id": body_id,
+                }
+            )
+        return out
+
+    train_bodies = bodies("train_bodies.csv")
+    test_bodies = bodies("competition_test_bodies.csv")
+    in_test = set(test_bodies.values())
+
+    def is_dev(stance: dict) -> bool:
+        return _fnc1_is_dev(train_bodies[int(stance["Body ID"])])
+
+    stances = [
+        r
+        for name in ("ukp_train_train_stances_9_1.csv", "ukp_train_test_stances_9_1.csv")
+        for r in _csv_rows(files[name])
+        if train_bodies[int(r["Body ID"])] not in in_test
+    ]
+    return {
+        "train": rows([r for r in stances if not is_dev(r)], train_bodies),
+        "dev": rows([r for r in stances if is_dev(r)], train_bodies),
+        "test": rows(list(_csv_rows(files["competition_test_stances.csv"])), test_bodies),
+    }

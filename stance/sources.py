@@ -1,5 +1,8 @@
-"""The public stance sets ``stance data fetch`` knows: where each file lives upstream, at a pinned
-commit, its sha256 and size, the normaliser that turns the files into JSONL, and the licence terms.
+"""Every stance data set, one entry each (:data:`SOURCES`): its name, its folder under
+``$STANCE_DATA_DIR/stance`` and, for the public sets ``stance data fetch`` downloads, where each file
+lives upstream at a pinned commit, its sha256 and size, the normaliser that turns the files into
+JSONL, and the licence terms. A new set is one entry here (and its normaliser in
+:mod:`stance.normalizers`).
 
 Upstream paths are relative to :data:`UPSTREAM` (``owner/repo/commit/path``), so a mirror of
 raw.githubusercontent.com, or a folder laid out the same way, can stand in for it.
@@ -11,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from stance import normalizers
-from stance.data import DATASETS
 
 UPSTREAM = "https://raw.githubusercontent.com"
 
@@ -28,18 +30,27 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class PublicSet:
-    """A fetchable set: a name from :data:`stance.data.DATASETS`, its files, normaliser and terms."""
+    """A stance set: its name and folder; a fetchable one also has files, a normaliser and terms.
+
+    ``folder`` (under ``$STANCE_DATA_DIR/stance``) defaults to the name. A set without ``files``
+    is read where it lies and never fetched.
+    """
 
     name: str
-    files: tuple[RemoteFile, ...]
-    normalize: Callable[[normalizers.Files], normalizers.Splits]
-    licence: str
-    citation: str
+    files: tuple[RemoteFile, ...] = ()
+    normalize: Callable[[normalizers.Files], normalizers.Splits] | None = None
+    licence: str = ""
+    citation: str = ""
+    folder: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.folder:
+            object.__setattr__(self, "folder", self.name)
 
     @property
-    def folder(self) -> str:
-        """Folder under ``$STANCE_DATA_DIR/stance``."""
-        return DATASETS[self.name]
+    def fetchable(self) -> bool:
+        """``stance data fetch`` can download it."""
+        return bool(self.files) and self.normalize is not None
 
     @property
     def upstreams(self) -> list[str]:
@@ -67,6 +78,12 @@ _PSTANCE = (
     "kvssk123/stance-detection-infusing-wiki-knowledge/746a2b3b40471e41dfcbc28e7daf235d01d96279/data/pstance"
 )
 _GOLD = "semeval2016-task6-testdata-gold"
+_FNC1 = "FakeNewsChallenge/fnc-1/29d473af2d15278f0464d5e41e4cbe7eb58231f2"
+# upstream train_stances.csv is in no copy we could check; UKP's two 9:1 files hold its 49,972 rows
+_FNC1_UKP = (
+    "UKPLab/coling2018_fake-news-challenge/6446c4459b520b7f7713bc66117917e341d899dc/"
+    "data/fnc-1/corpora/metaclassifier_corpus_9_1"
+)
 
 _PSTANCE_FILES = {
     "raw_train_trump.csv": ("e50fe5f9be3f196f158d135e7cd9166eec2e08047100b8f873175af6a4a9372d", 1330924),
@@ -127,6 +144,7 @@ SOURCES: dict[str, PublicSet] = {
                 },
             ),
             normalize=normalizers.semeval2016,
+            folder="semeval2016_task6",
             licence="NRC terms: research use; cite the paper; do not redistribute the data (direct "
             "others to http://www.saifmohammad.com/WebPages/StanceDataset.htm).",
             citation="Mohammad et al., SemEval-2016 Task 6: Detecting Stance in Tweets, SemEval 2016",
@@ -186,6 +204,45 @@ SOURCES: dict[str, PublicSet] = {
             "Perspectives about Claims, NAACL 2019",
         ),
         PublicSet(
+            name="fnc1",
+            files=(
+                *_files(
+                    _FNC1,
+                    {
+                        "train_bodies.csv": (
+                            "f1960cf7aa6972a9308aedbd3b393ab773893604d7d323378b75f66112f0c27a",
+                            3752301,
+                        ),
+                        "competition_test_bodies.csv": (
+                            "60c9eeb15b904764d2e6512eaea31c6edf148206867284a281e11c29c9919046",
+                            2045680,
+                        ),
+                        "competition_test_stances.csv": (
+                            "39d5c2572e61d2f65116fdd20183aeff533abaf26134078966c337e6a8ec3329",
+                            2177588,
+                        ),
+                    },
+                ),
+                RemoteFile(
+                    "ukp_train_train_stances_9_1.csv",
+                    f"{_FNC1_UKP}/train_train_stances.csv",
+                    "8b313d0a97de94669f12e894da0b72d7f7a5c4dbb4b978c6c59f581019bd4f2a",
+                    3832204,
+                ),
+                RemoteFile(
+                    "ukp_train_test_stances_9_1.csv",
+                    f"{_FNC1_UKP}/train_test_stances.csv",
+                    "da03ca7af7121dd4bba50913e8bc55f9bdb9ff6df1226eaa0b29dba6d73d30bb",
+                    423120,
+                ),
+            ),
+            normalize=normalizers.fnc1,
+            licence="No licence stated upstream (FakeNewsChallenge/fnc-1 has no LICENSE file); the "
+            "bodies are news articles collected for Emergent. Research use only.",
+            citation="Pomerleau & Rao, Fake News Challenge Stage 1 (FNC-1), 2017; "
+            "Hanselowski et al., COLING 2018 (the 9:1 split files)",
+        ),
+        PublicSet(
             name="pstance",
             files=_files(_PSTANCE, _PSTANCE_FILES),
             normalize=normalizers.pstance,
@@ -226,6 +283,13 @@ SOURCES: dict[str, PublicSet] = {
             citation="Luo, Card & Jurafsky, Detecting Stance in Media on Global Warming, "
             "Findings of EMNLP 2020",
         ),
+        # read where it lies: it is not fetched (no config uses it)
+        PublicSet(name="tweeteval", folder="tweeteval_stance"),
     )
 }
-"""Every fetchable set by the name configs use."""
+"""Every stance set by the name configs use; :func:`fetchable_sets` are those with files upstream."""
+
+
+def fetchable_sets() -> dict[str, PublicSet]:
+    """The sets ``stance data fetch`` can download, by name."""
+    return {name: dataset for name, dataset in SOURCES.items() if dataset.fetchable}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import typer
 
 from stance_cli.commands import (
+    adapt,
     analyze,
+    calibrate,
     corpus,
     data,
     distill,
     encoders,
     evaluate,
     evaluate_quotes,
+    labels,
     predict,
     quotes,
     serve,
@@ -27,14 +30,17 @@ app = typer.Typer(
 app.command(context_settings=train.CONTEXT_SETTINGS)(train.train)
 app.command(context_settings=train.CONTEXT_SETTINGS)(distill.distill)
 app.command()(evaluate.evaluate)
+app.command()(calibrate.calibrate)
 app.command()(predict.predict)
 app.command()(quotes.quotes)
 app.command("evaluate-quotes")(evaluate_quotes.evaluate_quotes)
 app.command()(analyze.analyze)
 app.command()(serve.serve)
 app.command()(corpus.corpus)
+app.command()(adapt.adapt)
 app.add_typer(data.app, name="data")
 app.add_typer(encoders.app, name="encoders")
+app.add_typer(labels.app, name="labels")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from stance.errors import (
     ModelLoadError,
     OverloadedError,
     StanceError,
+    lookup,
 )
 
 EXIT_CODES: dict[type[StanceError], int] = {
@@ -51,10 +52,7 @@ INTERRUPTED = 130
 
 def exit_code_for(err: StanceError) -> int:
     """The exit code of a core error."""
-    for cls in type(err).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
+    return lookup(err, EXIT_CODES, 1)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -29,6 +29,16 @@ AllowUnverified = Annotated[
     ),
 ]
 BatchSize = Annotated[int, typer.Option(min=1, help="examples per forward pass")]
+MinConfidence = Annotated[
+    float | None,
+    typer.Option(
+        "--min-confidence",
+        min=0.0,
+        max=1.0,
+        help="report a stance whose probability is under this as 'uncertain' (not counted as "
+        "favor or against in speaker summaries); default off",
+    ),
+]
 
 
 def load_model(

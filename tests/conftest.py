@@ -52,6 +52,42 @@ def build_tiny_base(folder: Path) -> Path:
     return folder
 
 
+SMOKE_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+# What makes configs/smoke.yaml train on the tiny encoder in seconds: short inputs, no dev split,
+# no evaluation sets, no early stopping, one thread.
+TINY_OVERRIDES = {
+    "model.max_length": "32",
+    "data.dev_fraction": "0",
+    "data.eval": "[]",
+    "train.batch_size": "8",
+    "train.eval_steps": "1000",
+    "train.patience": "0",
+    "train.num_threads": "1",
+}
+
+
+def tiny_overrides(tiny_base: Path, overrides: dict | None = None) -> dict[str, str]:
+    """The dotted overrides of a tiny training run (``{"train.lr": "3e-3"}`` on top)."""
+    values = {"model.base": str(tiny_base), **TINY_OVERRIDES}
+    values.update({k: str(v) for k, v in (overrides or {}).items()})
+    return values
+
+
+def tiny_config(tiny_base: Path, overrides: dict | None = None, **train):
+    """The one factory of tiny training configs: smoke.yaml on the tiny encoder, plus dotted
+    ``overrides`` and ``train.*`` keywords (``tiny_config(base, max_steps=3)``)."""
+    from stance.config import load_config
+
+    extra = {**(overrides or {}), **{f"train.{k}": v for k, v in train.items()}}
+    return load_config(SMOKE_CONFIG, tiny_overrides(tiny_base, extra))
+
+
+def tiny_cli_args(tiny_base: Path, overrides: dict | None = None) -> list[str]:
+    """The same tiny run as ``stance train`` / ``python -m training train`` arguments."""
+    pairs = tiny_overrides(tiny_base, overrides).items()
+    return [str(SMOKE_CONFIG), *(arg for key, value in pairs for arg in (f"--{key}", value))]
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tiny_base, tmp_path_factory) -> Path:
     """A saved (untrained) stance classifier on the tiny encoder."""
@@ -100,3 +136,5 @@ def _private_cache(request, tmp_path_factory, monkeypatch):
     """Fast tests never touch the user's cache (encoders, tokenised data); slow tests may."""
     if request.node.get_closest_marker("slow") is None:
         monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+        # rules only: a trained models/attribution in the working tree must not change fast tests
+        monkeypatch.setenv("STANCE_TAGGER_PATH", "")

@@ -13,8 +13,9 @@ ARTICLE = (
 )
 
 
-def fake_predict(texts, topics, contexts):
+def fake_predict(pairs):
     label = lambda t: "favor" if "revive" in t else "against"  # noqa: E731
+    texts = [p.reading for p in pairs]
     return [
         StancePrediction(
             label(t),
@@ -76,9 +77,9 @@ def test_model_reads_the_sentence_of_mixed_and_reported_quotes():
     )
     seen = []
 
-    def recording_predict(texts, topics, contexts):
-        seen.extend(zip(texts, contexts, strict=True))
-        return fake_predict(texts, topics, contexts)
+    def recording_predict(pairs):
+        seen.extend((p.reading, p.context) for p in pairs)
+        return fake_predict(pairs)
 
     result = analyze(text, "sanctions", predict=recording_predict, kinds=["mixed", "indirect"])
     assert [qa.quote.kind for qa in result.quotes] == ["mixed", "indirect"]
@@ -89,3 +90,26 @@ def test_model_reads_the_sentence_of_mixed_and_reported_quotes():
     assert seen[1][0] == "Lavrov said the accord could still be saved."
     summary = result.speakers[0]
     assert summary.kinds == {"direct": 0, "mixed": 1, "indirect": 1}
+
+
+def test_contexts_of_many_quotes_split_the_text_once(monkeypatch):
+    import stance.analysis as analysis
+
+    text = "\n\n".join(f"“Point {i} stands,” Lavrov said. More words here." for i in range(30))
+    quotes = extract_quotes(text)
+    one_by_one = [quote_context(text, q) for q in quotes]
+    splits = []
+    real = analysis.paragraphs
+    monkeypatch.setattr(analysis, "paragraphs", lambda t: splits.append(1) or real(t))
+    assert analysis.quote_contexts(text, quotes) == one_by_one
+    assert len(quotes) == 30 and len(splits) == 1  # once per article, not once per quote
+
+
+def test_predict_takes_pairs_and_the_old_call_shape_alike(tiny_model):
+    from stance.pairs import StancePair
+
+    clf = StanceClassifier.from_pretrained(tiny_model)
+    texts, contexts = ["we back the deal", "we reject it"], ["the deal is the JCPOA", None]
+    old = clf.predict(texts, "the deal", contexts=contexts)
+    new = clf.predict([StancePair(t, "the deal", c) for t, c in zip(texts, contexts, strict=True)])
+    assert old == new

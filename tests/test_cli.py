@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stance import fetch as fetch_module
-from stance.data import DATASETS
 from stance.sources import PublicSet, RemoteFile
 from stance_cli import app
+from tests.conftest import tiny_cli_args
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -48,17 +48,9 @@ def test_train_evaluate_predict_analyze(tiny_base, data_dir, tmp_path):
         app,
         [
             "train",
-            str(ROOT / "configs" / "smoke.yaml"),
+            *tiny_cli_args(tiny_base, {"train.max_steps": 2, "data.eval": "[vast:test]"}),
             "--output",
             str(model),
-            "--model.base",
-            str(tiny_base),
-            "--model.max_length",
-            "32",
-            "--train.max_steps",
-            "2",
-            "--data.eval",
-            "[vast:test]",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -172,7 +164,9 @@ def test_serve_passes_precision_and_key_file_to_the_app(tiny_model, tmp_path, mo
     assert result.exit_code == 0, result.output
     settings = seen["settings"]
     assert settings.precision == "fp32" and settings.key() == "from-env"
-    assert seen["kwargs"]["timeout_keep_alive"] == 5 and seen["kwargs"]["limit_concurrency"] == 2048
+    # connections are capped by the guarded protocol, which refuses in JSON (serving/launch.py)
+    assert seen["kwargs"]["timeout_keep_alive"] == 5 and seen["kwargs"]["limit_concurrency"] is None
+    assert seen["kwargs"]["http"].__name__ == "GuardedHttpProtocol"
     import os
 
     assert "STANCE_API_KEY" not in os.environ
@@ -231,7 +225,6 @@ def test_data_fetch_prints_terms_then_fetches_and_tolerates_no_network(http_root
 
     demo = PublicSet("demo", (remote,), rows, "demo terms", "demo citation")
     monkeypatch.setitem(fetch_module.SOURCES, "demo", demo)
-    monkeypatch.setitem(DATASETS, "demo", "demo")
     result = runner.invoke(app, ["data", "fetch", "demo", "--dest", str(tmp_path / "d"), "--mirror", url])
     assert result.exit_code == 0, result.output
     assert result.output.index("demo terms") < result.output.index("wrote")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import subprocess
@@ -317,7 +318,11 @@ def test_report_is_self_contained_and_holds_the_heat_map(tiny_model, corpus_file
     links = [a["href"] for t, a in tags if t == "a"]
     anchors = {a["id"] for t, a in tags if "id" in a}
     assert links and all(h.startswith("#") and h[1:] in anchors for h in links)
-    assert "We will revive the accord," in page
+    # the cell's most confident quote is cited (which one it is depends on the random tiny model)
+    quotes = pd.read_parquet(out / "quotes.parquet")
+    cell = quotes[(quotes["speaker"] == "Sergei Lavrov") & (quotes["topic"] == "the deal")]
+    top = cell.sort_values("score", ascending=False, kind="stable")["quote"].iloc[0]
+    assert f"“{html.escape(top)}”" in page
 
 
 def test_report_with_no_dates_and_no_quotes(tiny_model, tmp_path):
@@ -347,6 +352,18 @@ def test_cli_smoke(tiny_model, corpus_file, tmp_path):
     assert "8 articles" in result.output and (out / "quotes.csv").is_file()
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "--resume" in result.output
+
+
+def test_cli_a_model_that_does_not_load_exits_3_bad_options_2(corpus_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from stance_cli import app
+
+    args = ["corpus", str(corpus_file), "-t", "the deal", "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*args, "-m", str(tmp_path / "no-model")])
+    assert result.exit_code == 3 and "no-model" in result.output
+    result = CliRunner().invoke(app, [*args, "-f", "xml"])
+    assert result.exit_code == 2 and "--format 'xml'" in result.output
 
 
 def test_ray_backend_matches_local(tiny_model, corpus_file, tmp_path):
@@ -405,7 +422,7 @@ def test_two_articles_under_one_id_never_mix(tmp_path):
     # the Ray backend cannot see a repeated id across its tasks; the final step keeps the first
     from stance.corpus.io import Article
     from stance.corpus.output import quotes_frame, read_parts
-    from stance.corpus.run import write_part
+    from stance.corpus.parts import write_part
     from stance.corpus.stages import article_rows
     from stance.quotes import extract_quotes
 

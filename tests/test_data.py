@@ -84,3 +84,18 @@ def test_a_csv_header_without_a_column_is_reported_once(tmp_path):
         list(iter_file(path, {"text": "post", "topic": "target"}))
     message = str(caught.value)
     assert message.startswith(f"{path}:1: the header has no column 'label'") and "post, target" in message
+
+
+def test_one_registry_entry_names_a_set_and_its_folder(data_dir, monkeypatch):
+    from stance.fetch import FetchError, plan
+    from stance.sources import SOURCES, PublicSet
+
+    folder = data_dir / "stance" / "my_folder" / "normalized"
+    folder.mkdir(parents=True)
+    write(folder / "train.jsonl", [json.dumps({"text": "we agree", "topic": "t", "label": "favor"})])
+    monkeypatch.setitem(SOURCES, "mine", PublicSet("mine", folder="my_folder"))
+    assert [e.text for e in load_examples("mine:train")] == ["we agree"]
+    with pytest.raises(FetchError, match="unknown data set mine"):
+        plan(["mine"])  # no files upstream: read where it lies, never fetched
+    with pytest.raises(DataError, match="known: .*mine"):
+        dataset_file("yours", "train")

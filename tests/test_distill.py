@@ -13,6 +13,7 @@ from stance.config import ConfigError, load_config
 from stance.data import Example
 from stance.model import StanceClassifier
 from stance.modeling import stance_loss
+from tests.conftest import tiny_config
 from training.arguments import use_bf16
 from training.distill import news_quote_examples
 from training.train import add_swap_negatives, prepare_data, train
@@ -21,19 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _config(tiny_base, **overrides):
-    values = {
-        "model.base": str(tiny_base),
-        "model.max_length": "32",
-        "data.dev_fraction": "0",
-        "data.eval": "[]",
-        "train.batch_size": "8",
-        "train.eval_steps": "1000",
-        "train.patience": "0",
-        "train.num_threads": "1",
-        "train.precision": "fp32",
-    }
-    values.update({k: str(v) for k, v in overrides.items()})
-    return load_config(ROOT / "configs" / "smoke.yaml", values)
+    return tiny_config(tiny_base, {"train.precision": "fp32", **overrides})
 
 
 def test_soft_labels_that_are_one_hot_give_plain_cross_entropy():
@@ -87,6 +76,9 @@ def test_news_quotes_pair_each_quote_with_its_headline_and_another(tmp_path):
     assert all("Not used" != p.topic for p in pairs)
     assert all(p.context and "said" in p.context for p in pairs)
     assert 3 <= len(pairs) <= 6
+    # distill.news_quotes: -1 takes every pair; a positive number caps them
+    assert news_quote_examples(-1, random.Random(0), root) == pairs
+    assert len(news_quote_examples(2, random.Random(0), root)) == 2
 
 
 def test_swap_negatives_borrow_another_topic_and_say_none():

@@ -2,7 +2,13 @@
 
 import pytest
 
-from stance.metrics import classification_metrics, confusion_matrix, per_topic_metrics
+from stance.metrics import (
+    classification_metrics,
+    confusion_matrix,
+    expected_calibration_error,
+    per_topic_metrics,
+    risk_coverage,
+)
 
 
 def test_perfect_predictions():
@@ -37,3 +43,27 @@ def test_per_topic_and_confusion():
     assert confusion_matrix(["none"], ["favor"]) == [[0, 0, 0], [0, 0, 0], [1, 0, 0]]
     topics = per_topic_metrics(["favor", "none", "against"], ["favor", "favor", "against"], ["a", "a", "b"])
     assert topics["a"]["accuracy"] == 0.5 and topics["b"]["n"] == 1
+
+
+def test_expected_calibration_error_on_literal_bins():
+    # bin 0.9: accuracy 0.5 -> gap 0.4 on half the rows; bin 0.6: gap 0.1 on the other half
+    ece = expected_calibration_error([0.9, 0.9, 0.6, 0.6], [True, False, True, False])
+    assert ece == pytest.approx(0.5 * 0.4 + 0.5 * 0.1)
+    assert expected_calibration_error([1.0, 0.75, 0.75, 0.75, 0.75], [True, True, True, True, False]) == 0.0
+
+
+def test_expected_calibration_error_refuses_what_is_not_a_probability():
+    with pytest.raises(ValueError, match="not a probability"):
+        expected_calibration_error([1.2], [True])
+    with pytest.raises(ValueError, match="2 confidences but 1"):
+        expected_calibration_error([0.5, 0.5], [True])
+
+
+def test_risk_coverage_keeps_the_most_confident_rows():
+    confidences = [0.95, 0.4, 0.9, 0.5, 0.85, 0.6, 0.8, 0.7, 0.75, 0.3]
+    correct = [True, False, True, False, True, True, True, False, True, False]
+    table = risk_coverage(confidences, correct)
+    assert [(r["coverage"], r["kept"]) for r in table] == [(1.0, 10), (0.9, 9), (0.7, 7), (0.5, 5)]
+    # kept at 50 %: 0.95, 0.9, 0.85, 0.8, 0.75 -> all right
+    assert [r["accuracy"] for r in table] == pytest.approx([0.6, 6 / 9, 6 / 7, 1.0])
+    assert table[-1]["min_confidence"] == 0.75

@@ -42,6 +42,33 @@ def test_uncued_follow_up_is_previous_speaker():
     assert [q.rule for q in extract_quotes(text)] == ["said_x", "previous_speaker"]
 
 
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Lena Ortiz said this:\n\n“The bridge will open in May.”", "colon_intro"),
+        ("Work went on, Lena Ortiz said. “The bridge will open in May.”", "previous_attribution"),
+        ("Lena Ortiz was blunt. “The bridge will open in May.”", "previous_subject"),
+    ],
+)
+def test_cross_sentence_rules_name_themselves(text, rule):
+    q = only(text)
+    assert q.rule == rule and q.speaker == "Lena Ortiz"
+
+
+def test_rule_names_are_the_registries_keys_and_a_rule_can_be_left_out(monkeypatch):
+    from stance.quotes import attribution, discourse, reported
+
+    registries = [
+        attribution.WINDOW_RULES, attribution.CUE_RULES, attribution.TRAILING_RULES,
+        attribution.SENTENCE_RULES, discourse.NAMING_RULES, discourse.CARRYING_RULES, reported.RULES,
+    ]  # fmt: skip
+    names = [rule.__name__ for rules in registries for rule in rules] + [discourse.QUOTE_CHAIN]
+    assert len(names) == len(set(names)), "a rule name used twice cannot be scored apart"
+    text = "Lena Ortiz was blunt. “The bridge will open in May.”"
+    monkeypatch.setattr(discourse, "NAMING_RULES", [discourse.colon_intro, discourse.previous_attribution])
+    assert only(text).speaker is None
+
+
 def test_quote_without_a_speaker_has_no_rule():
     q = only("Officials were silent.\n\n“Nobody knows what happens next.”")
     assert q.speaker is None and q.rule is None

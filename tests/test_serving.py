@@ -16,6 +16,7 @@ from serving.app import create_app
 from serving.batcher import MicroBatcher, QueueFullError
 from serving.settings import ServiceSettings
 from stance.model import StanceClassifier
+from stance.pairs import StancePair
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = (
@@ -197,9 +198,9 @@ def test_a_corrupt_model_stops_startup(tiny_model, tmp_path):
 def test_batcher_merges_concurrent_requests_and_bounds_the_queue():
     sizes = []
 
-    def predict(texts, topics, contexts):
+    def predict(pairs):
         time.sleep(0.05)
-        return [f"{t}|{p}" for t, p in zip(texts, topics, strict=False)]
+        return [f"{p.reading}|{p.topic}" for p in pairs]
 
     async def scenario():
         batcher = MicroBatcher(
@@ -210,10 +211,11 @@ def test_batcher_merges_concurrent_requests_and_bounds_the_queue():
             on_batch=lambda n, s: sizes.append(n),
         )
         await batcher.start()
-        results = await asyncio.gather(*[batcher.submit([(f"t{i}", "x", None)]) for i in range(8)])
+        results = await asyncio.gather(*[batcher.submit([StancePair(f"t{i}", "x")]) for i in range(8)])
         assert [r[0] for r in results] == [f"t{i}|x" for i in range(8)]
         with pytest.raises(QueueFullError):
-            await batcher.submit([("a", "b", None)] * 11)
+            # each request holds at most a quarter of the queue (2 places here): six want 12 of 10
+            await asyncio.gather(*[batcher.submit([StancePair("a", "b")] * 11) for _ in range(6)])
         await batcher.stop()
 
     asyncio.run(scenario())
@@ -224,9 +226,9 @@ def test_batcher_without_batching_runs_each_request_alone():
     sizes = []
 
     async def scenario():
-        batcher = MicroBatcher(lambda t, p, c: list(t), enabled=False, on_batch=lambda n, s: sizes.append(n))
+        batcher = MicroBatcher(list, enabled=False, on_batch=lambda n, s: sizes.append(n))
         await batcher.start()
-        await asyncio.gather(*[batcher.submit([("a", "b", None)]) for _ in range(5)])
+        await asyncio.gather(*[batcher.submit([StancePair("a", "b")]) for _ in range(5)])
         await batcher.stop()
 
     asyncio.run(scenario())

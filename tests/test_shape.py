@@ -74,16 +74,42 @@ def test_configs_ship_with_the_package_and_are_found_by_name(tmp_path, monkeypat
         find_config("nope.yaml")
 
 
+def _exceptions_defined_under_stance() -> list[type]:
+    """Every exception class defined in any module under stance/, subpackages included."""
+    import importlib
+
+    found = []
+    for path in sorted((ROOT / "stance").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, BaseException)
+            and value.__module__ == module.__name__
+        ]
+    return found
+
+
 def test_every_core_error_has_an_exit_code_and_an_http_status():
     import stance.errors as errors
     from serving.errors import HTTP_STATUS, status_for
     from stance_cli.errors import EXIT_CODES, exit_code_for
 
-    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.StanceError)]
-    assert len(classes) >= 10
+    classes = _exceptions_defined_under_stance()
+    assert len(classes) >= 15
+    public = [c for c in classes if not c.__name__.startswith("_")]
+    outside = [c.__qualname__ for c in public if not issubclass(c, errors.StanceError)]
+    assert outside == [], "every public error under stance/ joins the hierarchy in stance/errors.py"
     for cls in classes:
-        assert any(base in EXIT_CODES for base in cls.__mro__)
-        assert any(base in HTTP_STATUS for base in cls.__mro__)
+        if issubclass(cls, errors.StanceError):
+            assert any(base in EXIT_CODES for base in cls.__mro__), cls
+            assert any(base in HTTP_STATUS for base in cls.__mro__), cls
+    assert {"CorpusError", "CorpusInputError", "ParserUnavailable"} <= {c.__name__ for c in classes}
+    assert exit_code_for(errors.CorpusInputError("x")) == 2
+    assert exit_code_for(errors.ParserUnavailable("x")) == 3
+    assert status_for(errors.ParserUnavailable("x")) == (503, "parser_unavailable")
     assert exit_code_for(errors.DataError("x")) == 2 and exit_code_for(errors.ModelNotFoundError("x")) == 3
     assert status_for(errors.InputTooLargeError("x")) == (413, "too_large")
     assert status_for(errors.CapabilityUnavailableError("x")) == (503, "stance_unavailable")

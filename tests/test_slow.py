@@ -4,15 +4,17 @@ from pathlib import Path
 
 import pytest
 
-from stance.settings import BASE_ENCODER_SHA256, base_encoder_path, data_dir, sha256_file
+from stance.encoders import get_encoder, resolve_encoder
+from stance.model_folder import weights_sha256
+from stance.settings import data_dir
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_base_encoder_is_pinned_and_verified():
-    path = base_encoder_path()
-    assert sha256_file(path / "model.safetensors") == BASE_ENCODER_SHA256
+    path = resolve_encoder("minilm")
+    assert weights_sha256(path) == get_encoder("minilm").weights_sha256
 
 
 def test_real_encoder_fine_tunes_a_few_steps(tmp_path, monkeypatch):
@@ -63,7 +65,9 @@ CLIENT_EXPECTATIONS = {
 # until the mark is removed.
 KNOWN_MISSES = {
     ("large", "jalali_jcpoa_none"): "large model: favor 0.43 (none 0.37)",
-    ("default", "lavrov_jcpoa_favor"): "distilled default: Lavrov's summary is none on the JCPOA",
+    ("default", "lavrov_jcpoa_favor"): (
+        "default (distilled 2026-11-29; gold labels 2026-12-01): Lavrov's summary is none on the JCPOA"
+    ),
 }
 
 

@@ -9,27 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from stance.config import load_config
 from stance.model import StanceClassifier
+from tests import conftest
+from tests.conftest import tiny_cli_args
 from training.evaluate import evaluate, topic_swap_sensitivity, write_eval_outputs
 from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def tiny_config(tiny_base, **train_overrides):
-    overrides = {
-        "model.base": str(tiny_base),
-        "model.max_length": "32",
-        "data.dev_fraction": "0",
-        "data.eval": "[vast:test]",
-        "train.batch_size": "8",
-        "train.eval_steps": "1000",
-        "train.patience": "0",
-        "train.num_threads": "1",
-    }
-    overrides.update({f"train.{k}": str(v) for k, v in train_overrides.items()})
-    return load_config(ROOT / "configs" / "smoke.yaml", overrides)
+def tiny_config(tiny_base, **train):
+    return conftest.tiny_config(tiny_base, {"data.eval": "[vast:test]"}, **train)
 
 
 def test_overfits_a_handful_of_examples(tiny_base, data_dir, tmp_path):
@@ -117,20 +107,10 @@ def test_torchrun_two_processes_only_rank0_writes(tiny_base, data_dir, tmp_path)
         "-m",
         "training",
         "train",
-        str(ROOT / "configs" / "smoke.yaml"),
+        *tiny_cli_args(tiny_base, {"train.max_steps": 2}),
         "--output",
         str(out),
         "--no-eval",
-        "--model.base",
-        str(tiny_base),
-        "--model.max_length",
-        "32",
-        "--train.max_steps",
-        "2",
-        "--train.num_threads",
-        "1",
-        "--data.dev_fraction",
-        "0",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,6 +1,44 @@
-"""``python -m training train CONFIG [--output DIR] [--section.key value ...]``, torchrun-friendly."""
+"""``python -m training train CONFIG [--output DIR] [--resume] [--no-eval] [--section.key value ...]``.
 
-from stance_cli.app import app
+The training entry point without the command line package (training sits below it), so it runs
+unchanged under ``torchrun -m training train``. ``stance train`` makes the same call; errors here
+print ``error: MESSAGE`` and exit 1 (the command line's finer exit codes live in ``stance_cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from stance.config import load_config, parse_overrides
+from stance.errors import StanceError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, train, and return the exit code (1 for a core error)."""
+    parser = argparse.ArgumentParser(prog="python -m training", description="Fine-tune a stance model.")
+    parser.add_argument("command", choices=["train"], help="what to run")
+    parser.add_argument("config", type=Path, help="YAML config: a path or a packaged name (quick)")
+    parser.add_argument("--output", "-o", type=Path, default=Path("models/default"), help="model folder")
+    parser.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
+    parser.add_argument("--no-eval", action="store_true", help="skip the evaluation sets")
+    args, extra = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from training.train import train
+
+    try:
+        config = load_config(args.config, parse_overrides(extra))
+        train(config, args.output, resume=args.resume, evaluate_after=not args.no_eval)
+    except StanceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if os.environ.get("RANK", "0") == "0":
+        print(f"model written to {args.output}")
+    return 0
+
 
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -38,6 +38,8 @@ MIN_QUOTE_WORDS = 4
 def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | None = None) -> list[Example]:
     """Up to ``limit`` (quote, headline) pairs from PolNeAR train: own headline and an unrelated one.
 
+    A negative ``limit`` takes every pair (``distill.news_quotes: -1``).
+
     Labels are placeholders (``none``); the teacher's probabilities replace them.
     """
     from training.polnear import polnear_dir
@@ -67,7 +69,7 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
             out.append(Example(reading, titles[name], "none", context))
             if other != titles[name]:
                 out.append(Example(reading, other, "none", context))
-            if len(out) >= limit:
+            if 0 <= limit <= len(out):
                 return out[:limit]
     return out
 

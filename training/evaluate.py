@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from stance.atomic import atomic_file
-from stance.data import Example, load_examples, parse_spec
+from stance.atomic import atomic_dir, atomic_file
+from stance.calibration import Calibration, calibrate_logits, uncalibrated, write_calibration
+from stance.data import DataError, Example, load_examples, parse_spec
 from stance.labels import LABELS
-from stance.metrics import classification_metrics, per_topic_metrics
-from stance.model import StanceClassifier
-from stance.model_folder import EVAL_RESULTS
+from stance.labelstore import is_store_spec, store_examples
+from stance.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    per_topic_metrics,
+    risk_coverage,
+)
+from stance.model import StanceClassifier, StancePrediction
+from stance.model_folder import (
+    CALIBRATION,
+    CHECKSUMS,
+    EVAL_RESULTS,
+    RESOLVED_CONFIG,
+    TRAIN_RESULTS,
+    write_checksums,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +58,206 @@ def evaluate_examples(
     pred = [p.label for p in preds]
     metrics = classification_metrics(gold, pred, LABELS)
     metrics["per_topic"] = per_topic_metrics(gold, pred, [e.topic for e in examples])
+    metrics.update(confidence_metrics(model, preds, gold))
     metrics["examples_per_second"] = len(examples) / seconds if seconds else 0.0
     if topic_swap:
         metrics["topic_swap"] = topic_swap_sensitivity(model, examples, batch_size=batch_size, before=pred)
     return metrics
 
 
+def confidence_metrics(
+    model: StanceClassifier, preds: Sequence[StancePrediction], gold: Sequence[str]
+) -> dict:
+    """Whether the probabilities can be taken at face value.
+
+    Returns:
+        ``ece`` (expected calibration error of the probabilities the model returns),
+        ``ece_uncalibrated`` (the same before the model's temperature; equal without one),
+        ``temperature``, and ``risk_coverage`` (accuracy of the 100/90/70/50 % most confident).
+    """
+    import torch
+
+    correct = [p.label == g for p, g in zip(preds, gold, strict=True)]
+    probs = torch.tensor([[p.scores[label] for label in model.labels] for p in preds], dtype=torch.float64)
+    raw = uncalibrated(probs, model.temperature).max(-1).values.tolist() if preds else []
+    return {
+        "ece": expected_calibration_error([p.score for p in preds], correct),
+        "ece_uncalibrated": expected_calibration_error(raw, correct),
+        "temperature": model.temperature,
+        "risk_coverage": risk_coverage([p.score for p in preds], correct),
+    }
+
+
+# Fewer labelled rows than this leave a model uncalibrated: a temperature fitted on a handful of
+# rows sharpens as readily as it softens.
+MIN_CALIBRATION_ROWS = 50
+
+
+def fit_calibration(
+    model: StanceClassifier, examples: Sequence[Example], fitted_on: str, batch_size: int = 64
+) -> tuple[Calibration, list[StancePrediction]]:
+    """Fit a temperature on labelled examples; the model's own temperature is set aside first.
+
+    Returns:
+        The calibration (not yet set on the model) and the uncalibrated predictions it was fitted on.
+
+    Raises:
+        ValueError: no examples.
+    """
+    import torch
+
+    if not examples:
+        raise ValueError("calibration needs labelled examples; the dev split is empty")
+    probs = model.predict_proba(
+        [e.text for e in examples],
+        [e.topic for e in examples],
+        batch_size=batch_size,
+        contexts=[e.context for e in examples],
+        show_progress=len(examples) > 500,
+    )
+    raw = uncalibrated(probs, model.temperature).double()
+    labels = torch.tensor([model.labels.index(e.label) for e in examples])
+    # log-probabilities stand in for the logits: the softmax ignores a shift per row
+    calibration = calibrate_logits(raw.clamp_min(1e-300).log(), labels, fitted_on)
+    preds = [
+        StancePrediction(
+            label=model.labels[int(row.argmax())],
+            score=float(row.max()),
+            scores={label: float(row[i]) for i, label in enumerate(model.labels)},
+        )
+        for row in raw
+    ]
+    return calibration, preds
+
+
+def dev_report(
+    model: StanceClassifier, dev_by_source: dict[str, list[Example]], batch_size: int = 64
+) -> tuple[Calibration | None, dict[str, dict]]:
+    """After training: a temperature fitted on all dev rows, and dev figures for each source.
+
+    The figures per source (rows fixed by the seed and the source, see
+    :func:`training.train.prepare_sources`) let screening runs that add a source be compared on
+    the rows they share.
+
+    Returns:
+        (calibration, or None with fewer than :data:`MIN_CALIBRATION_ROWS` dev rows;
+        ``{source: {n, accuracy, macro_f1, f_avg}}``).
+    """
+    examples = [e for rows in dev_by_source.values() for e in rows]
+    if not examples:
+        return None, {}
+    calibration: Calibration | None
+    calibration, preds = fit_calibration(model, examples, f"dev split ({len(examples)} rows)", batch_size)
+    figures = {}
+    start = 0
+    for spec, rows in dev_by_source.items():
+        part = preds[start : start + len(rows)]
+        start += len(rows)
+        if rows:
+            m = classification_metrics([e.label for e in rows], [p.label for p in part], LABELS)
+            figures[spec] = {k: m[k] for k in ("n", "accuracy", "macro_f1", "f_avg")}
+    if len(examples) < MIN_CALIBRATION_ROWS:
+        logger.warning("%d dev rows: too few to fit a temperature; not calibrated", len(examples))
+        return None, figures
+    logger.info(
+        "temperature %.3f fitted on %d dev rows: ECE %.3f -> %.3f, NLL %.3f -> %.3f",
+        calibration.temperature,
+        calibration.n,
+        calibration.ece_before,
+        calibration.ece_after,
+        calibration.nll_before,
+        calibration.nll_after,
+    )
+    return calibration, figures
+
+
+def model_dev_split(folder: str | Path) -> list[Example]:
+    """The dev rows a model folder was trained with, rebuilt from its ``resolved_config.yaml``.
+
+    Raises:
+        DataError: the folder has no resolved config, was trained before dev splits could be
+            rebuilt (no ``dev_by_source`` in ``train_results.json``), or the rebuilt split differs
+            in size from the one recorded (the data changed); the message says to pass ``--data``.
+    """
+    from stance.config import load_config
+    from training.train import prepare_data
+
+    folder = Path(folder)
+    hint = "pass --data NAME:SPLIT with labelled rows the model was not trained on"
+    if not (folder / RESOLVED_CONFIG).is_file():
+        raise DataError(f"{folder} has no {RESOLVED_CONFIG} to rebuild its dev split from; {hint}")
+    results_file = folder / TRAIN_RESULTS
+    results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    if "dev_by_source" not in results:
+        raise DataError(f"{folder} was trained before its dev split could be rebuilt exactly; {hint}")
+    _, dev, _ = prepare_data(load_config(folder / RESOLVED_CONFIG))
+    if len(dev) != results.get("dev_examples"):
+        raise DataError(
+            f"{folder}: the rebuilt dev split has {len(dev)} rows, training had "
+            f"{results.get('dev_examples')} (the data changed); {hint}"
+        )
+    return dev
+
+
+def calibrate_model(
+    folder: str | Path,
+    data: Sequence[str] | None = None,
+    batch_size: int = 64,
+    allow_unverified: bool = False,
+) -> Calibration:
+    """Fit a temperature for a saved model and store it in its folder (``stance calibrate``).
+
+    The folder is rewritten atomically (files hard-linked where possible) with ``calibration.json``
+    and a ``checksums.json`` that covers it; a calibration already there is replaced.
+
+    Args:
+        folder: a model folder.
+        data: ``name:split`` specs or paths; default: the model's own dev split
+            (:func:`model_dev_split`).
+        batch_size: examples per forward pass.
+        allow_unverified: load a folder without ``checksums.json``.
+
+    Raises:
+        DataError: no usable rows (see :func:`model_dev_split`), or fewer than
+            :data:`MIN_CALIBRATION_ROWS`.
+    """
+    folder = Path(folder)
+    model = StanceClassifier.from_pretrained(folder, allow_unverified=allow_unverified)
+    if data:
+        examples = [e for spec in data for e in load_examples(spec)]
+        fitted_on = ", ".join(data)
+    else:
+        examples = model_dev_split(folder)
+        fitted_on = f"dev split of {RESOLVED_CONFIG}"
+    if len(examples) < MIN_CALIBRATION_ROWS:
+        raise DataError(f"{len(examples)} labelled rows; a temperature needs at least {MIN_CALIBRATION_ROWS}")
+    calibration, _ = fit_calibration(model, examples, f"{fitted_on} ({len(examples)} rows)", batch_size)
+    with atomic_dir(folder) as tmp:
+        for item in folder.iterdir():
+            if item.name in (CALIBRATION, CHECKSUMS):
+                continue
+            if item.is_dir():
+                shutil.copytree(item, tmp / item.name, copy_function=_link_or_copy)
+            else:
+                _link_or_copy(item, tmp / item.name)
+        write_calibration(tmp, calibration)
+        write_checksums(tmp)
+    return calibration
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    # files are never written in place, so the new folder may share the old one's inodes
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def evaluate(
     model: StanceClassifier, data: str | Sequence[str], batch_size: int = 64, topic_swap: bool = False
 ) -> dict[str, dict]:
-    """Evaluate on each data spec (``vast:test_zeroshot_clean``, ``semeval2016:test`` or a path).
+    """Evaluate on each data spec (``vast:test_zeroshot_clean``, ``semeval2016:test``, a path, or
+    ``labels:`` / ``labels:PATH`` for the newest label of each item in a label store).
 
     ``topic_swap`` adds each set's :func:`topic_swap_sensitivity` under ``"topic_swap"``.
 
@@ -65,8 +271,11 @@ def evaluate(
     specs = [data] if isinstance(data, str) else list(data)
     results = {}
     for spec in specs:
-        name, _ = parse_spec(spec)
-        examples = load_examples(spec)
+        if is_store_spec(spec):  # the user's own labels (`labels:`), newest label per item
+            name, examples = spec, store_examples(spec)
+        else:
+            name, _ = parse_spec(spec)
+            examples = load_examples(spec)
         results[name] = evaluate_examples(model, examples, batch_size, topic_swap)
         m = results[name]
         logger.info(

@@ -37,6 +37,8 @@ class Article:
     text: str
     quotes: tuple[GoldQuote, ...]
     reported: tuple[GoldQuote, ...] = ()
+    # every (role, start, end) piece of every attribution: Source, Cue, Content (tagger gold)
+    roles: tuple[tuple[str, int, int], ...] = ()
 
 
 def polnear_dir(path: str | Path | None = None) -> Path:
@@ -73,10 +75,12 @@ def quoted_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in parts if text[a:b].strip(" ,.")]
 
 
+# E-relation keys and the tagger role each holds (a second content piece is a Content too)
+_ROLE_KEYS = (("Source", "Source"), ("Cue", "Cue"), ("Content", "Content"), ("Content2", "Content"))
 _ANY_MARK = re.compile(r"''|``|[“”\"«»„]")
 
 
-def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote]]:
+def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote], list[tuple[str, int, int]]]:
     spans: dict[str, list[tuple[int, int]]] = {}
     events = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -89,7 +93,10 @@ def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote]]
             events.append(dict(a.split(":", 1) for a in fields[1].split()))
     gold = []
     reported = []
+    roles: set[tuple[str, int, int]] = set()
     for event in events:
+        for key, role in _ROLE_KEYS:
+            roles.update((role, a, b) for a, b in spans.get(event.get(key, ""), []) if text[a:b].strip())
         if "Content" not in event:
             continue
         source = event.get("Source")
@@ -104,7 +111,7 @@ def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote]]
                 if not _ANY_MARK.search(text, start, end) and text[start:end].strip():
                     reported.append(GoldQuote(start, end, s_text, s_start, s_end))
     order = lambda q: (q.start, q.end)  # noqa: E731
-    return sorted(set(gold), key=order), sorted(set(reported), key=order)
+    return sorted(set(gold), key=order), sorted(set(reported), key=order), sorted(roles, key=lambda r: r[1:])
 
 
 def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator[Article]:
@@ -117,5 +124,5 @@ def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator
         chosen.setdefault(ann.stem.rsplit("_", 1)[0], ann)
     for stem, ann in chosen.items():
         text = (root / "text" / f"{stem}.txt").read_text(encoding="utf-8")
-        direct, reported = _parse_ann(ann, text)
-        yield Article(stem, text, tuple(direct), tuple(reported))
+        direct, reported, roles = _parse_ann(ann, text)
+        yield Article(stem, text, tuple(direct), tuple(reported), tuple(roles))

@@ -20,12 +20,11 @@ import torch
 from stance.atomic import atomic_dir
 from stance.config import Config, save_config
 from stance.data import Example, examples_key, mix_sources, split_dev
-from stance.encoders import cache_dir, encoder_for_folder
+from stance.encoders import cache_dir, encoder_for_folder, resolve_encoder
 from stance.labels import LABELS
 from stance.metrics import classification_metrics
 from stance.model import StanceClassifier
-from stance.model_folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
-from stance.settings import resolve_model_path
+from stance.model_folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS, weights_sha256
 from training.arguments import training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
 
@@ -35,13 +34,16 @@ logger = logging.getLogger(__name__)
 def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: list[list[float]] | None = None):
     """Tokenised examples as a ``datasets.Dataset``, cached on disk between runs.
 
-    The cache key covers the tokenizer's vocabulary, the length limit and every example, so a
-    change to any of them tokenises afresh.
+    The cache key covers the tokenizer's vocabulary, the length limit, the topic template and
+    every example, so a change to any of them tokenises afresh.
     """
     from datasets import Dataset, load_from_disk
 
     label2id = {label: i for i, label in enumerate(clf.labels)}
-    tokenizer = json.dumps([clf.tokenizer.name_or_path, len(clf.tokenizer), clf.max_length]).encode()
+    reads = [clf.tokenizer.name_or_path, len(clf.tokenizer), clf.max_length]
+    if clf.topic_template:  # only then, so caches written before templates existed stay valid
+        reads.append(clf.topic_template)
+    tokenizer = json.dumps(reads).encode()
     folder = cache_dir() / "tokenized" / examples_key(tokenizer, examples)
     if (folder / "dataset_info.json").is_file():
         logger.info("tokenised examples from cache %s", folder)
@@ -82,22 +84,48 @@ def _compute_metrics(eval_pred) -> dict[str, float]:
     return {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "f_avg": m["f_avg"]}
 
 
-def prepare_data(config: Config) -> tuple[list[Example], list[Example], dict]:
-    """Load and mix the configured sources and carve a dev split disjoint by topic and text."""
-    rng = random.Random(config.train.seed)
-    train, dev, stats = [], [], {}
-    for spec, examples in mix_sources(config.data.train, rng):
+def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Example]], dict]:
+    """Training rows, dev rows per source, and row counts per source.
+
+    Each source is sampled and split with a generator of its own, seeded by ``train.seed`` and
+    the source's name and split, so adding a source (a screening lever) leaves every other
+    source's train and dev rows as they were. Dev is disjoint from train by text and, for
+    many-topic sets, by topic (:func:`stance.data.split_dev`); at most ``data.max_dev_examples``
+    dev rows are kept, drawn across sources.
+    """
+    train: list[Example] = []
+    dev: list[tuple[str, Example]] = []
+    stats = {}
+    for source in config.data.train:
+        rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
+        [(spec, examples)] = mix_sources([source], rng)
         tr, dv = split_dev(examples, config.data.dev_fraction, rng)
         train += tr
-        dev += dv
+        dev += [(spec, e) for e in dv]
         stats[spec] = {"train": len(tr), "dev": len(dv)}
+    rng = random.Random(config.train.seed)
     train = add_swap_negatives(train, config.data.swap_negatives, rng)
     rng.shuffle(train)
-    rng.shuffle(dev)
-    dev = dev[: config.data.max_dev_examples]
+    kept = list(range(len(dev)))
+    rng.shuffle(kept)
+    keep = set(kept[: config.data.max_dev_examples])
+    dev_by_source: dict[str, list[Example]] = {spec: [] for spec in stats}
+    for i, (spec, e) in enumerate(dev):
+        if i in keep:  # each source's rows stay in that source's own order
+            dev_by_source[spec].append(e)
     if not train:
         raise ValueError("no training examples after the dev split; check data.train")
-    return train, dev, stats
+    return train, dev_by_source, stats
+
+
+def prepare_data(config: Config) -> tuple[list[Example], list[Example], dict]:
+    """Load and mix the configured sources and carve a dev split disjoint by topic and text.
+
+    The dev rows come in a fixed order for the config (see :func:`prepare_sources`), so
+    ``stance calibrate`` rebuilds a model's own dev split from its ``resolved_config.yaml``.
+    """
+    train, dev_by_source, stats = prepare_sources(config)
+    return train, [e for rows in dev_by_source.values() for e in rows], stats
 
 
 def train(
@@ -134,11 +162,14 @@ def train(
     set_seed(config.train.seed)
     started = time.time()
 
-    train_examples, dev_examples, data_stats = prepare_data(config)
+    train_examples, dev_by_source, data_stats = prepare_sources(config)
+    dev_examples = [e for rows in dev_by_source.values() for e in rows]
     logger.info("train %d examples, dev %d", len(train_examples), len(dev_examples))
 
-    base_path = resolve_model_path(config.model.base)
-    clf = StanceClassifier.from_base(base_path, config.model.max_length, config.model.dropout)
+    base_path = resolve_encoder(config.model.base)
+    clf = StanceClassifier.from_base(
+        base_path, config.model.max_length, config.model.dropout, config.model.topic_template
+    )
     soft_labels: list[list[float]] | None = None
     distill_stats: dict = {}
     if config.distill.teacher:
@@ -170,12 +201,19 @@ def train(
     if not trainer.is_world_process_zero():
         return output
 
+    from training.evaluate import dev_report
+
+    # a temperature fitted on dev makes every probability the model returns calibrated
+    clf.calibration, dev_by_source_metrics = dev_report(clf, dev_by_source, config.train.eval_batch_size)
+
     train_results = {
         **result.metrics,
         "train_examples": len(train_examples),
         "dev_examples": len(dev_examples),
         "sources": data_stats,
         "dev": dev_metrics,
+        "dev_by_source": dev_by_source_metrics,
+        "calibration": clf.calibration.to_dict() if clf.calibration else None,
         "wall_seconds": round(time.time() - started, 1),
         "torch_threads": torch.get_num_threads(),
         "world_size": world_size(),
@@ -207,11 +245,18 @@ def _encoder_info(path: Path) -> dict:
     """Name, upstream and weights checksum of the base encoder, for the card and ``/v1/model``."""
     encoder = encoder_for_folder(path)
     if encoder is None:
-        from stance.settings import sha256_file
-
-        weights = path / "model.safetensors"
-        return {"name": str(path), "sha256": sha256_file(weights) if weights.is_file() else None}
+        return {"name": str(path), "sha256": weights_sha256(path)}
     return {"name": encoder.name, "upstream": encoder.upstream, "sha256": encoder.weights_sha256}
+
+
+def _calibration_line(calibration: dict | None) -> str:
+    if not calibration:
+        return "- Probabilities: not calibrated (no dev split, or too few dev rows to fit a temperature)."
+    return (
+        f"- Probabilities: calibrated with temperature {calibration['temperature']:.3f} fitted on the "
+        f"{calibration['fitted_on']}: expected calibration error {calibration['ece_before']:.3f} -> "
+        f"{calibration['ece_after']:.3f} there (`calibration.json`)."
+    )
 
 
 def write_model_card(
@@ -245,6 +290,8 @@ def write_model_card(
         f"{config.train.epochs}, seed {config.train.seed}; "
         f"{train_results['wall_seconds'] / 60:.1f} min wall clock, "
         f"{train_results.get('world_size', 1)} process(es).",
+        f"- Topic read as: `{config.model.topic_template or '{topic}'}`.",
+        _calibration_line(train_results.get("calibration")),
         "",
         "## Evaluation",
         "",

@@ -2,6 +2,13 @@
 
 from fastapi import APIRouter
 
-from serving.routes import analyze, model, ops, quotes, stance
+from serving.routes import analyze, labels, model, ops, quotes, stance
 
-ROUTERS: list[APIRouter] = [ops.router, model.router, quotes.router, stance.router, analyze.router]
+ROUTERS: list[APIRouter] = [
+    ops.router,
+    model.router,
+    quotes.router,
+    stance.router,
+    analyze.router,
+    labels.router,
+]

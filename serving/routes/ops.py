@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from serving.deps import ServiceDep
 from serving.errors import error_response
 from serving.schemas import Health, Readiness
+from stance.quotes.tagger import tagger_status
 
 router = APIRouter(tags=["ops"])
 
@@ -27,6 +28,7 @@ async def ready(service: ServiceDep) -> Response | dict:
         "capabilities": {"quotes": True, "stance": service.batcher is not None},
         "model": service.info.name if service.info else None,
         "stance_unavailable": service.stance_unavailable,
+        "quote_attribution": tagger_status(),
     }
 
 

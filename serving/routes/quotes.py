@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from serving.deps import StartedDep, check_text, within_budget
-from serving.schemas import QuotesRequest, QuotesResponse
+from serving.parsing import ParsedJsonRoute
+from serving.render import json_response
+from serving.schemas import QuotesRequest, QuotesResponse, quotes_payload
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+router = APIRouter(prefix="/v1", tags=["v1"], route_class=ParsedJsonRoute)
 
 
 @router.post("/quotes", response_model=QuotesResponse)
-async def quotes(body: QuotesRequest, request: Request, service: StartedDep) -> dict:
+async def quotes(body: QuotesRequest, request: Request, service: StartedDep) -> Response:
     """Direct quotations in an article, with speakers; extracted in a worker process."""
     settings = service.settings
     check_text(body.text, settings.max_text_chars, "text")
@@ -20,7 +22,7 @@ async def quotes(body: QuotesRequest, request: Request, service: StartedDep) -> 
         service.text_job("quotes", body.text, body.kinds),
         settings.request_timeout_s + BUDGET_GRACE_S,
     )
-    return {"quotes": [q.to_dict() for q in found]}
+    return await json_response(lambda: quotes_payload(found))
 
 
 # the worker pool enforces the budget itself and says so; the outer guard only catches the rest

@@ -13,6 +13,15 @@
   const NO_SPEAKER_COLOUR = "#DDDDDD";
   const LABELS = ["favor", "against", "none"];
   const KIND_NAMES = { direct: "direct quote", mixed: "mixed quote", indirect: "reported speech" };
+  // The choices a stance can be corrected to, with their keyboard keys; "not_a_quote" says the
+  // quote is not this speaker's (kept in the store, never trained on).
+  const PICKS = [
+    { value: "favor", text: "favor", key: "f" },
+    { value: "against", text: "against", key: "a" },
+    { value: "none", text: "none", key: "n" },
+    { value: "not_a_quote", text: "not this speaker", key: "x" },
+  ];
+  const PICK_NAMES = Object.fromEntries(PICKS.map((p) => [p.value, p.text]));
 
   const $ = (id) => document.getElementById(id);
   const state = {
@@ -24,6 +33,9 @@
     topics: [],
     colours: new Map(),
     selected: null,
+    text: "", // the analysed article: label spans point into it
+    saved: new Map(), // "quote index\u0000topic" -> the label saved for it
+    threshold: null, // top probability under which the page marks a stance uncertain
   };
 
   // ---------------------------------------------------------------------------------------
@@ -56,6 +68,27 @@
 
   function chip(label) {
     return el("span", { class: "chip", "data-label": label, text: label });
+  }
+
+  // The model's label for one quote and topic: "uncertain" when the API says so (a request with
+  // min_confidence) or when the top probability is under the page's threshold; dashed, with the
+  // leading label and its probability beside it so it never reads as a decision.
+  function isUncertain(s) {
+    return s.label === "uncertain" || (state.threshold !== null && s.score < state.threshold);
+  }
+
+  function leading(scores) {
+    return LABELS.reduce((best, label) => (scores[label] > scores[best] ? label : best), LABELS[0]);
+  }
+
+  function stanceChip(s) {
+    if (!isUncertain(s)) return chip(s.label);
+    const top = leading(s.scores);
+    return el("span", {
+      class: "chip uncertain",
+      "data-label": "uncertain",
+      text: `uncertain (${top} ${fmt(s.scores[top])})`,
+    });
   }
 
   function bar(scores) {
@@ -245,8 +278,11 @@
         state.colours.set(q.speaker, SPEAKER_COLOURS[state.colours.size % SPEAKER_COLOURS.length]);
       }
     }
+    state.text = text;
+    state.saved = new Map();
     renderText(text, quotes);
     renderSummary(analysis, quotes, topics);
+    renderLabels();
     const unattributed = quotes.filter((q) => !q.speaker).length;
     $("unattributed").textContent = unattributed
       ? `${unattributed} quote${unattributed === 1 ? "" : "s"} without a known speaker, marked grey.`
@@ -363,6 +399,136 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // Correcting stances (saved to /v1/labels)
+  // ---------------------------------------------------------------------------------------
+
+  // How unsure the model is about a quote: the smallest gap between its two most likely labels
+  // over the topics (0 = a coin toss); "most uncertain first" sorts on it.
+  function margin(q) {
+    return Math.min(
+      ...q.stances.map((s) => {
+        const [first, second] = LABELS.map((l) => s.scores[l]).sort((a, b) => b - a);
+        return first - second;
+      }),
+    );
+  }
+
+  function renderLabels() {
+    const list = $("label-list");
+    const quotes = state.analysis.quotes.map((q, index) => ({ q, index, margin: margin(q) }));
+    if ($("order").value === "uncertain") quotes.sort((a, b) => a.margin - b.margin || a.index - b.index);
+    const items = quotes.map(({ q, index, margin: gap }) => {
+      const who = q.speaker || "No speaker found";
+      const rows = q.stances.map((s) => labelRow(q, index, s));
+      return el(
+        "li",
+        { class: "label-item", "data-index": index },
+        el(
+          "p",
+          { class: "who" },
+          swatch(colourOf(q.speaker)),
+          el("strong", { text: who }),
+          el("span", { class: "how", text: ` · ${KIND_NAMES[q.kind] || q.kind} · margin ${fmt(gap)}` }),
+        ),
+        el("blockquote", { text: q.text }),
+        ...rows,
+      );
+    });
+    list.replaceChildren(...items);
+    $("label-status").textContent = "";
+  }
+
+  function labelRow(q, index, s) {
+    const key = `${index}\u0000${s.topic}`;
+    const saved = state.saved.get(key);
+    const row = el("div", {
+      class: "label-row",
+      role: "group",
+      tabIndex: 0,
+      "data-index": index,
+      "data-topic": s.topic,
+      "aria-label": `Stance of “${q.text.slice(0, 60)}” on ${s.topic}`,
+    });
+    if (saved) row.dataset.saved = saved;
+    const picks = el("span", { class: "picks" });
+    for (const pick of PICKS) {
+      picks.append(
+        el("button", {
+          type: "button",
+          class: "pick",
+          "data-value": pick.value,
+          "aria-pressed": String(saved === pick.value),
+          "aria-keyshortcuts": pick.key.toUpperCase(),
+          text: pick.text,
+        }),
+      );
+    }
+    row.append(
+      el("span", { class: "topic", text: s.topic }),
+      el("span", { class: "model" }, el("span", { class: "hint", text: "model: " }), stanceChip(s)),
+      picks,
+      el("span", { class: "saved", text: saved ? `saved: ${PICK_NAMES[saved]}` : "" }),
+    );
+    return row;
+  }
+
+  async function saveLabel(row, value) {
+    const index = Number(row.dataset.index);
+    const topic = row.dataset.topic;
+    const q = state.analysis.quotes[index];
+    const s = q.stances.find((x) => x.topic === topic);
+    if (state.config && state.config.api_key_required && !state.apiKey) {
+      askForKey("This server needs an API key to save labels: type it below, then choose again.");
+      return;
+    }
+    const span = {};
+    for (const k of ["text", "start", "end", "kind", "paragraph", "sentence_start", "sentence_end"]) span[k] = q[k];
+    const label = {
+      topic,
+      label: value,
+      speaker: q.speaker || null,
+      span,
+      model_label: s.label,
+      model_scores: { favor: s.scores.favor, against: s.scores.against, none: s.scores.none },
+    };
+    const headers = { "Content-Type": "application/json" };
+    if (state.apiKey) headers.Authorization = `Bearer ${state.apiKey}`;
+    row.setAttribute("aria-busy", "true");
+    let response;
+    try {
+      response = await fetch("/v1/labels", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ article: state.text, labels: [label] }),
+        cache: "no-store",
+      });
+    } catch (err) {
+      showError(`Could not reach the server to save the label (${err.message}). Is it still running?`);
+      return;
+    } finally {
+      row.removeAttribute("aria-busy");
+    }
+    const body = await response.json().catch(() => null);
+    if (response.status === 401) {
+      askForKey("The server needs a valid API key to save labels: type it below, then choose again.");
+      return;
+    }
+    if (response.status !== 201 || !body) {
+      showError(apiErrorMessage(response.status, body, response.headers.get("Retry-After")));
+      return;
+    }
+    clearError();
+    state.saved.set(`${index}\u0000${topic}`, value);
+    row.dataset.saved = value;
+    for (const button of row.querySelectorAll("button.pick")) {
+      button.setAttribute("aria-pressed", String(button.dataset.value === value));
+    }
+    row.querySelector(".saved").textContent = `saved: ${PICK_NAMES[value]}`;
+    const who = q.speaker || "the unattributed quote";
+    $("label-status").textContent = `Saved “${PICK_NAMES[value]}” for ${who} on ${topic} (label ${body.ids[0]}).`;
+  }
+
+  // ---------------------------------------------------------------------------------------
   // The quote card (hover or focus)
   // ---------------------------------------------------------------------------------------
 
@@ -383,7 +549,7 @@
     for (const s of q.stances) {
       rows.append(
         el("dt", { text: s.topic }),
-        el("dd", {}, chip(s.label), bar(s.scores), scores(s.scores)),
+        el("dd", {}, stanceChip(s), bar(s.scores), scores(s.scores)),
       );
     }
     tip.replaceChildren(who, el("p", { class: "how", text: how.join(" · ") }), rows);
@@ -426,10 +592,11 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  // A cell a spreadsheet would run as a formula is prefixed with ' (OWASP's CSV-injection advice).
+  // A cell a spreadsheet would run as a formula is prefixed with ' (OWASP's CSV-injection advice),
+  // also after leading spaces and in full-width forms (the rule of stance/spreadsheet.py).
   function csvCell(value) {
     let s = value === null || value === undefined ? "" : String(value);
-    if (typeof value === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    if (typeof value === "string" && /^\s*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   }
 
@@ -531,6 +698,29 @@
   $("download-csv").addEventListener("click", () =>
     download("analysis.csv", "text/csv", toCsv(state.analysis)),
   );
+
+  const labelList = $("label-list");
+  labelList.addEventListener("click", (e) => {
+    const button = e.target.closest("button.pick");
+    if (button) saveLabel(button.closest(".label-row"), button.dataset.value);
+  });
+  labelList.addEventListener("keydown", (e) => {
+    const row = e.target.closest(".label-row");
+    if (!row || e.ctrlKey || e.metaKey || e.altKey) return;
+    const pick = PICKS.find((p) => p.key === e.key.toLowerCase());
+    if (!pick) return;
+    e.preventDefault();
+    saveLabel(row, pick.value);
+  });
+  $("order").addEventListener("change", () => {
+    if (state.analysis) renderLabels();
+  });
+  $("threshold").addEventListener("input", () => {
+    const value = $("threshold").value.trim();
+    const number = Number(value);
+    state.threshold = value === "" || !Number.isFinite(number) ? null : Math.min(1, Math.max(0, number));
+    if (state.analysis) renderLabels();
+  });
 
   $("file").addEventListener("change", (e) => {
     if (e.target.files.length) readFile(e.target.files[0]);

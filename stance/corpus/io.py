@@ -10,10 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
+
+from stance.errors import CorpusInputError
 
 # 2 MB is about twenty times the longest long-read; a bigger "article" is a dump or a binary file,
 # and the splitter's passes over it would hold a worker for minutes.
@@ -28,10 +31,6 @@ _SUFFIXES: dict[str, Kind] = {
     ".json": "jsonl",
     ".csv": "csv",
 }
-
-
-class CorpusInputError(ValueError):
-    """An input path or option that cannot be read at all (not a single bad row)."""
 
 
 @dataclass(frozen=True)
@@ -131,18 +130,26 @@ def parse_stream(
 ) -> Iterator[Article | BadRow]:
     """Parse one file's bytes; the Ray backend calls this on the bytes Ray read, so both agree."""
     if file.kind == "txt":
-        yield _txt_article(handle.read(), file, max_bytes)
+        # one byte past the limit is enough to refuse a file without reading it whole
+        yield _txt_article(handle.read(max_bytes + 1), file, max_bytes, _size(handle))
     elif file.kind == "jsonl":
         yield from _jsonl_rows(handle, file, columns or {}, max_bytes)
     else:
         yield from _csv_rows(handle, file, columns or {}, max_bytes)
 
 
-def _txt_article(data: bytes, file: InputFile, max_bytes: int) -> Article | BadRow:
+def _size(handle: BinaryIO) -> int | None:
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None  # a pipe or the bytes the Ray backend read
+
+
+def _txt_article(data: bytes, file: InputFile, max_bytes: int, size: int | None = None) -> Article | BadRow:
     where = str(file.path)
     ident = file.path.stem
     if len(data) > max_bytes:
-        return BadRow(file.input, file.row, ident, where, _too_big(len(data), max_bytes))
+        return BadRow(file.input, file.row, ident, where, _too_big(size or len(data), max_bytes))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -152,26 +159,50 @@ def _txt_article(data: bytes, file: InputFile, max_bytes: int) -> Article | BadR
     return Article(file.input, file.row, ident, text)
 
 
-def _too_big(size: int, max_bytes: int) -> str:
-    return f"article of {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit (--max-article-mb)"
+def _too_big(size: int, max_bytes: int, what: str = "article") -> str:
+    return f"{what} of {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit (--max-article-mb)"
+
+
+def bounded_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes | None, int]]:
+    """``(line, size)`` for each line; a line longer than ``max_bytes`` comes as ``(None, size)``,
+    skipped in 1 MB reads, so it is never held whole."""
+    while raw := handle.readline(max_bytes + 1):
+        if len(raw) <= max_bytes or raw.endswith(b"\n"):
+            yield raw, len(raw)
+            continue
+        size = len(raw)
+        while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+            size += len(rest)
+        yield None, size + len(rest)
+
+
+def _json_problem(raw: bytes) -> tuple[object, str | None]:
+    """The parsed line, or why it is not a JSON value (never raises)."""
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError as err:
+        return None, f"invalid UTF-8 at byte {err.start}"
+    except json.JSONDecodeError as err:
+        return None, f"not valid JSON ({err.msg})"
+    except RecursionError:
+        return None, "not valid JSON (nested too deep)"
+    except ValueError as err:
+        # Python refuses integers past 4,300 digits (a quadratic conversion)
+        return None, f"not valid JSON ({str(err).split(';')[0]})"
 
 
 def _jsonl_rows(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], max_bytes: int):
-    for line_no, raw in enumerate(handle, start=1):
-        if not raw.strip():
-            continue
+    for line_no, (raw, size) in enumerate(bounded_lines(handle, max_bytes), start=1):
         where = f"{file.path}:{line_no}"
         fallback = f"{file.path.name}:{line_no}"
-        if len(raw) > max_bytes:
-            yield BadRow(file.input, line_no, fallback, where, _too_big(len(raw), max_bytes))
+        if raw is None or len(raw) > max_bytes:
+            yield BadRow(file.input, line_no, fallback, where, _too_big(size, max_bytes, "line"))
             continue
-        try:
-            row = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as err:
-            yield BadRow(file.input, line_no, fallback, where, f"invalid UTF-8 at byte {err.start}")
+        if not raw.strip():
             continue
-        except json.JSONDecodeError as err:
-            yield BadRow(file.input, line_no, fallback, where, f"not valid JSON ({err.msg})")
+        row, problem = _json_problem(raw)
+        if problem is not None:
+            yield BadRow(file.input, line_no, fallback, where, problem)
             continue
         if not isinstance(row, dict):
             yield BadRow(file.input, line_no, fallback, where, "not a JSON object")
@@ -180,14 +211,36 @@ def _jsonl_rows(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], m
 
 
 def _csv_rows(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], max_bytes: int):
-    # surrogateescape keeps undecodable bytes as lone surrogates, so one bad row is found and
-    # reported instead of the whole file failing to decode.
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="")
-    csv.field_size_limit(2**31 - 1)  # the size check below gives the clear error
-    reader = csv.DictReader(text)
-    for row_no, row in enumerate(reader, start=1):
-        where = f"{file.path}: row {row_no} (line {reader.line_num})"
+    # a field may span lines, so each line is bounded on its own and each field by the csv module,
+    # whose limit is process-wide: set for this file, then put back
+    previous = csv.field_size_limit(max_bytes + 1)
+    try:
+        yield from _csv_records(handle, file, columns, max_bytes)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_records(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], max_bytes: int):
+    reader = csv.DictReader(_csv_lines(handle, max_bytes))
+    row_no = 0
+    while True:
+        row_no += 1
+        where = f"{file.path}: row {row_no} (line {reader.line_num + 1})"
         fallback = f"{file.path.name}:{row_no}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            # past a field over the limit the reader has lost its place among the quote marks
+            reason = f"unreadable CSV ({err}); the rest of the file is skipped"
+            yield BadRow(file.input, row_no, fallback, where, reason)
+            return
+        where = f"{file.path}: row {row_no} (line {reader.line_num})"
+        if any(isinstance(v, str) and _LINE_TOO_LONG in v for v in row.values()):
+            reason = f"a line over the {max_bytes / 1e6:.1f} MB limit"
+            yield BadRow(file.input, row_no, fallback, where, reason)
+            continue
         bad = [k for k, v in row.items() if isinstance(v, str) and _has_surrogate(v)]
         if bad:
             ident = row.get(columns.get("id", "id"))
@@ -195,6 +248,17 @@ def _csv_rows(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], max
             yield BadRow(file.input, row_no, ident, where, f"invalid UTF-8 in column {bad[0]!r}")
             continue
         yield _article(row, file, row_no, where, fallback, columns, max_bytes)
+
+
+# stands in for a line too long to read; a row holding it is skipped as bad (a private-use mark)
+_LINE_TOO_LONG = "\ue000line too long\ue000"
+
+
+def _csv_lines(handle: BinaryIO, max_bytes: int) -> Iterator[str]:
+    # surrogateescape keeps undecodable bytes as lone surrogates, so one bad row is found and
+    # reported instead of the whole file failing to decode.
+    for raw, _ in bounded_lines(handle, max_bytes):
+        yield _LINE_TOO_LONG + "\n" if raw is None else raw.decode("utf-8", errors="surrogateescape")
 
 
 def _has_surrogate(value: str) -> bool:
@@ -235,10 +299,10 @@ def count_rows(files: Iterable[InputFile]) -> int | None:
             total += 1
         elif not file.path.is_file():
             return None  # a pipe can be read once only
-        elif file.kind == "jsonl":
-            with open(file.path, "rb") as handle:
-                total += sum(1 for line in handle if line.strip())
         else:
-            with open(file.path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
-                total += max(0, sum(1 for _ in csv.reader(handle)) - 1)
+            # newlines counted in 1 MB blocks: no line is held whole (an estimate for CSV, whose
+            # fields may span lines)
+            with open(file.path, "rb") as handle:
+                lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+            total += max(0, lines - 1) if file.kind == "csv" else lines
     return total

@@ -13,7 +13,10 @@ import pyarrow.parquet as pq
 from stance.analysis import majority_label
 from stance.atomic import atomic_file
 from stance.corpus.merge import merge_speakers
-from stance.labels import LABELS
+from stance.corpus.parts import part_files
+from stance.corpus.stages import PART_SCHEMA
+from stance.labels import LABELS, UNCERTAIN
+from stance.spreadsheet import formula_safe_frame
 
 QUOTE_COLUMNS = [
     "article_id", "date", "source", "url", "title", "speaker", "article_speaker", "mention", "kind",
@@ -25,9 +28,6 @@ MAX_LISTED_BAD_ROWS = 1000
 
 def read_parts(output: Path) -> pd.DataFrame:
     """All committed parts as one frame in input order (input, row, quote, topic)."""
-    from stance.corpus.run import part_files
-    from stance.corpus.stages import PART_SCHEMA
-
     files = part_files(output)
     if not files:
         return PART_SCHEMA.empty_table().to_pandas()
@@ -105,21 +105,29 @@ def write_quotes(quotes: pd.DataFrame, output: Path, formats: Sequence[str]) -> 
             elif fmt == "jsonl":
                 quotes.to_json(handle, orient="records", lines=True, force_ascii=False)
             else:
-                quotes.to_csv(handle, index=False)
+                formula_safe_frame(quotes).to_csv(handle, index=False)
         written.append(path)
     return written
 
 
-def finalize(output: Path, topics: Sequence[str], formats: Sequence[str]) -> dict:
-    """Write quotes, speakers.csv and the report from every committed part; return corpus counts."""
+def finalize(
+    output: Path, topics: Sequence[str], formats: Sequence[str], min_confidence: float | None = None
+) -> dict:
+    """Write quotes, speakers.csv and the report from every committed part; return corpus counts.
+
+    Stances under ``min_confidence`` are written ``uncertain`` and not counted in the speakers'
+    majority labels; the parts keep the model's labels, so a resumed run may use another threshold.
+    """
     from stance.corpus.report import write_report
 
     parts = read_parts(output)
     quotes = quotes_frame(parts)
+    if min_confidence is not None:
+        quotes.loc[quotes["score"] < min_confidence, "label"] = UNCERTAIN
     speakers = speakers_frame(quotes)
     write_quotes(quotes, output, formats)
     with atomic_file(output / "speakers.csv") as handle:
-        speakers.to_csv(handle, index=False)
+        formula_safe_frame(speakers).to_csv(handle, index=False)
     write_report(output, quotes, speakers, topics)
     bad = parts[parts["status"] == "bad"]
     return {

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from stance.corpus.io import MAX_ARTICLE_BYTES, Article, BadRow, InputFile, list_inputs, parse_stream
-from stance.corpus.run import PARTS, Timings, part_files
+from stance.corpus.io import Article, BadRow, InputFile, list_inputs, parse_stream
+from stance.corpus.job import CorpusJob
+from stance.corpus.parts import Counts, Timings, adopt_parts
 from stance.corpus.stages import (
     PART_COLUMNS,
     PART_SCHEMA,
@@ -97,78 +97,60 @@ def _extract(batch: pa.Table, topics: Sequence[str], kinds) -> pa.Table:
 
 
 class Classify:
-    """Actor: loads the model once, then fills labels and scores on batches of rows."""
+    """Actor: loads the job's model once, then fills labels and scores on batches of rows."""
 
-    def __init__(self, model: str, batch_size: int, threads: int, load: dict) -> None:
+    def __init__(self, job: CorpusJob, threads: int) -> None:
         import torch
 
-        from stance.model import StanceClassifier
-
         torch.set_num_threads(max(1, threads))
-        self.clf = StanceClassifier.from_pretrained(model, **load)
+        self.clf = job.load_model()
         if torch.cuda.is_available():
             self.clf.model.to("cuda")
-        self.batch_size = batch_size
+        self.batch_size = job.batch_size
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = batch.to_pylist()
         return to_table(classify_rows(rows, self.clf, self.batch_size)).select(PART_COLUMNS)
 
 
-def run_ray(
-    inputs: Sequence[str | Path],
-    topics: Sequence[str],
-    output: Path,
-    model: Path,
-    skip: set[str],
-    address: str | None = None,
-    ray_options: dict | None = None,
-    load: dict | None = None,
-    columns: dict[str, str] | None = None,
-    batch_size: int = 64,
-    max_article_bytes: int = MAX_ARTICLE_BYTES,
-    kinds: Sequence[str] | None = None,
-    progress: bool = True,
-) -> tuple[dict, Timings]:
-    """Run the corpus on Ray Data; the written parts join those of earlier runs in ``output/parts``.
+def run_ray(job: CorpusJob, skip: set[str]) -> tuple[Counts, Timings]:
+    """Run the job on Ray Data; the written parts join those of earlier runs in ``output/parts``.
 
-    ``ray_options``: ``num_cpus`` for a local Ray, ``actors`` (classifier actors; default one per
-    GPU, else one per two CPUs), and any other ``ray.init`` keyword.
+    ``job.ray_options``: ``num_cpus`` for a local Ray, ``actors`` (classifier actors; default one
+    per GPU, else one per two CPUs), and any other ``ray.init`` keyword.
     """
     ray = _import_ray()
     import stance
 
-    options = dict(ray_options or {})
+    options = dict(job.ray_options)
     actors = options.pop("actors", None)
     started = not ray.is_initialized()
     if started:
-        init = {"address": address, "include_dashboard": False, "log_to_driver": True, **options}
+        init = {"address": job.ray_address, "include_dashboard": False, "log_to_driver": True, **options}
         # ship this checkout's code to the workers, so they run what the driver runs
         init["runtime_env"] = {"py_modules": [str(Path(stance.__file__).parent)]}
-        if address is None:
+        if job.ray_address is None:
             init.pop("address")
         ray.init(**init)
     began = time.perf_counter()
+    counts = Counts()
     try:
         ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = progress
+        ctx.enable_progress_bars = job.progress
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         cpus = int(resources.get("CPU", 1))
         actors = actors or gpus or max(1, cpus // 2)
         threads = 1 if gpus else max(1, cpus // (2 * actors))
-        files = {str(f.path.resolve()): f for f in list_inputs(inputs)}
-        model_path = str(Path(model).resolve())
-        quote_extractor(kinds)
+        files = {str(f.path.resolve()): f for f in list_inputs(job.inputs)}
+        quote_extractor(job.kinds)
         ds = ray.data.read_binary_files(list(files), include_paths=True)
-        ds = ds.flat_map(
-            _parse,
-            fn_kwargs={"files": files, "columns": columns, "max_bytes": max_article_bytes, "skip": skip},
-        )
+        parse = {"files": files, "columns": job.columns, "max_bytes": job.max_article_bytes, "skip": skip}
+        ds = ds.flat_map(_parse, fn_kwargs=parse)
         ds = ds.repartition(target_num_rows_per_block=ARTICLES_PER_TASK)
         ds = ds.map_batches(
             _extract,
-            fn_kwargs={"topics": list(topics), "kinds": kinds},
+            fn_kwargs={"topics": list(job.topics), "kinds": job.kinds},
             batch_format="pyarrow",
             batch_size=None,
         )
@@ -177,44 +159,20 @@ def run_ray(
         ds = ds.repartition(target_num_rows_per_block=PAIRS_PER_BATCH)
         ds = ds.map_batches(
             Classify,
-            fn_constructor_kwargs={
-                "model": model_path,
-                "batch_size": batch_size,
-                "threads": threads,
-                "load": load or {},
-            },
+            # actors may start in another working directory: give them the model's full path
+            fn_constructor_kwargs={"job": replace(job, model=Path(job.model).resolve()), "threads": threads},
             batch_size=PAIRS_PER_BATCH,
             batch_format="pyarrow",
             concurrency=actors,
             num_gpus=1 if gpus else 0,
             num_cpus=0 if gpus else threads,
         )
-        staging = output / f".ray-{uuid.uuid4().hex[:8]}"
+        staging = job.output / f".ray-{uuid.uuid4().hex[:8]}"
         ds.write_parquet(str(staging))
-        counts = _commit(output, staging)
-        counts["quotes"] = counts["pairs"] // len(topics)
+        adopt_parts(job.output, staging, counts)
     finally:
         if started:
             ray.shutdown()
     timings = Timings()
     timings.extra = {"ray_pipeline": round(time.perf_counter() - began, 3), "ray_actors": actors}
     return counts, timings
-
-
-def _commit(output: Path, staging: Path) -> dict:
-    """Move Ray's files into ``parts/`` under the next part numbers; count what they hold."""
-    existing = part_files(output)
-    number = int(existing[-1].stem.split("-")[1]) + 1 if existing else 0
-    counts = {"articles": 0, "bad_rows": 0, "skipped_done": 0, "quotes": 0, "pairs": 0, "parts": 0}
-    for path in sorted(staging.glob("*.parquet")):
-        table = pq.read_table(path, columns=["status", "article_id", "quote_index"])
-        status = table.column("status").to_pylist()
-        counts["pairs"] += status.count("quote")
-        counts["bad_rows"] += status.count("bad")
-        ids = {(s, a) for s, a in zip(status, table.column("article_id").to_pylist(), strict=True)}
-        counts["articles"] += len({a for s, a in ids if s != "bad"})
-        counts["parts"] += 1
-        (path).rename(output / PARTS / f"part-{number:05d}.parquet")
-        number += 1
-    shutil.rmtree(staging, ignore_errors=True)
-    return counts

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pyarrow as pa
 
-from stance.analysis import quote_context, quote_reading
+from stance.analysis import quote_contexts, quote_pairs
 from stance.corpus.io import Article, BadRow
 from stance.labels import LABELS
+from stance.pairs import StancePair
 from stance.quotes import extract_quotes
+from stance.quotes.tagger import shared_tagger
 
 PART_SCHEMA = pa.schema(
     [
@@ -53,12 +56,16 @@ def quote_extractor(kinds: Sequence[str] | None = None) -> Callable[[str], list]
     Raises:
         ValueError: ``kinds`` given but this version of the splitter cannot filter by kind.
     """
+    # the attribution tagger, when on disk (STANCE_TAGGER_PATH, models/attribution), is loaded
+    # once per worker process and used beside the rules
+    tagger = shared_tagger()
+    extra: dict[str, Any] = {"tagger": tagger} if tagger is not None else {}
     if kinds is None:
-        return extract_quotes
+        return extract_quotes if tagger is None else (lambda text: extract_quotes(text, **extra))
     if "kinds" not in inspect.signature(extract_quotes).parameters:
         raise ValueError("this version of the quote splitter takes no kinds; drop --kind")
     kinds = tuple(kinds)
-    return lambda text: extract_quotes(text, kinds=kinds)
+    return lambda text: extract_quotes(text, kinds=kinds, **extra)
 
 
 def _base(item: Article | BadRow) -> dict:
@@ -75,7 +82,8 @@ def bad_row(item: BadRow) -> dict:
 def article_rows(article: Article, topics: Sequence[str], extract: Callable[[str], list]) -> list[dict]:
     """Rows to classify for one article: each quote x topic (with its ``context``), or one ``empty`` row.
 
-    Quotes are extracted once; every topic reuses them.
+    Quotes are extracted and the article split into paragraphs once; every topic reuses them.
+    Each row carries its pair's ``reading`` and ``context`` until :func:`classify_rows`.
     """
     base = _base(article)
     base.update(date=article.date, source=article.source, url=article.url, title=article.title)
@@ -83,10 +91,8 @@ def article_rows(article: Article, topics: Sequence[str], extract: Callable[[str
     if not quotes:
         return [{**base, "status": "empty"}]
     rows = []
-    for index, quote in enumerate(quotes):
-        context = quote_context(article.text, quote)
-        # what the model reads: a direct quote's words, the carrying sentence for mixed/indirect
-        reading = quote_reading(article.text, quote)
+    contexts = quote_contexts(article.text, quotes)
+    for index, (quote, context) in enumerate(zip(quotes, contexts, strict=True)):
         fields = {
             **base,
             "status": "quote",
@@ -100,9 +106,15 @@ def article_rows(article: Article, topics: Sequence[str], extract: Callable[[str
             "end": quote.end,
             "paragraph": quote.paragraph,
         }
-        for topic_index, topic in enumerate(topics):
+        for topic_index, pair in enumerate(quote_pairs(article.text, quote, context, topics)):
             rows.append(
-                {**fields, "topic_index": topic_index, "topic": topic, "context": context, "reading": reading}
+                {
+                    **fields,
+                    "topic_index": topic_index,
+                    "topic": pair.topic,
+                    "context": pair.context,
+                    "reading": pair.reading,
+                }
             )
     return rows
 
@@ -111,25 +123,15 @@ def classify_rows(rows: list[dict], model, batch_size: int = 64) -> list[dict]:
     """Fill label and scores on the quote rows in place (dropping ``context``); returns ``rows``.
 
     One call to :meth:`StanceClassifier.predict` for all rows, which sorts them by length, so
-    batches mix articles and pad little. Identical (topic, quote, context) triples, such as a
-    wire story printed twice, are classified once.
+    batches mix articles and pad little. Identical pairs, such as a wire story printed twice,
+    are classified once.
     """
-    unique: dict[tuple[str, str, str], int] = {}
+    unique: dict[StancePair, int] = {}
     todo = [r for r in rows if r["status"] == "quote"]
-    keys = [(r["topic"], r.pop("reading"), r.pop("context")) for r in todo]
+    keys = [StancePair(r.pop("reading"), r["topic"], r.pop("context")) for r in todo]
     for key in keys:
         unique.setdefault(key, len(unique))
-    triples = list(unique)
-    preds = (
-        model.predict(
-            [t[1] for t in triples],
-            [t[0] for t in triples],
-            batch_size=batch_size,
-            contexts=[t[2] for t in triples],
-        )
-        if triples
-        else []
-    )
+    preds = model.predict(list(unique), batch_size=batch_size) if unique else []
     for row, key in zip(todo, keys, strict=True):
         pred = preds[unique[key]]
         row["label"] = pred.label

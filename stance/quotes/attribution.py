@@ -1,8 +1,10 @@
 """Attribution: which mention a quote's sentence points at, found by an ordered list of rules.
 
-Each rule is a small named function that returns an :class:`Attribution` or ``None``; the first
-that answers wins and its name travels with the quote (``Quote.rule``), so an evaluation can
-score each rule and a rule can be switched off by leaving it out of the list.
+Each rule is a small function that returns an :class:`Attribution` or ``None``; the first that
+answers wins and its name (the function's name, the key every evaluation reports it under) travels
+with the quote (``Quote.rule``), so an evaluation can score each rule and a rule can be switched
+off by leaving it out of the list. Rules do not name themselves: :func:`first_answer` stamps the
+name, so a rule can never report under another's.
 
 Three lists, tried in this order for each window of the sentence (after the quote, between its
 parts, before it; a mixed quote looks before itself first):
@@ -19,8 +21,9 @@ paragraph) live in :mod:`stance.quotes.discourse`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from stance.lexicon import DOCUMENT_NOUNS, NOUN_LIKE_CUES, PARTICIPLE_CUES
 from stance.quotes.cues import find_cues, tight_cue_after
@@ -37,10 +40,22 @@ class Attribution:
 
     mention: Mention | None
     cue: str | None
-    rule: str | None
+    rule: str | None = None
 
 
 NOBODY = Attribution(None, None, None)
+
+
+def first_answer(rules: Sequence[Callable[..., Any]], *args: Any) -> Any:
+    """The first rule's answer for ``args``, its ``rule`` set to that rule's name; None if none answers.
+
+    Shared by the sentence rules here and the cross-sentence rules of :mod:`stance.quotes.discourse`.
+    """
+    for rule in rules:
+        found = rule(*args)
+        if found:
+            return replace(found, rule=rule.__name__)
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,7 @@ def dash_byline(w: Window) -> Attribution | None:
     if w.prefer == "right" and w.lo < w.hi and w.tokens[w.lo].text in _DASHES:
         mention = mention_after(w.tokens, w.lo)
         if mention:
-            return Attribution(mention, None, "dash_byline")
+            return Attribution(mention, None)
     return None
 
 
@@ -74,13 +89,13 @@ def colon_name(w: Window) -> Attribution | None:
     if mention is None or mention.kind != "name":
         mention = mention_before(w.tokens, w.hi - 1) if w.tokens[w.hi - 2].text != "," else None
     if mention is not None and mention.kind == "name" and mention.start == w.tokens[w.lo].start:
-        return Attribution(mention, None, "colon_name")
+        return Attribution(mention, None)
     # "Ola Berg, chief economist:" - the name opens the window, a short appositive follows
     for k in range(w.lo, min(w.hi - 1, w.lo + 6)):
         if w.tokens[k].text == ",":
             mention = mention_ending_at(w.tokens, k - 1)
             if mention is not None and mention.kind == "name" and mention.start == w.tokens[w.lo].start:
-                return Attribution(mention, None, "colon_name")
+                return Attribution(mention, None)
             break
     return None
 
@@ -101,7 +116,7 @@ def in_a_statement(w: Window) -> Attribution | None:
         ):
             mention = mention_after(tokens, j + 2) or clause_subject(tokens, j)
             if mention:
-                return Attribution(mention, f"in a {tokens[j + 2].lower}", "in_a_statement")
+                return Attribution(mention, f"in a {tokens[j + 2].lower}")
     return None
 
 
@@ -113,7 +128,7 @@ def according_to(w: Window, i: int, word: str) -> Attribution | None:
     if word != "according":
         return None
     mention = mention_after(w.tokens, i + 1)
-    return Attribution(mention, "according to", "according_to") if mention else None
+    return Attribution(mention, "according to") if mention else None
 
 
 def saying(w: Window, i: int, word: str) -> Attribution | None:
@@ -124,31 +139,44 @@ def saying(w: Window, i: int, word: str) -> Attribution | None:
     if i > 0 and w.tokens[i - 1].text != "," and not w.tokens[i - 1].quote:
         subject = mention_ending_at(w.tokens, i - 1)
     subject = subject or clause_subject(w.tokens, i)
-    return Attribution(subject, word, "saying") if subject else None
+    return Attribution(subject, word) if subject else None
 
 
 def _plain_cue(word: str) -> bool:
     return word != "according" and word not in PARTICIPLE_CUES
 
 
-def x_said(w: Window, i: int, word: str) -> Attribution | None:
-    """Jalali said / the ambassador told reporters / Lavrov, asked about it, replied"""
-    if not _plain_cue(word):
-        return None
+def _mention_before_in_window(w: Window, i: int) -> Mention | None:
     mention = mention_before(w.tokens, i)
     if mention is None or (w.lo > 0 and mention.start < w.tokens[w.lo].start):
         return None
-    return Attribution(mention, word, "role_noun" if mention.kind == "nominal" else "x_said")
+    return mention
+
+
+def x_said(w: Window, i: int, word: str) -> Attribution | None:
+    """Jalali said / Lavrov told reporters / Lavrov, asked about it, replied"""
+    if not _plain_cue(word):
+        return None
+    mention = _mention_before_in_window(w, i)
+    if mention is None:
+        return None
+    return Attribution(mention, word) if mention.kind != "nominal" else None
+
+
+def role_noun(w: Window, i: int, word: str) -> Attribution | None:
+    """the ambassador said / said the ambassador (a role, resolved to a name later if it can be)"""
+    if not _plain_cue(word):
+        return None
+    mention = _mention_before_in_window(w, i) or mention_after(w.tokens, i)
+    return Attribution(mention, word) if mention is not None and mention.kind == "nominal" else None
 
 
 def said_x(w: Window, i: int, word: str) -> Attribution | None:
-    """said Jalali / said the ambassador"""
-    if not _plain_cue(word):
+    """said Jalali"""
+    if not _plain_cue(word) or _mention_before_in_window(w, i) is not None:
         return None
     mention = mention_after(w.tokens, i)
-    if mention is None:
-        return None
-    return Attribution(mention, word, "role_noun" if mention.kind == "nominal" else "said_x")
+    return Attribution(mention, word) if mention is not None and mention.kind != "nominal" else None
 
 
 def cue_subject(w: Window, i: int, word: str) -> Attribution | None:
@@ -156,7 +184,7 @@ def cue_subject(w: Window, i: int, word: str) -> Attribution | None:
     if not _plain_cue(word) or w.prefer != "left":
         return None
     subject = clause_subject(w.tokens, i)
-    return Attribution(subject, word, "cue_subject") if subject else None
+    return Attribution(subject, word) if subject else None
 
 
 # ------------------------------------------------------------------------- sentence rules
@@ -165,14 +193,15 @@ def cue_subject(w: Window, i: int, word: str) -> Attribution | None:
 def sentence_subject(tokens: list[Tok], first_quote: int) -> Attribution | None:
     """Trump vowed to “…” (no cue word: the subject of the sentence holding the quote)."""
     subject = clause_subject(tokens, first_quote)
-    return Attribution(subject, None, "sentence_subject") if subject else None
+    return Attribution(subject, None) if subject else None
 
 
 WindowRule = Callable[[Window], Attribution | None]
 CueRule = Callable[[Window, int, str], Attribution | None]
 
 WINDOW_RULES: list[WindowRule] = [dash_byline, colon_name]
-CUE_RULES: list[CueRule] = [according_to, saying, x_said, said_x, cue_subject]
+# x_said, role_noun and said_x take the mention before the cue first, then the one after it
+CUE_RULES: list[CueRule] = [according_to, saying, x_said, role_noun, said_x, cue_subject]
 TRAILING_RULES: list[WindowRule] = [in_a_statement]
 SENTENCE_RULES = [sentence_subject]
 
@@ -191,25 +220,19 @@ def _usable(tokens: list[Tok], i: int, word: str) -> bool:
 
 
 def _in_window(w: Window) -> Attribution | None:
-    for rule in WINDOW_RULES:
-        found = rule(w)
-        if found:
-            return found
+    found = first_answer(WINDOW_RULES, w)
+    if found:
+        return found
     for i in find_cues(w.tokens, w.lo, w.hi, w.prefer):
         word = w.tokens[i].lower
         if word == "put":
             word = "put it"
         if not _usable(w.tokens, i, word):
             continue
-        for cue_rule in CUE_RULES:
-            found = cue_rule(w, i, word)
-            if found:
-                return found
-    for rule in TRAILING_RULES:
-        found = rule(w)
+        found = first_answer(CUE_RULES, w, i, word)
         if found:
             return found
-    return None
+    return first_answer(TRAILING_RULES, w)
 
 
 def attribute(
@@ -245,10 +268,9 @@ def attribute(
         if found:
             return found
     if fallback and (mixed or first_q > 0):
-        for rule in SENTENCE_RULES:
-            found = rule(tokens, first_q)
-            if found:
-                return found
+        found = first_answer(SENTENCE_RULES, tokens, first_q)
+        if found:
+            return found
     return NOBODY
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from stance.lexicon import CUE_VERBS, FUNCTION_WORDS
+from stance.lexicon import CUE_VERBS, FUNCTION_WORDS, NOT_SPEECH_BEFORE, TITLE_SMALL_WORDS
 from stance.quotes.marks import QuoteSpan
 from stance.quotes.text import Tok
 
@@ -20,13 +20,7 @@ KINDS: tuple[Kind, ...] = ("direct", "mixed", "indirect")
 _MAX_CUES = 10
 
 _NOT_SPEECH_BEFORE = re.compile(
-    r"(?:so[- ]called|dubbed|nicknamed|titled|entitled|named|known as|the word|the words|the term|"
-    r"the phrase|the slogan|the hashtag|the book|the film|the movie|the song|the show|the album|"
-    r"the article|the report|the play|the series|the program|the campaign|branded|labeled|"
-    r"labelled|headlined|a sign reading|signs reading|marked|read|reads|reading|show|program|"
-    r"programme|book|series|film|movie|column|hosts of|op-ed|editorial|ad|initiative|project|"
-    r"\w['’]s)\s*[,:]?\s*$",
-    re.IGNORECASE,
+    r"(?:" + "|".join(re.escape(w) for w in NOT_SPEECH_BEFORE) + r"|\w['’]s)\s*[,:]?\s*$", re.IGNORECASE
 )
 
 
@@ -72,11 +66,7 @@ def is_not_speech(text: str, span: QuoteSpan, sentence_start: int, has_cue: bool
     if len(words) > 6:
         return False
     ends_like_speech = inner[-1:] in ".!?,;—–-" if inner else False
-    content = [
-        w
-        for w in words
-        if w.lower() not in {"of", "the", "a", "an", "and", "in", "on", "to", "for", "at", "with", "&"}
-    ]
+    content = [w for w in words if w.lower() not in TITLE_SMALL_WORDS]
     title_case = bool(content) and all(w[:1].isupper() or not w[:1].isalpha() for w in content)
     if title_case and not has_cue:
         return True

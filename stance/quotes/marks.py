@@ -98,6 +98,115 @@ def _looks_opening(text: str, pos: int, mark: str) -> bool:
     return (before.isspace() or before in "([—–") and after.isalnum()
 
 
+@dataclass
+class _Paragraph:
+    """One paragraph's pass: the quotation open so far in each family, and the spans found.
+
+    ``carry``: the paragraph before ended inside a quotation that runs on into this one.
+    """
+
+    text: str
+    index: int
+    start: int
+    carry: bool
+    spans: list[QuoteSpan]
+    open_at: int | None = None  # start of the open double-mark quotation's words
+    open_mark: int = -1
+    open_str: str = ""
+    open_family: str = ""
+    depth: int = 0  # same-family marks nested inside the open quotation
+    inner: str | None = None  # the other family's quotation open inside it
+    single_at: int | None = None  # start of an open single-mark quotation's words
+    single_mark: int = -1
+    reopened: bool = False  # this paragraph reopened the quotation the one before left open
+
+    def single(self, mark: str, pos: int, end: int, before: str, after: str) -> None:
+        """A ‘single’ mark: a quotation of its own only outside a double-mark one."""
+        info = MARKS[mark]
+        if self.open_at is not None:
+            return  # nested quote: part of the outer quotation
+        if self.single_at is None and info.direction != "close" and not before.isalnum() and after.isalnum():
+            if mark == "'" and (after.isdigit() or before in "sS"):
+                return  # '90s, the students' view
+            self.single_at, self.single_mark = end, pos
+            return
+        if (
+            info.direction != "open"
+            and self.single_at is not None
+            and not before.isspace()
+            and not after.isalnum()
+            and after != "’"
+        ):
+            inside = self.text[self.single_at : pos]
+            if inside.strip() and not _DOUBLE_CHAR.search(inside):
+                self.spans.append(QuoteSpan(self.single_at, pos, self.index, self.single_mark, pos))
+            self.single_at = None
+
+    def double(self, mark: str, pos: int, end: int, before: str) -> None:
+        """A “double” mark (curly, TeX or straight): opens, nests or closes the quotation."""
+        text, info = self.text, MARKS[mark]
+        if mark == '"' and before.isdigit() and self.open_at is None:
+            return  # inches: 6'3" tall
+        if self.inner is not None:
+            # inside a quote nested with the other family of marks ("… “inner” …")
+            if info.family == self.inner and _role(text, pos, mark, True) == "close":
+                self.inner = None
+            return
+        if (
+            self.open_at is not None
+            and info.family != self.open_family
+            and _role(text, pos, mark, False) == "open"
+        ):
+            if info.direction == "open" or (info.direction == "either" and _looks_opening(text, pos, mark)):
+                self.inner = info.family
+                return
+        role = _role(text, pos, mark, self.open_at is not None)
+        if role == "open" and self.open_at is not None:
+            if mark in PAIR_CLOSERS.get(self.open_str, ""):
+                role = "close"
+            elif info.direction == "open" and MARKS[self.open_str].direction == "open":
+                # “how “are” you”: the same family nested keeps the outer quote
+                if self.depth < _MAX_NESTING and info.family == self.open_family:
+                    self.depth += 1
+                    return
+        if role == "open":
+            self.open_at, self.open_mark, self.open_str, self.open_family = end, pos, mark, info.family
+            self.depth = 0
+            self.single_at = None
+            if not self.reopened and self.carry and not text[self.start : pos].strip():
+                self.reopened = True
+            return
+        if self.open_at is None:
+            return
+        if self.depth:
+            self.depth -= 1
+            return
+        if text[self.open_at : pos].strip():
+            span = QuoteSpan(self.open_at, pos, self.index, self.open_mark, pos)
+            span.continued = self._continues_previous()
+            self.spans.append(span)
+        self.open_at = None
+
+    def finish(self, p_end: int, next_start: int | None) -> bool:
+        """Keep a quotation left open at the paragraph's end; whether it runs on into the next."""
+        if self.open_at is None or not self.text[self.open_at : p_end].strip():
+            return False
+        runs_on = next_start is not None and self.text[next_start] in CONTINUATION_OPENERS
+        span = QuoteSpan(self.open_at, p_end, self.index, self.open_mark, None, runs_on, closed=False)
+        span.continued = self._continues_previous()
+        self.spans.append(span)
+        return runs_on
+
+    def _continues_previous(self) -> bool:
+        """The quotation reopened at the paragraph's start continues the one left open before."""
+        return (
+            self.reopened
+            and bool(self.spans)
+            and self.spans[-1].continues
+            and not self.text[self.start : self.open_mark].strip()
+        )
+
+
 def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]:
     """Pair quote marks paragraph by paragraph in one pass; inner quotes stay inside outer ones.
 
@@ -111,100 +220,19 @@ def find_quote_spans(text: str, paras: list[tuple[int, int]]) -> list[QuoteSpan]
     tags = [(m.start(), m.end()) for m in _TAG.finditer(text)] if "<" in text else []
     tag_i = 0
     for p_index, (p_start, p_end) in enumerate(paras):
-        open_at: int | None = None
-        open_mark = -1
-        open_str = ""
-        depth = 0
-        single_at: int | None = None
-        single_mark = -1
-        reopened = False
-        inner: str | None = None
-        open_family = ""
+        para = _Paragraph(text, p_index, p_start, carry, spans)
         for m in _MARK.finditer(text, p_start, p_end):
             mark, pos = m.group(), m.start()
             while tag_i < len(tags) and tags[tag_i][1] <= pos:
                 tag_i += 1
             if tag_i < len(tags) and tags[tag_i][0] <= pos:
                 continue
-            info = MARKS[mark]
             before = text[pos - 1] if pos > p_start else " "
-            after = text[m.end()] if m.end() < p_end else " "
-            if info.family == "single":
-                if open_at is not None:
-                    continue  # nested quote: part of the outer quotation
-                if (
-                    single_at is None
-                    and info.direction != "close"
-                    and not before.isalnum()
-                    and after.isalnum()
-                ):
-                    if mark == "'" and (after.isdigit() or before in "sS"):
-                        continue  # '90s, the students' view
-                    single_at, single_mark = m.end(), pos
-                    continue
-                if (
-                    info.direction != "open"
-                    and single_at is not None
-                    and not before.isspace()
-                    and not after.isalnum()
-                    and after != "’"
-                ):
-                    inside = text[single_at:pos]
-                    if inside.strip() and not _DOUBLE_CHAR.search(inside):
-                        spans.append(QuoteSpan(single_at, pos, p_index, single_mark, pos))
-                    single_at = None
-                continue
-            if mark == '"' and before.isdigit() and open_at is None:
-                continue  # inches: 6'3" tall
-            if inner is not None:
-                # inside a quote nested with the other family of marks ("… “inner” …")
-                if info.family == inner and _role(text, pos, mark, True) == "close":
-                    inner = None
-                continue
-            if open_at is not None and info.family != open_family and _role(text, pos, mark, False) == "open":
-                if info.direction == "open" or (
-                    info.direction == "either" and _looks_opening(text, pos, mark)
-                ):
-                    inner = info.family
-                    continue
-            role = _role(text, pos, mark, open_at is not None)
-            if role == "open" and open_at is not None:
-                if mark in PAIR_CLOSERS.get(open_str, ""):
-                    role = "close"
-                elif info.direction == "open" and MARKS[open_str].direction == "open":
-                    # “how “are” you”: the same family nested keeps the outer quote
-                    if depth < _MAX_NESTING and info.family == open_family:
-                        depth += 1
-                        continue
-            if role == "open":
-                open_at, open_mark, open_str, open_family, depth = m.end(), pos, mark, info.family, 0
-                single_at = None
-                if not reopened and carry and not text[p_start:pos].strip():
-                    reopened = True
-                continue
-            if open_at is not None:
-                if depth:
-                    depth -= 1
-                    continue
-                if text[open_at:pos].strip():
-                    span = QuoteSpan(open_at, pos, p_index, open_mark, pos)
-                    if (
-                        reopened
-                        and carry
-                        and spans
-                        and spans[-1].continues
-                        and not text[p_start:open_mark].strip()
-                    ):
-                        span.continued = True
-                    spans.append(span)
-                open_at = None
-        carry = False
-        if open_at is not None and text[open_at:p_end].strip():
-            next_start = paras[p_index + 1][0] if p_index + 1 < len(paras) else None
-            runs_on = next_start is not None and text[next_start] in CONTINUATION_OPENERS
-            span = QuoteSpan(open_at, p_end, p_index, open_mark, None, continues=runs_on, closed=False)
-            if reopened and spans and spans[-1].continues and not text[p_start:open_mark].strip():
-                span.continued = True
-            spans.append(span)
-            carry = runs_on
+            if MARKS[mark].family == "single":
+                after = text[m.end()] if m.end() < p_end else " "
+                para.single(mark, pos, m.end(), before, after)
+            else:
+                para.double(mark, pos, m.end(), before)
+        next_start = paras[p_index + 1][0] if p_index + 1 < len(paras) else None
+        carry = para.finish(p_end, next_start)
     return spans

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import overload
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, overload
 
 from stance.lexicon import CUE_VERBS
 from stance.quotes.attribution import attribute, attribute_part
@@ -13,9 +14,21 @@ from stance.quotes.discourse import Discourse, Speaker
 from stance.quotes.entities import Entities, collect_names, note_subjects
 from stance.quotes.marks import QuoteSpan, find_quote_spans
 from stance.quotes.model import Quote
+from stance.quotes.tagged import TaggedAttribution, group_spans, tagged_speaker
 from stance.quotes.text import Regions, Tok, decode_entities, paragraphs, sentence_bounds, tokenize
 
+if TYPE_CHECKING:
+    from stance.quotes.tagger import AttributionTagger, TaggedSpan
+
 DEFAULT_KINDS: tuple[Kind, ...] = ("direct", "mixed")
+# Who speaks a quotation the rules kept, when the tagger proposes a source too: "fill" keeps the
+# rules' speaker and takes the tagger's only where the rules found nobody; "weak" also where a rule
+# of WEAK_RULES found it; "tagger" always prefers the tagger's. Chosen by measurement on PolNeAR
+# dev (docs/quotes.md).
+SourcePolicy = Literal["fill", "weak", "tagger"]
+SOURCE_POLICY: SourcePolicy = "tagger"
+# the rules with the lowest speaker precision on PolNeAR dev (stance evaluate-quotes, per-rule table)
+WEAK_RULES = frozenset({"sentence_subject", "cue_subject"})
 
 
 def normalize_kinds(kinds: str | Iterable[str] | None) -> tuple[Kind, ...]:
@@ -86,13 +99,17 @@ def sentences(doc: Document) -> Iterator[Sentence]:
             yield Sentence(s_start, end, p_index, own, tokenize(doc.text, s_start, end, doc.regions))
 
 
-def extract_quotes(text: str, kinds: str | Iterable[str] | None = None) -> list[Quote]:
+def extract_quotes(
+    text: str, kinds: str | Iterable[str] | None = None, tagger: AttributionTagger | None = None
+) -> list[Quote]:
     """Find every quotation (and, if asked, reported statement) in an article and attribute it.
 
     Args:
         text: the article as plain text (HTML entities are decoded; offsets refer to ``text``).
         kinds: which kinds to return: "direct", "mixed", "indirect" (a list or a comma-separated
             string); default direct and mixed, which need no parser.
+        tagger: an :class:`~stance.quotes.tagger.AttributionTagger`; with it, reported statements
+            come from the tagger (not from spaCy) and it proposes sources (``rule`` "tagger:P").
 
     Returns:
         Quotes in reading order. Scare quotes, titles and nicknames are left out.
@@ -109,12 +126,60 @@ def extract_quotes(text: str, kinds: str | Iterable[str] | None = None) -> list[
         raise TypeError(f"extract_quotes expects str, got {type(text).__name__}")
     wanted = normalize_kinds(kinds)
     doc = Document.read(text)
+    return _extract(doc, wanted, tagger.tag(doc.text) if tagger is not None else None)
+
+
+def extract_quotes_auto(text: str, kinds: str | Iterable[str] | None = None) -> list[Quote]:
+    """:func:`extract_quotes` with the attribution tagger when one is on disk, else the rules alone.
+
+    The tagger is ``STANCE_TAGGER_PATH`` (empty: none), else ``models/attribution`` if present;
+    it is loaded once per process. The service's workers and the corpus runner call this.
+    """
+    from stance.quotes.tagger import shared_tagger
+
+    return extract_quotes(text, kinds, tagger=shared_tagger())
+
+
+def extract_quotes_many(
+    texts: Sequence[str],
+    kinds: str | Iterable[str] | None = None,
+    tagger: AttributionTagger | None = None,
+    batch_size: int = 16,
+    tagged: Sequence[list[TaggedSpan]] | None = None,
+) -> list[list[Quote]]:
+    """:func:`extract_quotes` over many articles, the tagger's windows batched across them.
+
+    Args:
+        tagged: the tagger's spans of each text after :func:`decode_entities` (when already
+            computed, as the evaluation does); ``tagger`` is then not called.
+
+    Returns:
+        One list of quotes per text, in input order.
+    """
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__}, expected str")
+    wanted = normalize_kinds(kinds)
+    docs = [Document.read(t) for t in texts]
+    if tagged is None and tagger is not None:
+        tagged = tagger.tag_many([d.text for d in docs], batch_size=batch_size)
+    if tagged is None:
+        return [_extract(d, wanted, None) for d in docs]
+    return [_extract(d, wanted, t) for d, t in zip(docs, tagged, strict=True)]
+
+
+def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] | None) -> list[Quote]:
+    """The pipeline on one decoded article; ``tagged``: the tagger's spans, or None (rules only)."""
     ents = Entities()
     talk = Discourse(ents)
     quoted: list[Quote] = []
     reported: list[Quote] = []
     read = list(sentences(doc))
-    parses = _parse_reported(doc, read) if "indirect" in wanted else {}
+    parses = _parse_reported(doc, read) if "indirect" in wanted and tagged is None else {}
+    starts = [s.start for s in read]
+    grouped = group_spans(tagged, [(s.start, s.end) for s in read]) if tagged else []
+    pending = sorted(grouped, key=lambda a: a.last)
+    proposals: list[tuple[TaggedAttribution, Speaker, Sentence]] = []
     for n, sentence in enumerate(read):
         if sentence.start == doc.paras[sentence.paragraph][0]:
             talk.new_paragraph()
@@ -127,11 +192,83 @@ def extract_quotes(text: str, kinds: str | Iterable[str] | None = None) -> list[
         quoted.extend(quotes)
         if n in parses:
             reported.extend(_reported_in(doc, sentence, parses[n], talk))
+        # an attribution is resolved once its last part is read, so "he" finds someone already met
+        while pending and pending[0].last < sentence.end:
+            att = pending.pop(0)
+            home = _sentence_at(read, starts, att.source.start if att.source else att.content.start)
+            speaker = tagged_speaker(att, doc.text, home.tokens, ents)
+            first = _sentence_at(read, starts, att.content.start)
+            last = _sentence_at(read, starts, max(att.content.start, att.content.end - 1))
+            carried = Sentence(first.start, max(first.end, last.end), first.paragraph, [], [])
+            proposals.append((att, speaker, carried))
         note_subjects(sentence.tokens, ents)
     found = talk.share_chain_speakers(quoted)
+    if proposals:
+        found, reported = _merge_tagged(doc, found, proposals, talk)
     if reported:
         found = sorted([*found, *reported], key=lambda q: q.start)
     return [q for q in found if q.kind in wanted]
+
+
+_MARKS = set("\"“”«»„")
+
+
+def _merge_tagged(
+    doc: Document, quoted: list[Quote], proposals: list[tuple[TaggedAttribution, Speaker, Sentence]],
+    talk: Discourse,
+) -> tuple[list[Quote], list[Quote]]:
+    """Rules' quotations with the tagger's sources proposed for them, and the tagger's reported statements.
+
+    A tagged content that overlaps a kept quotation proposes its source (by ``SOURCE_POLICY``); one
+    with quotation marks that overlaps none is left to the rules (they judged its marks scare
+    quotes or titles); any other is a reported statement.
+    """
+    out = list(quoted)
+    reported = []
+    for att, speaker, sentence in proposals:
+        c_start, c_end = doc.orig(att.content.start), doc.orig(att.content.end)
+        hits = [i for i, q in enumerate(out) if q.start < c_end and c_start < q.end]
+        if hits:
+            if speaker.mention is None:
+                continue
+            for i in hits:
+                q = out[i]
+                if (
+                    SOURCE_POLICY == "tagger"
+                    or (q.speaker is None and q.speaker_mention is None)
+                    or (SOURCE_POLICY == "weak" and q.rule in WEAK_RULES)
+                ):
+                    out[i] = _with_speaker(doc, q, speaker)
+            continue
+        if any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end]):
+            continue
+        talk.group += 1
+        quote = build_quote(doc, att.content.start, att.content.end, speaker, "indirect", sentence.paragraph,
+                            talk.group, sentence)
+        reported.append(replace(quote, rule=speaker.rule))  # the tagger decided it, speaker or not
+    return out, reported
+
+
+def _sentence_at(read: list[Sentence], starts: list[int], pos: int) -> Sentence:
+    """The last sentence that starts at or before ``pos``."""
+    return read[max(0, bisect_right(starts, pos) - 1)]
+
+
+def _with_speaker(doc: Document, q: Quote, speaker: Speaker) -> Quote:
+    """``q`` attributed to ``speaker`` (who has a mention)."""
+    mention = speaker.mention
+    if mention is None:
+        return q
+    m_start, m_end = doc.orig(mention.start), doc.orig(mention.end)
+    return replace(
+        q,
+        speaker=speaker.name,
+        speaker_mention=doc.original[m_start:m_end],
+        speaker_start=m_start,
+        speaker_end=m_end,
+        cue=speaker.cue or q.cue,
+        rule=speaker.rule,
+    )
 
 
 def _parse_reported(doc: Document, read: list[Sentence]) -> dict[int, object]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from stance.errors import ParserUnavailable
 from stance.lexicon import (
     CUE_VERBS,
     INTENTION_CUES,
@@ -34,10 +35,6 @@ _BATCH = 64  # sentences per spaCy batch: large enough to amortise, small enough
 # Longer "sentences" are unsplit text (tables, lists, hostile input): not worth a parse, and
 # spaCy refuses texts past its max_length.
 MAX_SENTENCE_CHARS = 5000
-
-
-class ParserUnavailable(RuntimeError):
-    """spaCy or its English pipeline is not installed."""
 
 
 @lru_cache(maxsize=1)
@@ -68,13 +65,14 @@ def parse_sentences(texts: list[str]) -> list:
 
 @dataclass(frozen=True)
 class Reported:
-    """A reported clause ``[start, end)`` and its speaker's words, found by rule ``rule``."""
+    """A reported clause ``[start, end)`` and its speaker's words; ``rule``: the name of the rule
+    that found it (set by :func:`reported_in_parse`)."""
 
     start: int
     end: int
     speaker: tuple[int, int] | None
     cue: str
-    rule: str
+    rule: str | None = None
 
 
 def _span(tok) -> tuple[int, int]:
@@ -99,24 +97,38 @@ def _subject(verb):
     return None
 
 
-def complement_clause(verb) -> Reported | None:
-    """Raeisi said (that) the Republic is determined ... / Iran is ready, Jalali told reporters."""
+def _clause_of(verb):
+    """The complement clause of a reporting verb, or None."""
     if verb.lower_ not in REPORTED_CUES:
         return None
-    clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
-    if clause is None:
+    return next((c for c in verb.children if c.dep_ == "ccomp"), None)
+
+
+def _participle(verb) -> bool:
+    return verb.tag_ == "VBG" and verb.dep_ in {"advcl", "xcomp", "conj"}
+
+
+def participle_clause(verb) -> Reported | None:
+    """Lavrov criticized the sanctions, saying Washington needed ... (the speaker: the head's subject)."""
+    clause = _clause_of(verb)
+    if clause is None or not _participle(verb):
         return None
-    if verb.tag_ == "VBG" and verb.dep_ in {"advcl", "xcomp", "conj"}:
-        subject = _subject(verb.head)  # Lavrov criticized ..., saying Washington needed ...
-        rule = "saying"
-    else:
-        subject = _subject(verb)
-        rule = "said_x" if subject is not None and subject.i > verb.i else "x_said"
+    subject = _subject(verb.head)
     speaker = _speaker_words(subject) if subject is not None else None
-    return Reported(*_span(clause), speaker, verb.lower_, rule)
+    return Reported(*_span(clause), speaker, verb.lower_)
 
 
-def noun_clause(verb) -> Reported | None:
+def complement_clause(verb) -> Reported | None:
+    """Raeisi said (that) the Republic is determined ... / Iran is ready, Jalali told reporters."""
+    clause = _clause_of(verb)
+    if clause is None or _participle(verb):
+        return None
+    subject = _subject(verb)
+    speaker = _speaker_words(subject) if subject is not None else None
+    return Reported(*_span(clause), speaker, verb.lower_)
+
+
+def noun_that(verb) -> Reported | None:
     """The minister expressed concern that the deal would collapse."""
     if verb.lower_ not in REPORTED_CUES:
         return None
@@ -127,7 +139,7 @@ def noun_clause(verb) -> Reported | None:
         if clause is not None and any(c.dep_ == "mark" and c.lower_ == "that" for c in clause.children):
             subject = _subject(verb)
             speaker = _speaker_words(subject) if subject is not None else None
-            return Reported(*_span(clause), speaker, verb.lower_, "noun_that")
+            return Reported(*_span(clause), speaker, verb.lower_)
     return None
 
 
@@ -139,9 +151,7 @@ def object_statement(verb) -> Reported | None:
     subject = _subject(verb)
     if obj is None or subject is None:
         return None
-    return Reported(
-        obj.left_edge.idx, _span(obj)[1], _speaker_words(subject), verb.lower_, "object_statement"
-    )
+    return Reported(obj.left_edge.idx, _span(obj)[1], _speaker_words(subject), verb.lower_)
 
 
 def parenthetical(verb) -> Reported | None:
@@ -156,7 +166,7 @@ def parenthetical(verb) -> Reported | None:
     cue_start, cue_end = _span(verb)
     if cue_end >= end:
         end = cue_start  # "..., the source added."
-    return Reported(start, end, _speaker_words(subject), verb.lower_, "parenthetical")
+    return Reported(start, end, _speaker_words(subject), verb.lower_)
 
 
 def intention(verb) -> Reported | None:
@@ -167,10 +177,10 @@ def intention(verb) -> Reported | None:
     subject = _subject(verb)
     if clause is None or subject is None:
         return None
-    return Reported(*_span(clause), _speaker_words(subject), verb.lower_, "intention")
+    return Reported(*_span(clause), _speaker_words(subject), verb.lower_)
 
 
-def according_to(tok) -> Reported | None:
+def according_to_clause(tok) -> Reported | None:
     """According to the ministry, the talks will resume on Monday."""
     if tok.lower_ != "according":
         return None
@@ -185,16 +195,18 @@ def according_to(tok) -> Reported | None:
         start = phrase[1]
     elif phrase[1] >= end:
         end = phrase[0]
-    return Reported(start, end, _span(source), "according to", "according_to")
+    return Reported(start, end, _span(source), "according to")
 
 
 ParseRule = Callable[[object], "Reported | None"]
-# First rule that answers for a token wins; each rule names itself on the quote it finds.
+# First rule that answers for a token wins; its name (the function's) goes on the quote it finds.
+# The names differ from the sentence rules' (stance.quotes.attribution), so each is scored apart.
 RULES: list[ParseRule] = [
-    according_to,
+    according_to_clause,
     parenthetical,
+    participle_clause,
     complement_clause,
-    noun_clause,
+    noun_that,
     object_statement,
     intention,
 ]
@@ -208,7 +220,7 @@ def reported_in_parse(doc) -> list[Reported]:
         for rule in RULES:
             hit = rule(tok)
             if hit is not None:
-                found.append(hit)
+                found.append(replace(hit, rule=rule.__name__))
                 break
     return sorted(found, key=lambda r: r.start - r.end)
 

@@ -12,7 +12,15 @@ from stance.options import Precision
 from stance_cli.commands.quotes import speaker_label
 from stance_cli.errors import cli_errors
 from stance_cli.io import Format, read_input, setup_logging
-from stance_cli.options import DEFAULT_MODEL, AllowUnverified, Int8, ModelPath, PrecisionOpt, load_model
+from stance_cli.options import (
+    DEFAULT_MODEL,
+    AllowUnverified,
+    Int8,
+    MinConfidence,
+    ModelPath,
+    PrecisionOpt,
+    load_model,
+)
 
 
 def _short(text: str, limit: int = 90) -> str:
@@ -31,6 +39,7 @@ def analyze(
     int8: Int8 = False,
     precision: PrecisionOpt = Precision.fp32,
     allow_unverified: AllowUnverified = False,
+    min_confidence: MinConfidence = None,
 ) -> None:
     """Quotes, speakers and their stance toward each topic (--no-stance: without a model)."""
     setup_logging()
@@ -54,7 +63,7 @@ def analyze(
         clf = load_model(model, precision, int8, allow_unverified)
     except ModelNotFoundError as err:
         raise ModelNotFoundError(f"{err}. {MODEL_HOWTO} `--no-stance` works without one.") from None
-    result = run_analyze(text, topic, clf)
+    result = run_analyze(text, topic, clf, min_confidence=min_confidence)
     if format != Format.table:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=indent))
         return

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import typer
 
+from stance.errors import StanceError
 from stance_cli.errors import cli_errors, fail
 from stance_cli.io import setup_logging
+from stance_cli.options import MinConfidence
 
 
 @cli_errors
@@ -29,11 +31,11 @@ def corpus(
     kind: list[str] = typer.Option(None, "--kind", help="keep only these quote kinds (repeatable)"),
     int8: bool = typer.Option(False, help="use the int8-quantised model"),
     precision: str = typer.Option("fp32", help="fp32, bf16 or auto (bf16 where the CPU has it)"),
+    min_confidence: MinConfidence = None,
 ) -> None:
     """Who stands where across a corpus: quotes, speakers.csv, summary.html and run.json in --output."""
     setup_logging()
-    from stance.corpus import CorpusError, CorpusInputError, parse_columns, run_corpus
-    from stance.model import ModelLoadError
+    from stance.corpus import parse_columns, run_corpus
 
     ray_options = {k: v for k, v in {"num_cpus": ray_cpus, "actors": ray_actors}.items() if v}
     try:
@@ -54,8 +56,13 @@ def corpus(
             ray_options=ray_options,
             precision=precision,
             int8=int8,
+            min_confidence=min_confidence,
         )
-    except (CorpusError, CorpusInputError, ModelLoadError, ImportError, ValueError) as err:
+    except (ImportError, ValueError) as err:
+        # core errors (bad options, inputs: 2; a model that does not load: 3) go to cli_errors;
+        # these are a missing Ray and the splitter refusing --kind
+        if isinstance(err, StanceError):
+            raise
         fail(str(err))
     except KeyboardInterrupt:
         fail(f"interrupted; written parts are kept: continue with --resume --output {output}", code=130)

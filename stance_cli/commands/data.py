@@ -17,9 +17,10 @@ data_app = app
 @cli_errors
 def data_list() -> None:
     """Public sets that `stance data fetch` can download, with their sources and terms."""
-    from stance.fetch import SOURCES, licence_notice
+    from stance.fetch import POLNEAR, licence_notice
+    from stance.sources import fetchable_sets
 
-    for name in SOURCES:
+    for name in [*fetchable_sets(), POLNEAR]:
         typer.echo(licence_notice(name))
 
 

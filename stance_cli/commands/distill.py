@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from stance.config import parse_overrides
 from stance.errors import InputError
-from stance_cli.commands.train import parse_overrides, run_training
+from stance_cli.commands.train import run_training
 from stance_cli.errors import cli_errors
 
 

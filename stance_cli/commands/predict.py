@@ -13,7 +13,15 @@ from stance.errors import InputError
 from stance.options import Precision
 from stance_cli.errors import cli_errors
 from stance_cli.io import setup_logging
-from stance_cli.options import AllowUnverified, BatchSize, Int8, ModelArg, PrecisionOpt, load_model
+from stance_cli.options import (
+    AllowUnverified,
+    BatchSize,
+    Int8,
+    MinConfidence,
+    ModelArg,
+    PrecisionOpt,
+    load_model,
+)
 
 
 @cli_errors
@@ -32,11 +40,12 @@ def predict(
     int8: Int8 = False,
     precision: PrecisionOpt = Precision.fp32,
     allow_unverified: AllowUnverified = False,
+    min_confidence: MinConfidence = None,
 ) -> None:
     """Stream JSONL in and predictions out, in constant memory."""
     setup_logging()
     from stance.atomic import atomic_file
-    from stance.bulk import predict_stream
+    from stance.bulk import predict_stream, text_lines
 
     if (input is None) == (not text):
         raise InputError("give exactly one of --input FILE.jsonl or --text ...")
@@ -49,11 +58,12 @@ def predict(
         source = "--text"
     else:
         assert input is not None
-        rows = sys.stdin if str(input) == "-" else open(input, encoding="utf-8")
         source = str(input)
+        # bytes in, checked line by line: bad UTF-8 or a huge line is one error naming its line
+        rows = text_lines(sys.stdin.buffer if source == "-" else open(input, "rb"), source)
     if output:
         with atomic_file(output) as out:
-            n = predict_stream(clf, rows, out, topic, batch_size, chunk_size, source)
+            n = predict_stream(clf, rows, out, topic, batch_size, chunk_size, source, min_confidence)
         typer.echo(f"wrote {n} predictions to {output}", err=True)
     else:
-        predict_stream(clf, rows, sys.stdout, topic, batch_size, chunk_size, source)
+        predict_stream(clf, rows, sys.stdout, topic, batch_size, chunk_size, source, min_confidence)

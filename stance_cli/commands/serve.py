@@ -2,23 +2,21 @@
 
 The API key is never an argument (arguments are visible in ``ps``): it comes from
 ``STANCE_API_KEY`` or ``--api-key-file``. It is removed from this process's environment once read,
-so the text worker processes never inherit it; with several uvicorn workers it reaches them
-through a private file (mode 0600) that is deleted on exit.
+so the text worker processes never inherit it. The launch itself (uvicorn options, connection
+limits, the workers' environment and key file) is :mod:`serving.launch`.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from stance.errors import ModelNotFoundError
+from stance.errors import ConfigError, ModelNotFoundError
 from stance.options import Precision
 from stance_cli.errors import cli_errors
 from stance_cli.io import setup_logging
@@ -50,25 +48,6 @@ def train_first_model(model_path: Path) -> bool:
 
     run_train(load_config(QUICK_CONFIG), model_path)
     return True
-
-
-def _environment_for_workers(settings, key: str | None) -> None:
-    """Several uvicorn workers build their app from the environment: write every setting but
-    the key there, and hand the key over in a private file."""
-    for name, value in settings.model_dump(exclude={"api_key", "api_key_file"}).items():
-        if value is not None:
-            os.environ[f"STANCE_{name.upper()}"] = str(value)
-    if key is not None and settings.api_key_file is None:
-        folder = tempfile.mkdtemp(prefix="stance-key-")  # mode 0700
-        path = Path(folder) / "key"
-        path.touch(mode=0o600)
-        path.write_text(key)
-        atexit.register(shutil.rmtree, folder, True)
-        os.environ["STANCE_API_KEY_FILE"] = str(path)
-    elif settings.api_key_file is not None:
-        os.environ["STANCE_API_KEY_FILE"] = str(settings.api_key_file)
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="stance-metrics-")
 
 
 @cli_errors
@@ -103,8 +82,7 @@ def serve(
     """Serve the HTTP API (OpenAPI docs at /docs). Without a model, quotes are served and stance
     answers 503 with how to get one."""
     setup_logging()
-    import uvicorn
-
+    from serving.launch import run
     from serving.settings import ServiceSettings
     from stance.model_folder import verify_folder
 
@@ -123,8 +101,13 @@ def serve(
         "request_timeout_s": request_timeout,
         "text_workers": text_workers,
     }
-    settings = ServiceSettings(**{k: v for k, v in flags.items() if v is not None})
-    key = settings.key()
+    try:
+        settings = ServiceSettings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as err:
+        # a bad STANCE_* variable or key file: one line naming it, not pydantic's report
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"serve: {where}: {first.get('msg')}") from None
     os.environ.pop("STANCE_API_KEY", None)
     model_path = Path(settings.model_path)
     if not model_path.exists() and ensure_model:
@@ -140,18 +123,4 @@ def serve(
         f"(docs at /docs, {settings.workers} worker(s), {settings.text_workers} text process(es) each)",
         err=True,
     )
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": "info",
-        "timeout_keep_alive": int(max(1, settings.keep_alive_s)),
-        "limit_concurrency": settings.max_connections,
-        "timeout_graceful_shutdown": 30,
-    }
-    if settings.workers == 1:
-        from serving.app import create_app
-
-        uvicorn.run(create_app(settings), **common)
-        return
-    _environment_for_workers(settings, key)
-    uvicorn.run("serving.app:app_from_env", factory=True, workers=settings.workers, **common)
+    run(settings)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from stance.errors import ConfigError
+from stance.config import parse_overrides
 from stance_cli.errors import INTERRUPTED, cli_errors, fail
 from stance_cli.io import setup_logging
 
@@ -16,41 +16,42 @@ from stance_cli.io import setup_logging
 CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def parse_overrides(args: list[str]) -> dict[str, str]:
-    """``["--train.lr", "3e-5", "--model.base=x"]`` -> ``{"train.lr": "3e-5", "model.base": "x"}``.
-
-    Raises:
-        ConfigError: an argument that is not ``--section.key``, or one without a value.
-    """
-    overrides: dict[str, str] = {}
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if not arg.startswith("--") or "." not in arg:
-            raise ConfigError(f"unexpected argument {arg!r}; overrides look like --train.lr 3e-5")
-        key = arg[2:]
-        if "=" in key:
-            key, value = key.split("=", 1)
-            i += 1
-        elif i + 1 < len(args):
-            value = args[i + 1]
-            i += 2
-        else:
-            raise ConfigError(f"override {arg} has no value")
-        overrides[key] = value
-    return overrides
-
-
 @cli_errors
 def train(
     ctx: typer.Context,
     config: Annotated[Path, typer.Argument(help="YAML config: a path or a packaged name (quick)")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="model folder")] = Path("models/default"),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="model folder (default models/default, or models/attribution)"),
+    ] = None,
     resume: Annotated[bool, typer.Option(help="continue from the last complete checkpoint")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the evaluation sets")] = False,
 ) -> None:
-    """Fine-tune a stance model. Extra options override the config: --train.lr 3e-5."""
-    run_training(config, parse_overrides(ctx.args), output, resume, no_eval)
+    """Fine-tune a stance model (or, for a config with task: attribution, the attribution tagger).
+
+    Extra options override the config: --train.lr 3e-5.
+    """
+    from training.attribution import is_attribution_config
+
+    if is_attribution_config(config):
+        output = output or Path("models/attribution")
+        run_attribution_training(config, parse_overrides(ctx.args), output, resume, no_eval)
+        return
+    run_training(config, parse_overrides(ctx.args), output or Path("models/default"), resume, no_eval)
+
+
+def run_attribution_training(config: Path, overrides: dict[str, str], output: Path, resume: bool,
+                             no_eval: bool) -> None:
+    """Train the attribution tagger (``task: attribution`` configs) into ``output``."""
+    setup_logging()
+    from training.attribution import load_attribution_config, train_attribution
+
+    cfg = load_attribution_config(config, overrides)
+    try:
+        train_attribution(cfg, output, resume=resume, evaluate_after=not no_eval)
+    except KeyboardInterrupt:
+        fail(f"interrupted; {output} is unchanged (resume with --resume)", INTERRUPTED)
+    typer.echo(f"tagger written to {output}")
 
 
 def run_training(config: Path, overrides: dict[str, str], output: Path, resume: bool, no_eval: bool) -> None:

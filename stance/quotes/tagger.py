@@ -1,0 +1,353 @@
+"""The attribution tagger: a token classifier that marks who (Source), how (Cue) and what (Content).
+
+Trained on PolNeAR (``stance train configs/attribution.yaml``), it reads a whole article in
+overlapping windows of word pieces and labels each piece with BIO tags over the three roles of an
+attribution. :func:`stance.quotes.extract_quotes` uses its spans beside the rules: the rules keep
+deciding direct quotes, the tagger adds reported statements and proposes sources.
+
+Example:
+    >>> tagger = AttributionTagger.from_pretrained("models/attribution")
+    >>> [(s.role, s.start, s.end) for s in tagger.tag("The minister said taxes will fall.")]
+    [('Source', 0, 12), ('Cue', 13, 17), ('Content', 18, 33)]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from stance.errors import InputError, ModelLoadError
+from stance.model_folder import STANCE_CONFIG, verify_folder
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["Source", "Cue", "Content"]
+ROLES: tuple[Role, ...] = ("Source", "Cue", "Content")
+LABELS: tuple[str, ...] = ("O", *(f"{p}-{r}" for r in ROLES for p in ("B", "I")))
+TASK = "attribution"
+# 256 pieces hold a paragraph or two of news: long enough to see a cue and its source, a quarter of
+# MiniLM's cost per piece at 512 (attention is quadratic); neighbouring windows share OVERLAP pieces
+# so that no span is read without context on both sides.
+WINDOW = 256
+OVERLAP = 64
+DEFAULT_PATH = Path("models/attribution")
+
+
+@dataclass(frozen=True)
+class TaggedSpan:
+    """One role span in the text: ``text[start:end]`` and the mean probability of its tags."""
+
+    role: Role
+    start: int
+    end: int
+    prob: float
+
+
+@dataclass(frozen=True)
+class Window:
+    """Word-piece ids of one window and the index of its first piece in the article."""
+
+    ids: list[int]
+    first: int
+
+
+def windows(n_pieces: int, window: int = WINDOW, overlap: int = OVERLAP) -> list[tuple[int, int]]:
+    """``(start, end)`` piece ranges covering ``n_pieces`` with ``window - 2`` pieces each.
+
+    Two places in each window go to [CLS] and [SEP]; consecutive windows share ``overlap`` pieces.
+
+    Example:
+        >>> windows(600, 256, 64)
+        [(0, 254), (190, 444), (380, 600)]
+    """
+    size = window - 2
+    if size <= overlap:
+        raise InputError(f"window={window} must exceed overlap={overlap} + 2")
+    if n_pieces <= size:
+        return [(0, n_pieces)]
+    out = []
+    start = 0
+    while True:
+        end = min(start + size, n_pieces)
+        out.append((start, end))
+        if end == n_pieces:
+            return out
+        start = end - overlap
+
+
+def piece_labels(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[str, int, int]]) -> list[int]:
+    """BIO label ids for word pieces with character ``offsets``, from ``(role, start, end)`` spans.
+
+    A piece takes a role when it overlaps the span; the first such piece opens it (B).
+
+    Example:
+        >>> piece_labels([(0, 2), (3, 7), (8, 12)], [("Source", 0, 2), ("Content", 3, 12)])
+        [1, 5, 6]
+    """
+    ids = {label: i for i, label in enumerate(LABELS)}
+    labels = [0] * len(offsets)
+    for role, start, end in spans:
+        inside = [i for i, (a, b) in enumerate(offsets) if a < end and start < b and b > a]
+        for n, i in enumerate(inside):
+            labels[i] = ids[f"{'B' if n == 0 else 'I'}-{role}"]
+    return labels
+
+
+def decode(probs: torch.Tensor, offsets: Sequence[tuple[int, int]]) -> list[TaggedSpan]:
+    """Spans from per-piece label probabilities (shape ``(n, len(LABELS))``).
+
+    A span opens on B, or on an I that does not continue the same role; it carries the mean
+    probability of its pieces' chosen tags.
+    """
+    best_p, best = probs.max(dim=-1)
+    out: list[TaggedSpan] = []
+    current: tuple[str, int, int, list[float]] | None = None
+    for i, (label_id, p) in enumerate(zip(best.tolist(), best_p.tolist(), strict=True)):
+        label = LABELS[label_id]
+        if label == "O":
+            tag, role = "O", ""
+        else:
+            tag, role = label.split("-", 1)
+        if current is not None and (tag != "I" or role != current[0]):
+            out.append(_span(current))
+            current = None
+        if tag == "O":
+            continue
+        if current is None:
+            current = (role, offsets[i][0], offsets[i][1], [p])
+        else:
+            current = (role, current[1], offsets[i][1], [*current[3], p])
+    if current is not None:
+        out.append(_span(current))
+    return out
+
+
+def _whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
+    """A span that starts or ends inside a word (a word piece tagged alone) grown to the whole word."""
+    start, end = span.start, span.end
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return span if (start, end) == (span.start, span.end) else TaggedSpan(span.role, start, end, span.prob)
+
+
+def _span(current: tuple[str, int, int, list[float]]) -> TaggedSpan:
+    role, start, end, ps = current
+    return TaggedSpan(role, start, end, sum(ps) / len(ps))  # type: ignore[arg-type]
+
+
+class AttributionTagger:
+    """A token-classification model over BIO tags of Source, Cue and Content.
+
+    Args:
+        model: a transformers token-classification model whose labels are :data:`LABELS`.
+        tokenizer: its fast tokenizer (character offsets are needed).
+        window, overlap: word pieces per window and pieces shared by neighbouring windows.
+        precision: ``"fp32"``, ``"bf16"`` (autocast) or ``"auto"`` (bf16 where the CPU has it).
+    """
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        window: int = WINDOW,
+        overlap: int = OVERLAP,
+        precision: str = "auto",
+        name: str = "attribution",
+    ) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelLoadError("the attribution tagger needs a fast tokenizer (character offsets)")
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.window = window
+        self.overlap = overlap
+        self.name = name
+        self.precision = _precision(precision)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        precision: str = "auto",
+        quantize: str | None = None,
+        allow_unverified: bool = False,
+    ) -> AttributionTagger:
+        """Load a tagger folder written by ``stance train configs/attribution.yaml``.
+
+        Args:
+            path: the model folder (weights checked against ``checksums.json``).
+            precision: ``"fp32"``, ``"bf16"`` or ``"auto"``.
+            quantize: ``"int8"`` for torch dynamic quantisation of the linear layers.
+            allow_unverified: load a folder without ``checksums.json``.
+
+        Raises:
+            ModelNotFoundError: the folder does not exist.
+            ModelLoadError: incomplete, corrupt, not a tagger, or weights that do not fit.
+        """
+        import torch
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        from stance.model import _refuse_partial_load
+
+        path = Path(path)
+        verify_folder(path, allow_unverified=allow_unverified)
+        extra = json.loads((path / STANCE_CONFIG).read_text()) if (path / STANCE_CONFIG).is_file() else {}
+        if extra.get("task") != TASK:
+            raise ModelLoadError(
+                f"model folder {path} is not an attribution tagger ({STANCE_CONFIG} task "
+                f"{extra.get('task')!r}, expected {TASK!r})"
+            )
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model, info = AutoModelForTokenClassification.from_pretrained(path, output_loading_info=True)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise ModelLoadError(f"model folder {path} could not be loaded: {err}") from err
+        _refuse_partial_load(path, info)
+        labels = tuple(model.config.id2label[i] for i in range(len(model.config.id2label)))
+        if labels != LABELS:
+            raise ModelLoadError(f"model folder {path}: labels {list(labels)} are not {list(LABELS)}")
+        tagger = cls(
+            model,
+            tokenizer,
+            extra.get("max_length", WINDOW),
+            extra.get("overlap", OVERLAP),
+            precision,
+            name=path.resolve().name,
+        )
+        if quantize:
+            if quantize != "int8":
+                raise InputError(f"quantize={quantize!r}; only 'int8' is supported")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tagger.model = torch.ao.quantization.quantize_dynamic(
+                    tagger.model, {torch.nn.Linear}, dtype=torch.qint8
+                ).eval()
+        return tagger
+
+    def pieces(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Word-piece ids and character offsets of a whole text (no special tokens)."""
+        encoded = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+        )
+        return list(encoded["input_ids"]), [tuple(o) for o in encoded["offset_mapping"]]
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 16) -> list[tuple[torch.Tensor, list]]:
+        """Per text: label probabilities of every word piece (averaged over windows) and offsets.
+
+        Windows of all texts are batched together, shortest first, so that short articles share
+        a forward pass and padding stays small.
+        """
+        import torch
+
+        if batch_size < 1:
+            raise InputError(f"batch_size={batch_size}; must be at least 1")
+        cls_id, sep_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        encoded = [self.pieces(t) for t in texts]
+        jobs = []  # (text index, first piece, ids)
+        for n, (ids, _) in enumerate(encoded):
+            for a, b in windows(len(ids), self.window, self.overlap):
+                jobs.append((n, a, [cls_id, *ids[a:b], sep_id]))
+        sums = [torch.zeros(len(ids), len(LABELS)) for ids, _ in encoded]
+        counts = [torch.zeros(len(ids), 1) for ids, _ in encoded]
+        order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][2]))
+        # bf16 autocast runs on the CPU's AMX/AVX512-BF16 units; softmax is taken in fp32
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), autocast:
+            for s in range(0, len(order), batch_size):
+                chunk = [jobs[j] for j in order[s : s + batch_size]]
+                longest = max(len(c[2]) for c in chunk)
+                input_ids = torch.zeros(len(chunk), longest, dtype=torch.long)
+                mask = torch.zeros(len(chunk), longest, dtype=torch.long)
+                for row, (_, _, ids) in enumerate(chunk):
+                    input_ids[row, : len(ids)] = torch.tensor(ids)
+                    mask[row, : len(ids)] = 1
+                logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
+                probs = torch.softmax(logits, dim=-1)
+                for row, (n, first, ids) in enumerate(chunk):
+                    inner = len(ids) - 2
+                    sums[n][first : first + inner] += probs[row, 1 : 1 + inner]
+                    counts[n][first : first + inner] += 1
+        return [
+            (s / c.clamp(min=1), offsets) for s, c, (_, offsets) in zip(sums, counts, encoded, strict=True)
+        ]
+
+    def tag_many(self, texts: Sequence[str], batch_size: int = 16) -> list[list[TaggedSpan]]:
+        """Role spans of each text, in reading order (one list per text, always a list of lists)."""
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InputError(f"texts[{i}] is {type(text).__name__}, expected str")
+        return [
+            [_whole_words(text, s) for s in decode(p, offsets)]
+            for text, (p, offsets) in zip(texts, self.probabilities(texts, batch_size), strict=True)
+        ]
+
+    def tag(self, text: str) -> list[TaggedSpan]:
+        """Role spans of one text, in reading order."""
+        return self.tag_many([text])[0]
+
+
+def _precision(precision: str) -> str:
+    from stance.model import cpu_has_fast_bf16
+
+    if precision not in {"fp32", "bf16", "auto"}:
+        raise InputError(f"precision={precision!r}; expected fp32, bf16 or auto")
+    if precision == "auto":
+        return "bf16" if cpu_has_fast_bf16() else "fp32"
+    return precision
+
+
+def default_tagger_path() -> Path | None:
+    """``STANCE_TAGGER_PATH`` if set (empty turns the tagger off), else ``models/attribution`` if present."""
+    env = os.environ.get("STANCE_TAGGER_PATH")
+    if env is not None:
+        return Path(env).expanduser() if env.strip() else None
+    return DEFAULT_PATH if DEFAULT_PATH.is_dir() else None
+
+
+def load_default_tagger(precision: str = "auto") -> AttributionTagger | None:
+    """The tagger at :func:`default_tagger_path`, or None (rules only) when there is none.
+
+    Raises:
+        ModelLoadError: a configured folder exists but is broken (never silently ignored).
+    """
+    path = default_tagger_path()
+    if path is None:
+        return None
+    if not path.is_dir():
+        if os.environ.get("STANCE_TAGGER_PATH"):
+            raise ModelLoadError(f"STANCE_TAGGER_PATH={path} is not a folder")
+        return None
+    tagger = AttributionTagger.from_pretrained(path, precision=precision)
+    logger.info("attribution tagger loaded from %s (%s)", path, tagger.precision)
+    return tagger
+
+
+@lru_cache(maxsize=1)
+def shared_tagger() -> AttributionTagger | None:
+    """:func:`load_default_tagger`, once per process (each service worker and corpus worker)."""
+    return load_default_tagger()
+
+
+def tagger_status() -> str:
+    """One line for ``/ready`` and ``stance quotes --explain``: the tagger in use, or rules only and why."""
+    path = default_tagger_path()
+    if path is not None and (path / STANCE_CONFIG).is_file():
+        return f"rules + attribution tagger {path}"
+    if os.environ.get("STANCE_TAGGER_PATH") == "":
+        return "rules only (STANCE_TAGGER_PATH is empty)"
+    where = path or DEFAULT_PATH
+    return (
+        f"rules only (no attribution tagger at {where}; train one with "
+        "`stance train configs/attribution.yaml` or set STANCE_TAGGER_PATH)"
+    )

@@ -1,0 +1,146 @@
+"""Adapting a tiny trained model to a user's labels, and the ``stance labels`` / ``evaluate labels:``
+commands around it: the adapted folder is an ordinary model folder with before/after figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stance.errors import DataError
+from stance.labelstore import LabelStore
+from stance.model import StanceClassifier
+from stance_cli.app import app
+from training.adapt import ADAPT_RESULTS, AdaptOptions, adapt, fold_of
+from training.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+USER_ROWS = [
+    ("we love the tax cut", "tax", "favor"),
+    ("great tax cut for all", "tax", "favor"),
+    ("we support a tax cut", "tax", "favor"),
+    ("we hate the tax cut", "tax", "against"),
+    ("terrible tax cut", "tax", "against"),
+    ("we oppose a tax cut", "tax", "against"),
+    ("the war is about climate", "tax", "none"),
+    ("vote for peace", "tax", "none"),
+]
+
+
+@pytest.fixture()
+def trained_model(tiny_base, data_dir, tmp_path) -> Path:
+    """A tiny model trained from a config (so it records its data and dev split)."""
+    from stance.config import load_config
+
+    overrides = {
+        "model.base": str(tiny_base),
+        "model.max_length": "32",
+        "data.dev_fraction": "0.2",
+        "data.eval": "[]",
+        "train.batch_size": "8",
+        "train.eval_steps": "1000",
+        "train.patience": "0",
+        "train.num_threads": "1",
+        "train.max_steps": "2",
+    }
+    return train(load_config(ROOT / "configs" / "smoke.yaml", overrides), tmp_path / "base")
+
+
+@pytest.fixture()
+def labels_file(tmp_path) -> Path:
+    path = tmp_path / "mine.jsonl"
+    rows = [
+        {"text": f"{text} {i}", "topic": topic, "label": label, "context": "the talks"}
+        for i in range(2)
+        for text, topic, label in USER_ROWS
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+FAST = AdaptOptions(epochs=1, batch_size=8, folds=2, min_replay=8, dev_examples=12, num_threads=1)
+
+
+def test_adapt_writes_a_loadable_model_folder_with_before_and_after(trained_model, labels_file, tmp_path):
+    out = tmp_path / "mine"
+    report = adapt(trained_model, labels_file, out, FAST)
+
+    clf = StanceClassifier.from_pretrained(out)  # checksums verified
+    assert len(clf.predict(["we love the tax cut"], "tax")) == 1
+    assert json.loads((out / ADAPT_RESULTS).read_text()) == report
+    assert report["labels"] == 16 and report["topics"] == {"tax": 16}
+    assert report["replay"] >= 8
+    held = report["held_out"]
+    assert held["n"] == 8 and held["folds"] == "1 of 2"  # one of two folds: half the texts
+    assert set(held["before"]) >= {"macro_f1", "f_avg", "per_topic"} and "tax" in held["after"]["per_topic"]
+    assert report["dev"]["n"] > 0 and set(report["dev"]["after"]) == {"n", "accuracy", "macro_f1", "f_avg"}
+    card = (out / "README.md").read_text()
+    assert "(adapted)" in card and "16 user labels" in card and "tax (16)" in card
+    assert str(trained_model) in card and report["base_model"]["weights_sha256"] in card
+    # the model's training data stays the base model's, so a later adapt replays the same rows
+    assert (out / "resolved_config.yaml").read_text() == (trained_model / "resolved_config.yaml").read_text()
+
+
+def test_adapt_refuses_too_few_labels_and_leaves_no_folder(trained_model, tmp_path):
+    few = tmp_path / "few.jsonl"
+    few.write_text(json.dumps({"text": "we love the tax cut", "topic": "tax", "label": "favor"}) + "\n")
+    with pytest.raises(DataError, match="too few for 2 folds"):
+        adapt(trained_model, few, tmp_path / "out", FAST)
+    assert not (tmp_path / "out").exists()
+
+
+def test_folds_keep_each_text_on_one_side():
+    from stance.data import Example
+
+    rows = [Example(text=f"t{i % 4}", topic=f"topic {i}", label="none") for i in range(12)]
+    folds = fold_of(rows, 2, seed=0)
+    by_text = {}
+    for row, fold in zip(rows, folds, strict=True):
+        assert by_text.setdefault(row.text, fold) == fold
+    assert set(folds) == {0, 1}
+
+
+def test_labels_cli_round_trip_evaluate_and_adapt(trained_model, labels_file, tmp_path):
+    runner = CliRunner()
+    db = tmp_path / "labels.sqlite3"
+    result = runner.invoke(app, ["labels", "import", str(labels_file), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert LabelStore(db).stats().rows == 16
+
+    stats = runner.invoke(app, ["labels", "stats", "--db", str(db), "--format", "json"])
+    assert stats.exit_code == 0, stats.output
+    counts = json.loads(stats.stdout)
+    assert counts["items"] == 16 and counts["per_label"]["favor"] == 6
+
+    exported = tmp_path / "export.jsonl"
+    assert runner.invoke(app, ["labels", "export", str(exported), "--db", str(db)]).exit_code == 0
+    rows = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert [(r["text"], r["label"]) for r in rows] == [
+        (json.loads(line)["text"], json.loads(line)["label"]) for line in labels_file.read_text().splitlines()
+    ]
+    # re-importing the export adds the same items again; the newest label per item still wins
+    assert runner.invoke(app, ["labels", "import", str(exported), "--db", str(db)]).exit_code == 0
+    assert LabelStore(db).stats().items == 16
+
+    out = tmp_path / "eval"
+    result = runner.invoke(app, ["evaluate", str(trained_model), f"labels:{db}", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"labels:{db}" in result.output and "16" in result.output
+    assert (out / "confusion_matrix.png").is_file()
+    assert json.loads((out / "eval_results.json").read_text())[f"labels:{db}"]["per_topic"]["tax"]["n"] == 16
+
+    adapted = tmp_path / "adapted"
+    args = ["adapt", str(trained_model), f"labels:{db}", "--output", str(adapted), "--epochs", "1"]
+    result = runner.invoke(app, [*args, "--folds", "2", "--dev-examples", "8"])
+    assert result.exit_code == 0, result.output
+    assert "your labels (held-out folds)" in result.output and (adapted / "checksums.json").is_file()
+
+    missing = runner.invoke(app, ["labels", "stats", "--db", str(tmp_path / "none.sqlite3")])
+    assert missing.exit_code == 3 and "no label database" in missing.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a", "topic": "b", "label": "maybe"}\n')
+    result = runner.invoke(app, ["labels", "import", str(bad), "--db", str(db)])
+    assert result.exit_code == 2 and "bad.jsonl:1" in result.output

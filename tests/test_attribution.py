@@ -1,0 +1,267 @@
+"""The attribution tagger: windows and BIO spans, a tiny tagger trained and loaded through the real
+paths, its merge with the rules on hand-written articles, and the rules-only fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from stance.errors import ModelLoadError
+from stance.quotes import extract_quotes
+from stance.quotes import pipeline as pipeline_module
+from stance.quotes.pipeline import extract_quotes_many
+from stance.quotes.tagger import (
+    LABELS,
+    AttributionTagger,
+    TaggedSpan,
+    decode,
+    load_default_tagger,
+    piece_labels,
+    windows,
+)
+
+# Hand-written PolNeAR-style articles: (text, [(role, phrase)...]) with one attribution each line.
+ARTICLES = {
+    "a1": (
+        "Kazem Jalali met the press on Monday.\n\n"
+        "He said the talks would resume in June.\n\n"
+        "The ministry warned that prices will rise.",
+        [
+            ("Source", "He"),
+            ("Cue", "said"),
+            ("Content", "the talks would resume in June"),
+            ("Source", "The ministry"),
+            ("Cue", "warned"),
+            ("Content", "prices will rise"),
+        ],
+    ),
+    "a2": (
+        "Anke Vogel spoke in Berlin.\n\nShe said the deal is good for Norway.",
+        [("Source", "She"), ("Cue", "said"), ("Content", "the deal is good for Norway")],
+    ),
+}
+
+
+def write_polnear(root: Path, split: str = "train") -> Path:
+    """A PolNeAR folder in brat standoff with the hand-written articles."""
+    for sub in ("text", "attributions"):
+        (root / split / sub).mkdir(parents=True, exist_ok=True)
+    for stem, (text, roles) in ARTICLES.items():
+        (root / split / "text" / f"{stem}.txt").write_text(text, encoding="utf-8")
+        lines: list[str] = []
+        event: dict[str, str] = {}
+        n_event = 0
+        for n, (role, phrase) in enumerate(roles, 1):
+            start = text.index(phrase)
+            lines.append(f"T{n}\t{role} {start} {start + len(phrase)}\t{phrase}")
+            event[role] = f"T{n}"
+            if role == "Content":
+                n_event += 1
+                lines.append(
+                    f"E{n_event}\tAttribution:{event['Cue']} Content:{event['Content']} "
+                    f"Cue:{event['Cue']} Source:{event['Source']}"
+                )
+                event = {}
+        (root / split / "attributions" / f"{stem}_4b22.ann").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_windows_cover_every_piece_and_share_the_overlap():
+    assert windows(600, 256, 64) == [(0, 254), (190, 444), (380, 600)]
+    assert windows(10, 256, 64) == [(0, 10)]
+    assert windows(0, 256, 64) == [(0, 0)]
+
+
+def test_bio_labels_decode_back_to_their_spans():
+    offsets = [(0, 2), (3, 7), (8, 11), (12, 17), (18, 22)]
+    spans = [("Source", 0, 2), ("Cue", 3, 7), ("Content", 8, 22)]
+    labels = piece_labels(offsets, spans)
+    assert [LABELS[i] for i in labels] == ["B-Source", "B-Cue", "B-Content", "I-Content", "I-Content"]
+    probs = torch.nn.functional.one_hot(torch.tensor(labels), len(LABELS)).float()
+    assert [(s.role, s.start, s.end) for s in decode(probs, offsets)] == spans
+
+
+@pytest.fixture(scope="module")
+def tiny_tagger(tiny_base, tmp_path_factory) -> Path:
+    """A tagger trained for a few seconds on the two articles, written by the real training path."""
+    from training.attribution import load_attribution_config, train_attribution
+
+    root = write_polnear(tmp_path_factory.mktemp("polnear"))
+    write_polnear(root, "dev")
+    config = load_attribution_config(
+        "configs/attribution.yaml",
+        {
+            "data.path": str(root),
+            "model.base": str(tiny_base),
+            "model.window": "48",
+            "model.overlap": "8",
+            "train.lr": "3e-3",
+            "train.max_steps": "150",
+            "train.max_minutes": "0",
+            "train.batch_size": "4",
+            "train.warmup_ratio": "0",
+            "train.save_steps": "1000",
+        },
+    )
+    return train_attribution(config, tmp_path_factory.mktemp("tagger") / "attribution")
+
+
+def test_the_tiny_tagger_learns_its_articles_and_writes_a_complete_folder(tiny_tagger):
+    tagger = AttributionTagger.from_pretrained(tiny_tagger)
+    text, roles = ARTICLES["a2"]
+    found = {(s.role, text[s.start : s.end]) for s in tagger.tag(text)}
+    assert ("Content", "the deal is good for norway") in {(r, t.lower()) for r, t in found}
+    assert {(r, p) for r, p in roles if r == "Source"} <= found
+    for name in ("checksums.json", "README.md", "eval_results.json", "resolved_config.yaml"):
+        assert (tiny_tagger / name).is_file()
+    assert "| polnear:dev | content |" in (tiny_tagger / "README.md").read_text()
+
+
+def test_batching_and_a_second_load_give_the_same_spans(tiny_tagger):
+    texts = [ARTICLES["a1"][0], ARTICLES["a2"][0], ARTICLES["a1"][0] * 3]
+    first = AttributionTagger.from_pretrained(tiny_tagger, precision="fp32")
+    again = AttributionTagger.from_pretrained(tiny_tagger, precision="fp32")
+    one_by_one = [first.tag_many([t], batch_size=1)[0] for t in texts]
+
+    def same(a: list[list[TaggedSpan]], b: list[list[TaggedSpan]]) -> bool:
+        # padding a batch changes float sums in the last bits, never a span
+        return [[(s.role, s.start, s.end) for s in x] for x in a] == [
+            [(s.role, s.start, s.end) for s in x] for x in b
+        ] and all(
+            abs(s.prob - t.prob) < 1e-4 for x, y in zip(a, b, strict=True) for s, t in zip(x, y, strict=True)
+        )
+
+    assert one_by_one[0] and same(first.tag_many(texts, batch_size=8), one_by_one)
+    assert same(again.tag_many(texts, batch_size=8), one_by_one)
+
+
+def test_a_stance_model_or_altered_weights_are_refused_as_tagger(tiny_tagger, tiny_model, tmp_path):
+    with pytest.raises(ModelLoadError, match="not an attribution tagger"):
+        AttributionTagger.from_pretrained(tiny_model)
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_tagger, broken)
+    with open(broken / "model.safetensors", "r+b") as handle:
+        handle.seek(-8, 2)
+        handle.write(b"\0" * 8)
+    with pytest.raises(ModelLoadError):
+        AttributionTagger.from_pretrained(broken)
+
+
+class FakeTagger:
+    """Spans given by phrase, as a trained tagger would return them."""
+
+    name = "fake"
+
+    def __init__(self, spans: list[tuple[str, str, float]]) -> None:
+        self.spans = spans
+
+    def tag_many(self, texts, batch_size=16):
+        return [self.tag(t) for t in texts]
+
+    def tag(self, text: str) -> list[TaggedSpan]:
+        out = []
+        for role, phrase, prob in self.spans:
+            start = text.index(phrase)
+            out.append(TaggedSpan(role, start, start + len(phrase), prob))  # type: ignore[arg-type]
+        return sorted(out, key=lambda s: s.start)
+
+
+ARTICLE = (
+    "Kazem Jalali, the head of the committee, arrived in Moscow on Monday.\n\n"
+    "“We will not sign,” Jalali told reporters.\n\n"
+    "He said the sanctions had failed and would be lifted.\n\n"
+    "“It is over.” The minister smiled.\n\n"
+    "Critics called it a “historic” mistake."
+)
+SPANS = [
+    ("Content", "We will not sign,", 0.95),
+    ("Source", "reporters", 0.6),
+    ("Source", "He", 0.9),
+    ("Cue", "said", 0.9),
+    ("Content", "the sanctions had failed and would be lifted", 0.85),
+    ("Content", "It is over.", 0.8),
+    ("Source", "The minister", 0.7),
+    ("Source", "Critics", 0.9),
+    ("Content", "it a “historic” mistake", 0.7),
+]
+
+
+def test_the_tagger_adds_reported_speech_and_the_rules_keep_direct_quotes(monkeypatch):
+    monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "fill")
+    found = extract_quotes(ARTICLE, kinds="direct,mixed,indirect", tagger=FakeTagger(SPANS))
+    by_text = {q.text: q for q in found}
+    direct = by_text["We will not sign,"]
+    assert direct.kind == "direct" and direct.speaker == "Kazem Jalali" and direct.rule == "x_said"
+    reported = by_text["the sanctions had failed and would be lifted"]
+    assert reported.kind == "indirect" and reported.speaker == "Kazem Jalali"
+    assert reported.speaker_mention == "He" and reported.rule == "tagger:0.90" and reported.cue == "said"
+    assert ARTICLE[reported.speaker_start : reported.speaker_end] == "He"
+    assert reported.sentence_start <= reported.start < reported.end <= reported.sentence_end
+    # a content with quotation marks that the rules did not keep is theirs to judge, not a reported one
+    assert not any("mistake" in q.text and q.kind == "indirect" for q in found)
+    # under the shipped policy the tagger's source wins where both name one
+    monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "tagger")
+    again = {q.text: q for q in extract_quotes(ARTICLE, tagger=FakeTagger(SPANS))}
+    assert again["We will not sign,"].speaker_mention == "reporters"
+    assert again["We will not sign,"].rule == "tagger:0.60"
+
+
+def test_a_content_the_tagger_is_unsure_of_is_left_out():
+    unsure = [("Source", "He", 0.9), ("Content", "the sanctions had failed and would be lifted", 0.5)]
+    assert extract_quotes(ARTICLE, kinds="indirect", tagger=FakeTagger(unsure)) == []
+
+
+def test_the_tagger_names_the_speaker_the_rules_could_not(monkeypatch):
+    rules_only = {q.text: q for q in extract_quotes(ARTICLE)}
+    assert rules_only["It is over."].speaker is None
+    monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "fill")
+    found = {q.text: q for q in extract_quotes(ARTICLE, tagger=FakeTagger(SPANS))}
+    assert (
+        found["It is over."].speaker_mention == "The minister" and found["It is over."].rule == "tagger:0.70"
+    )
+    assert found["We will not sign,"].speaker == "Kazem Jalali"  # "fill": the rules' speaker stays
+    monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "tagger")
+    found = {q.text: q for q in extract_quotes(ARTICLE, tagger=FakeTagger(SPANS))}
+    assert found["We will not sign,"].speaker_mention == "reporters"
+
+
+def test_kinds_keep_their_meaning_with_a_tagger():
+    found = extract_quotes(ARTICLE, tagger=FakeTagger(SPANS))
+    assert {q.kind for q in found} <= {"direct", "mixed"}
+    only = extract_quotes(ARTICLE, kinds="indirect", tagger=FakeTagger(SPANS))
+    assert [q.text for q in only] == ["the sanctions had failed and would be lifted"]
+    many = extract_quotes_many([ARTICLE, "No quotes here."], "direct,indirect", tagger=FakeTagger(SPANS[:0]))
+    assert many[1] == [] and [q.kind for q in many[0]] == ["direct", "direct"]
+
+
+def test_without_a_tagger_nothing_changes_and_none_is_loaded(monkeypatch, tmp_path):
+    rules = extract_quotes(ARTICLE, kinds="direct,mixed")
+    assert extract_quotes(ARTICLE, kinds="direct,mixed", tagger=None) == rules
+    assert extract_quotes_many([ARTICLE], "direct,mixed") == [rules]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STANCE_TAGGER_PATH", raising=False)
+    assert load_default_tagger() is None
+    monkeypatch.setenv("STANCE_TAGGER_PATH", "")
+    assert load_default_tagger() is None
+    monkeypatch.setenv("STANCE_TAGGER_PATH", str(tmp_path / "missing"))
+    with pytest.raises(ModelLoadError, match="STANCE_TAGGER_PATH"):
+        load_default_tagger()
+
+
+def test_evaluate_quotes_scores_the_tagger_and_the_pipeline(tiny_tagger, tmp_path):
+    from training.quotes_eval import evaluate_quotes
+
+    root = write_polnear(tmp_path / "polnear", "dev")
+    tagger = AttributionTagger.from_pretrained(tiny_tagger)
+    result = evaluate_quotes(root, "dev", tagger=tagger)
+    assert result["tagger"] == "attribution" and result["indirect_gold"] == 3
+    for section in ("all_attributions", "tagger_spans"):
+        assert {"source", "cue", "content"} <= set(result[section])
+        assert 0.0 <= result[section]["content"]["exact_f1"] <= 1.0
+    assert result["tagger_spans"]["content"]["gold"] == 3
+    rules = evaluate_quotes(root, "dev")
+    assert rules["tagger"] is None and "tagger_spans" not in rules

@@ -1,0 +1,96 @@
+"""A model folder is whole or refused: checksums cover every file that changes what the model says,
+a folder without its tokenizer is refused, and a refused folder is one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from stance.errors import ModelLoadError
+from stance.model_folder import CHECKSUMS, verify_folder
+
+
+@pytest.fixture()
+def folder(tiny_model, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model, copy)
+    return copy
+
+
+def test_checksums_cover_weights_configs_and_tokenizer(folder):
+    listed = json.loads((folder / CHECKSUMS).read_text())
+    assert {
+        "model.safetensors",
+        "config.json",
+        "stance_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    } <= set(listed)
+    verify_folder(folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda f: (f / "config.json").write_text(
+                (f / "config.json").read_text().replace('"favor"', '"FAVOR"')
+            ),
+            "config.json sha256",
+        ),
+        (lambda f: (f / "stance_config.json").write_text('{"max_length": 512}'), "stance_config.json sha256"),
+        (
+            lambda f: (f / "tokenizer.json").write_text(
+                (f / "tokenizer.json").read_text().replace('"[UNK]"', '"[unk]"')
+            ),
+            "tokenizer.json sha256",
+        ),
+        (lambda f: (f / "vocab.txt").write_text("[PAD]\n"), "vocab.txt not covered"),
+        (
+            lambda f: (f / "tokenizer_config.json").unlink(),
+            "tokenizer_config.json, listed in checksums.json, is missing",
+        ),
+        (lambda f: (f / "tokenizer.json").unlink(), "missing its tokenizer"),
+        (lambda f: (f / CHECKSUMS).write_bytes(b"\xff\x00binary"), "unreadable checksums.json"),
+        (lambda f: (f / CHECKSUMS).write_text('["model.safetensors"]'), "not a map of file name to sha256"),
+    ],
+    ids=[
+        "labels",
+        "max-length",
+        "tokenizer",
+        "unlisted-vocab",
+        "listed-missing",
+        "no-tokenizer",
+        "binary",
+        "list",
+    ],
+)
+def test_a_folder_changed_after_saving_is_refused_by_name(folder, change, message):
+    from stance.model import StanceClassifier
+
+    change(folder)
+    with pytest.raises(ModelLoadError, match=message):
+        StanceClassifier.from_pretrained(folder)
+
+
+def test_a_folder_whose_checksums_cover_only_the_weights_loads_with_a_warning(folder, caplog):
+    listed = json.loads((folder / CHECKSUMS).read_text())
+    (folder / CHECKSUMS).write_text(json.dumps({"model.safetensors": listed["model.safetensors"]}))
+    with caplog.at_level(logging.WARNING):
+        verify_folder(folder)
+    assert "covers the weights only" in caplog.text
+
+
+@pytest.mark.parametrize("command", [["serve", "--model"], ["predict", "--text", "hi", "--topic", "t"]])
+def test_a_refused_folder_is_one_line_and_exit_3(folder, command):
+    from stance_cli.app import app
+
+    (folder / "tokenizer.json").unlink()
+    args = [*command, str(folder)] if command[0] == "serve" else [command[0], str(folder), *command[1:]]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output and "missing its tokenizer" in result.output
