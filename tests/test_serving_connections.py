@@ -11,17 +11,16 @@ import asyncio
 import json
 import select
 import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
 from serving.app import create_app
 from serving.launch import server_config
 from serving.settings import ServiceSettings
 from serving.workers import TextWorkerPool
+from tests.servers import ServerThread
 from tests.workloads import TASKS
 
 ARTICLE = "Foreign Minister Sergei Lavrov met Iran's envoy.\n\n“We will revive the accord,” Lavrov said."
@@ -36,31 +35,12 @@ LIMITS = dict(
 )
 
 
-class Server:
+class Server(ServerThread):
     """The app under :func:`serving.launch.server_config` on a free loopback port, in a thread."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         app = create_app(settings, pool=TextWorkerPool(1, tasks=TASKS))
-        config = server_config(app, settings, port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.time() + 60
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
+        super().__init__(app, lambda app, port: server_config(app, settings, port=port, log_level="warning"))
 
     def open(self, source: str = "127.0.0.1") -> socket.socket:
         sock = socket.socket()

@@ -11,52 +11,19 @@ import asyncio
 import os
 import socket
 import statistics
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
 from serving.settings import ServiceSettings
 from serving.workers import TextWorkerPool
+from tests.servers import ServerThread
 from tests.workloads import SPIN, TASKS
 
 ARTICLE = "Foreign Minister Sergei Lavrov met Iran's envoy.\n\n“We will revive the accord,” Lavrov said."
-
-
-class ServerThread:
-    """uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, app) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.app = app
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.time() + 60
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-    @property
-    def pool(self) -> TextWorkerPool:
-        return self.app.state.service.pool
 
 
 def _settings(tiny_model, **overrides) -> ServiceSettings:

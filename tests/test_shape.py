@@ -113,3 +113,11 @@ def test_every_core_error_has_an_exit_code_and_an_http_status():
     assert exit_code_for(errors.DataError("x")) == 2 and exit_code_for(errors.ModelNotFoundError("x")) == 3
     assert status_for(errors.InputTooLargeError("x")) == (413, "too_large")
     assert status_for(errors.CapabilityUnavailableError("x")) == (503, "stance_unavailable")
+
+
+def test_stored_labels_are_answered_with_the_store_rows_fields():
+    """`GET /v1/labels` rows carry exactly the fields of the store's rows (ids and times filled in)."""
+    from serving.routes.labels import LabelOut
+    from stance.labelstore import LabelRecord
+
+    assert sorted(f.name for f in dataclasses.fields(LabelRecord)) == sorted(LabelOut.model_fields)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from stance.analysis import quote_context, quote_reading
+from stance.analysis import quote_contexts, quote_reading
 from stance.atomic import atomic_file
 from stance.config import Config
 from stance.data import Example, examples_key
@@ -60,10 +60,8 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
-        for quote in extract_quotes(text):
-            if len(quote.text.split()) < MIN_QUOTE_WORDS:
-                continue
-            context = quote_context(text, quote)
+        quotes = [q for q in extract_quotes(text) if len(q.text.split()) >= MIN_QUOTE_WORDS]
+        for quote, context in zip(quotes, quote_contexts(text, quotes), strict=True):
             other = rng.choice(all_titles)
             reading = quote_reading(text, quote)
             out.append(Example(reading, titles[name], "none", context))
