@@ -66,7 +66,7 @@ def child(args) -> None:
     started = time.perf_counter()
     if args.child == "loop":
         from stance.analysis import analyze
-        from stance.model import StanceClassifier
+        from stance.model.classifier import StanceClassifier
 
         model = StanceClassifier.from_pretrained(args.model)
         articles = pairs = 0

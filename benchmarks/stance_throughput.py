@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from stance.data import load_examples  # noqa: E402
-from stance.model import StanceClassifier  # noqa: E402
+from stance.data.examples import load_examples  # noqa: E402
+from stance.model.classifier import StanceClassifier  # noqa: E402
 
 
 def timed(fn):

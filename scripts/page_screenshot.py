@@ -208,7 +208,7 @@ def model_folder(name: str) -> Iterator[Path]:
     if name != "tiny":
         yield Path(name)
         return
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
     from tests.conftest import build_tiny_base
 
     with tempfile.TemporaryDirectory(prefix="stance-tiny-") as tmp:

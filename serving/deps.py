@@ -19,7 +19,7 @@ from serving.metrics import Metrics
 from serving.settings import ServiceSettings
 from serving.workers import TextWorkerPool
 from stance.errors import BudgetExceededError, CapabilityUnavailableError, InputError, InputTooLargeError
-from stance.model_folder import ModelMetadata
+from stance.model.folder import ModelMetadata
 from stance.pairs import StancePair, StancePrediction, require_text
 
 T = TypeVar("T")

@@ -17,14 +17,14 @@ from serving.batcher import MicroBatcher
 from serving.deps import Service
 from serving.workers import TextWorkerPool
 from stance.errors import MODEL_HOWTO, ModelNotFoundError
-from stance.model_folder import read_metadata
+from stance.model.folder import read_metadata
 from stance.pairs import StancePair, StancePrediction
 
 logger = logging.getLogger(__name__)
 
 
 def _load_model(service: Service) -> None:
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
     settings = service.settings
     service.model = StanceClassifier.from_pretrained(

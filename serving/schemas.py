@@ -196,7 +196,5 @@ def analysis_payload(analysis: Analysis) -> dict:
             }
             for qa in analysis.quotes
         ],
-        "speakers": [
-            {**asdict(s), "mean_scores": _scores(s.mean_scores)} for s in analysis.speakers
-        ],
+        "speakers": [{**asdict(s), "mean_scores": _scores(s.mean_scores)} for s in analysis.speakers],
     }

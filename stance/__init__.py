@@ -25,15 +25,15 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from stance.analysis import Analysis, analyze
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
 
 def __getattr__(name: str):
     # torch and transformers load only when the model is used, so `stance quotes` starts fast
     if name == "StanceClassifier":
-        from stance import model
+        from stance.model import classifier
 
-        return getattr(model, name)
+        return getattr(classifier, name)
     if name in {"analyze", "Analysis"}:
         from stance import analysis
 

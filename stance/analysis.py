@@ -219,7 +219,7 @@ def analyze(
     Args:
         text: the article.
         topics: one topic or several ("the JCPOA", "Afghanistan").
-        model: a :class:`stance.model.StanceClassifier` (or give ``predict``).
+        model: a :class:`stance.model.classifier.StanceClassifier` (or give ``predict``).
         predict: ``(list[StancePair]) -> list[StancePrediction]``, one prediction per pair in
             order (instead of ``model``).
         kinds: quote kinds to label ("direct", "mixed", "indirect"); default all.

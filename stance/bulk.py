@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from stance.analysis import apply_min_confidence
 from stance.errors import InputError
 from stance.files import parse_json_object
-from stance.model import StanceClassifier
+from stance.model.classifier import StanceClassifier
 
 
 class BulkInputError(InputError):

@@ -45,7 +45,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    # A registered encoder (minilm, mpnet; see stance/encoders.py) or a local folder.
+    # A registered encoder (minilm, mpnet; see stance/model/encoders.py) or a local folder.
     base: str = "minilm"
     max_length: int = 128
     dropout: float = 0.1

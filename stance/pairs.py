@@ -1,7 +1,7 @@
 """What the stance model reads and what it says: one quote x topic pair in, one prediction out.
 
 Every caller builds :class:`StancePair` values (the analysis, the corpus stages, the service's
-routes) and hands them on unchanged: :meth:`stance.model.StanceClassifier.predict`, the service's
+routes) and hands them on unchanged: :meth:`stance.model.classifier.StanceClassifier.predict`, the service's
 micro-batcher and the corpus all take a list of pairs and give back one
 :class:`StancePrediction` per pair, in order. Plain Python (no torch), so the HTTP layer and the
 corpus can build pairs without loading the model.

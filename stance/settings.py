@@ -1,4 +1,4 @@
-"""Where data lives (base encoders are named and verified in :mod:`stance.encoders`).
+"""Where data lives (base encoders are named and verified in :mod:`stance.model.encoders`).
 
 Data is found through ``STANCE_DATA_DIR``; when it is unset we use ``../shared/data`` relative to
 the working directory or the repository, if that folder exists.

@@ -45,7 +45,7 @@ def load_model(
     path: Path, precision: Precision = Precision.fp32, int8: bool = False, allow_unverified: bool = False
 ):
     """Load a stance model as the shared options say (imports torch only when called)."""
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
     return StanceClassifier.from_pretrained(
         path, quantize="int8" if int8 else None, precision=precision, allow_unverified=allow_unverified

@@ -91,7 +91,7 @@ def tiny_cli_args(tiny_base: Path, overrides: dict | None = None) -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model(tiny_base, tmp_path_factory) -> Path:
     """A saved (untrained) stance classifier on the tiny encoder."""
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
     folder = tmp_path_factory.mktemp("tiny-stance") / "model"
     StanceClassifier.from_base(tiny_base, max_length=32).save_pretrained(folder)

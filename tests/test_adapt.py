@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from stance.data.labelstore import LabelStore
 from stance.errors import DataError
-from stance.labelstore import LabelStore
-from stance.model import StanceClassifier
+from stance.model.classifier import StanceClassifier
 from stance_cli.app import app
 from training.adapt import ADAPT_RESULTS, AdaptOptions, adapt, fold_of
 from training.train import train
@@ -93,7 +93,7 @@ def test_adapt_refuses_too_few_labels_and_leaves_no_folder(trained_model, tmp_pa
 
 
 def test_folds_keep_each_text_on_one_side():
-    from stance.data import Example
+    from stance.data.examples import Example
 
     rows = [Example(text=f"t{i % 4}", topic=f"topic {i}", label="none") for i in range(12)]
     folds = fold_of(rows, 2, seed=0)

@@ -3,7 +3,7 @@
 import pytest
 
 from stance.analysis import analyze, quote_context, summarize
-from stance.model import StanceClassifier, StancePrediction
+from stance.model.classifier import StanceClassifier, StancePrediction
 from stance.quotes import extract_quotes
 
 ARTICLE = (

@@ -8,10 +8,10 @@ import shutil
 import pytest
 import torch
 
-from stance.calibration import Calibration, calibrate_logits, fit_temperature, nll
-from stance.data import DataError
+from stance.data.examples import DataError
 from stance.errors import ModelLoadError
-from stance.model import StanceClassifier
+from stance.model.calibration import Calibration, calibrate_logits, fit_temperature, nll
+from stance.model.classifier import StanceClassifier
 from training.evaluate import calibrate_model, evaluate
 
 TEXTS = ["we support the deal", "we oppose the accord", "the talks are about tax"]

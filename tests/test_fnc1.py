@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from stance.data import load_examples
-from stance.normalizers import fnc1, fnc1_lead
+from stance.data.examples import load_examples
+from stance.data.normalizers import fnc1, fnc1_lead
 
 
 def _csv(header: list[str], rows: list[list]) -> bytes:

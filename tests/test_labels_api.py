@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from serving.app import create_app
 from serving.routes.labels import LabelIn
 from serving.settings import ServiceSettings
-from stance.labelstore import LabelRecord, LabelStore, scope_of
+from stance.data.labelstore import LabelRecord, LabelStore, scope_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

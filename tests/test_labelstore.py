@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from stance.data import iter_file
-from stance.errors import DataError, InputError
-from stance.labelstore import (
+from stance.data.examples import iter_file
+from stance.data.labelstore import (
     MIGRATIONS,
     NOT_A_QUOTE,
     OPEN_SCOPE,
@@ -28,6 +27,7 @@ from stance.labelstore import (
     scope_of,
     write_records,
 )
+from stance.errors import DataError, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,7 +174,7 @@ def test_concurrent_processes_lose_no_label(tmp_path):
 # a server that prints the id of each label it acknowledged, as fast as it can, until killed
 KILLED_WRITER = """
 import sys
-from stance.labelstore import LabelRecord, LabelStore
+from stance.data.labelstore import LabelRecord, LabelStore
 store = LabelStore(sys.argv[1])
 i = 0
 while True:

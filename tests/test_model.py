@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from stance.labels import LABELS, normalize_label
-from stance.model import ModelLoadError, StanceClassifier, StancePrediction
+from stance.model.classifier import ModelLoadError, StanceClassifier, StancePrediction
 
 TEXTS = [
     "we support the deal",
@@ -155,7 +155,7 @@ def _resave(folder, state_dict, tmp_path):
     """Rewrite a folder's weights (and its checksum, so only the contents are wrong)."""
     from safetensors.torch import save_file
 
-    from stance.model_folder import write_checksums
+    from stance.model.folder import write_checksums
 
     save_file({k: v.contiguous() for k, v in state_dict.items()}, str(folder / "model.safetensors"))
     write_checksums(folder)

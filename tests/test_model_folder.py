@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stance.errors import ModelLoadError
-from stance.model_folder import CHECKSUMS, verify_folder
+from stance.model.folder import CHECKSUMS, verify_folder
 
 
 @pytest.fixture()
@@ -70,7 +70,7 @@ def test_checksums_cover_weights_configs_and_tokenizer(folder):
     ],
 )
 def test_a_folder_changed_after_saving_is_refused_by_name(folder, change, message):
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
     change(folder)
     with pytest.raises(ModelLoadError, match=message):

@@ -459,7 +459,7 @@ def test_page_corrects_stances_by_mouse_and_keyboard_and_saves_them(
 
     from selenium.webdriver.common.keys import Keys
 
-    from stance.labelstore import NOT_A_QUOTE, LabelStore
+    from stance.data.labelstore import NOT_A_QUOTE, LabelStore
 
     submit_article(browser, label_server, OWN_ARTICLE, TOPICS, type_article=False)
     wait_for_analysis(browser)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from stance import polnear_source
-from stance.fetch import FetchError, fetch, licence_notice, plan
-from stance.polnear_source import COMMIT, REPOSITORY, polnear_files
-from stance.sources import RemoteFile
+from stance.data import polnear as polnear_source
+from stance.data.fetch import FetchError, fetch, licence_notice, plan
+from stance.data.polnear import COMMIT, REPOSITORY, polnear_files
+from stance.data.sources import RemoteFile
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "quotes" / "polnear"
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from serving.app import create_app
 from serving.batcher import MicroBatcher, QueueFullError
 from serving.settings import ServiceSettings
-from stance.model import StanceClassifier
+from stance.model.classifier import StanceClassifier
 from stance.pairs import StancePair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,7 +185,7 @@ def test_without_a_model_quotes_work_and_stance_says_how_to_get_one(tmp_path, ca
 def test_a_corrupt_model_stops_startup(tiny_model, tmp_path):
     import shutil
 
-    from stance.model import ModelLoadError
+    from stance.model.classifier import ModelLoadError
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model, broken)

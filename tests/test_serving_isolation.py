@@ -15,7 +15,7 @@ from serving.batcher import ItemRejectedError, MicroBatcher, QueueFullError
 from serving.settings import ServiceSettings
 from serving.workers import TextJobError, TextWorkerPool
 from stance.errors import InputError, ParserUnavailable
-from stance.model import StanceClassifier
+from stance.model.classifier import StanceClassifier
 from stance.pairs import StancePair, StancePrediction
 from tests.workloads import SPIN, TASKS
 

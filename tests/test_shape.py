@@ -12,7 +12,7 @@ import pytest
 
 from serving import schemas
 from stance.analysis import SpeakerSummary, TopicStance
-from stance.model import StancePrediction
+from stance.model.classifier import StancePrediction
 from stance.quotes import Quote
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +118,6 @@ def test_every_core_error_has_an_exit_code_and_an_http_status():
 def test_stored_labels_are_answered_with_the_store_rows_fields():
     """`GET /v1/labels` rows carry exactly the fields of the store's rows (ids and times filled in)."""
     from serving.routes.labels import LabelOut
-    from stance.labelstore import LabelRecord
+    from stance.data.labelstore import LabelRecord
 
     assert sorted(f.name for f in dataclasses.fields(LabelRecord)) == sorted(LabelOut.model_fields)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from stance.encoders import get_encoder, resolve_encoder
-from stance.model_folder import weights_sha256
+from stance.model.encoders import get_encoder, resolve_encoder
+from stance.model.folder import weights_sha256
 from stance.settings import data_dir
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,7 @@ def test_base_encoder_is_pinned_and_verified():
 
 def test_real_encoder_fine_tunes_a_few_steps(tmp_path, monkeypatch):
     from stance.config import load_config
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
     from training.train import train
 
     if data_dir(required=False) is None:
@@ -56,7 +56,10 @@ CLIENT_EXPECTATIONS = {
         "favor",
     ),
     "jalali_cooperation_favor": (
-        "Kazem Jalali", "This meeting is considered important", "cooperation between Iran and Russia", "favor"
+        "Kazem Jalali",
+        "This meeting is considered important",
+        "cooperation between Iran and Russia",
+        "favor",
     ),
     "jalali_jcpoa_none": ("Kazem Jalali", "This meeting is considered important", "the JCPOA", "none"),
     "amir_abdollahian_israel_against": ("Hossein Amir-Abdollahian", "Zionist regime", "Israel", "against"),
@@ -84,7 +87,7 @@ _ANALYSES: dict = {}
 
 def _client_analysis(model_name):
     from stance.analysis import analyze
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
     folder = ROOT / "models" / model_name
     if not (folder / "model.safetensors").is_file():

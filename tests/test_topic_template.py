@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from stance.config import ConfigError, load_config
-from stance.model import StanceClassifier
+from stance.model.classifier import StanceClassifier
 
 TEMPLATE = "The author is in favor of {topic}."
 TEXTS = ["we support the deal", "we oppose the accord", "the talks are about tax"]

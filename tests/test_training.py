@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stance.model import StanceClassifier
+from stance.data.examples import load_examples
+from stance.model.classifier import StanceClassifier
 from tests import conftest
 from tests.conftest import tiny_cli_args
 from training.evaluate import evaluate, topic_swap_sensitivity, write_eval_outputs
@@ -87,7 +88,7 @@ def test_evaluate_writes_json_and_png(tiny_model, data_dir, tmp_path):
     write_eval_outputs(results, tmp_path / "eval")
     assert json.loads((tmp_path / "eval" / "eval_results.json").read_text())["vast:test"]["n"] == 8
     assert (tmp_path / "eval" / "confusion_matrix.png").stat().st_size > 0
-    swap = topic_swap_sensitivity(clf, [e for e in __import__("stance.data").data.load_examples("vast:test")])
+    swap = topic_swap_sensitivity(clf, load_examples("vast:test"))
     assert 0 <= swap["share_moved_to_none"] <= 1
 
 
@@ -159,8 +160,12 @@ def test_resume_skips_a_half_written_checkpoint(tiny_base, data_dir, tmp_path, m
     state.write_text(state.read_text()[:40])
     monkeypatch.setattr(train_module, "atomic_dir", real_atomic_dir)
     with caplog.at_level("WARNING", logger="training.checkpoints"):
-        out = train(tiny_config(tiny_base, max_steps=6, eval_steps=2), tmp_path / "model", resume=True,
-                    evaluate_after=False)
+        out = train(
+            tiny_config(tiny_base, max_steps=6, eval_steps=2),
+            tmp_path / "model",
+            resume=True,
+            evaluate_after=False,
+        )
     assert "skipping half-written checkpoint" in caplog.text and "checkpoint-4" in caplog.text
     results = json.loads((out / "train_results.json").read_text())
     assert results["resumed"] is True and results["global_step"] == 6 and results["steps_this_run"] == 4

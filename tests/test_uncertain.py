@@ -78,7 +78,7 @@ def test_predict_streams_uncertain_labels_under_the_threshold(tiny_model):
     import json
 
     from stance.bulk import predict_stream
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
     clf = StanceClassifier.from_pretrained(tiny_model)
     rows = [

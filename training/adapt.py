@@ -25,11 +25,11 @@ from pathlib import Path
 
 from stance.atomic import atomic_dir
 from stance.config import Config, DataConfig, DataSource, DistillConfig, load_config, save_config, validate
-from stance.data import Example
+from stance.data.examples import Example
+from stance.data.labelstore import load_user_examples
 from stance.errors import DataError, DataNotFoundError, InputError
-from stance.labelstore import load_user_examples
-from stance.model import StanceClassifier
-from stance.model_folder import CHECKSUMS, MODEL_CARD, RESOLVED_CONFIG, WEIGHTS
+from stance.model.classifier import StanceClassifier
+from stance.model.folder import CHECKSUMS, MODEL_CARD, RESOLVED_CONFIG, WEIGHTS
 from training.evaluate import evaluate_examples
 
 logger = logging.getLogger(__name__)

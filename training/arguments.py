@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from stance.config import Config
-from stance.model import cpu_has_fast_bf16
+from stance.model.classifier import cpu_has_fast_bf16
 
 
 def use_bf16(precision: str) -> bool:

@@ -21,9 +21,9 @@ import yaml
 
 from stance.atomic import atomic_dir
 from stance.config import _coerce, find_config
-from stance.encoders import resolve_encoder
 from stance.errors import ConfigError
-from stance.model_folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAIN_RESULTS, write_checksums
+from stance.model.encoders import resolve_encoder
+from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAIN_RESULTS, write_checksums
 from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, windows
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.polnear import Article, load_polnear

@@ -23,9 +23,9 @@ import torch
 from stance.analysis import quote_contexts, quote_reading
 from stance.atomic import atomic_file
 from stance.config import Config
-from stance.data import Example, examples_key
-from stance.encoders import cache_dir
-from stance.model import StanceClassifier
+from stance.data.examples import Example, examples_key
+from stance.model.classifier import StanceClassifier
+from stance.model.encoders import cache_dir
 from stance.quotes import extract_quotes
 
 logger = logging.getLogger(__name__)

@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stance.atomic import atomic_dir, atomic_file
-from stance.calibration import Calibration, calibrate_logits, uncalibrated, write_calibration
-from stance.data import DataError, Example, load_examples, parse_spec
+from stance.data.examples import DataError, Example, load_examples, parse_spec
+from stance.data.labelstore import is_store_spec, store_examples
 from stance.labels import LABELS
-from stance.labelstore import is_store_spec, store_examples
 from stance.metrics import (
     classification_metrics,
     expected_calibration_error,
     per_topic_metrics,
     risk_coverage,
 )
-from stance.model import StanceClassifier, StancePrediction
-from stance.model_folder import (
+from stance.model.calibration import Calibration, calibrate_logits, uncalibrated, write_calibration
+from stance.model.classifier import StanceClassifier, StancePrediction
+from stance.model.folder import (
     CALIBRATION,
     CHECKSUMS,
     EVAL_RESULTS,
@@ -266,7 +266,7 @@ def evaluate(
         confusion_matrix.
 
     Raises:
-        stance.data.DataError: a bad row, with file and line.
+        stance.data.examples.DataError: a bad row, with file and line.
     """
     specs = [data] if isinstance(data, str) else list(data)
     results = {}

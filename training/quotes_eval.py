@@ -221,8 +221,16 @@ def role_table(counts: dict[str, list[int]]) -> dict[str, dict[str, float]]:
     for role, (n_pred, n_gold, hits, pred_ov, gold_ov) in counts.items():
         ep, er, ef = _prf(hits, n_pred, hits, n_gold)
         op, orc, of = _prf(pred_ov, n_pred, gold_ov, n_gold)
-        out[role] = {"gold": n_gold, "predicted": n_pred, "exact_precision": ep, "exact_recall": er,
-                     "exact_f1": ef, "overlap_precision": op, "overlap_recall": orc, "overlap_f1": of}
+        out[role] = {
+            "gold": n_gold,
+            "predicted": n_pred,
+            "exact_precision": ep,
+            "exact_recall": er,
+            "exact_f1": ef,
+            "overlap_precision": op,
+            "overlap_recall": orc,
+            "overlap_f1": of,
+        }
     return out
 
 

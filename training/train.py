@@ -19,12 +19,12 @@ import torch
 
 from stance.atomic import atomic_dir
 from stance.config import Config, save_config
-from stance.data import Example, examples_key, mix_sources, split_dev
-from stance.encoders import cache_dir, encoder_for_folder, resolve_encoder
+from stance.data.examples import Example, examples_key, mix_sources, split_dev
 from stance.labels import LABELS
 from stance.metrics import classification_metrics
-from stance.model import StanceClassifier
-from stance.model_folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS, weights_sha256
+from stance.model.classifier import StanceClassifier
+from stance.model.encoders import cache_dir, encoder_for_folder, resolve_encoder
+from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS, weights_sha256
 from training.arguments import training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
 
@@ -90,7 +90,7 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
     Each source is sampled and split with a generator of its own, seeded by ``train.seed`` and
     the source's name and split, so adding a source (a screening lever) leaves every other
     source's train and dev rows as they were. Dev is disjoint from train by text and, for
-    many-topic sets, by topic (:func:`stance.data.split_dev`); at most ``data.max_dev_examples``
+    many-topic sets, by topic (:func:`stance.data.examples.split_dev`); at most ``data.max_dev_examples``
     dev rows are kept, drawn across sources.
     """
     train: list[Example] = []

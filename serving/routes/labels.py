@@ -2,7 +2,7 @@
 
 Each request's rows are scoped to the API key that sent them (the store keeps its sha256, never
 the key; ``open`` when the service runs without a key), and a key reads only its own rows.
-``POST`` answers 201 only after its rows are committed and fsynced (:mod:`stance.labelstore`),
+``POST`` answers 201 only after its rows are committed and fsynced (:mod:`stance.data.labelstore`),
 so a label the client was told about survives a crash of the server.
 
 The request and response models live here, beside the only routes that use them;
@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from serving.deps import ServiceDep
 from stance.analysis import quote_context, quote_reading
+from stance.data.labelstore import OPEN_SCOPE, LabelRecord, LabelStore, scope_of
 from stance.errors import InputError, InputTooLargeError
-from stance.labelstore import OPEN_SCOPE, LabelRecord, LabelStore, scope_of
-from stance.model_folder import CHECKSUMS, WEIGHTS
+from stance.model.folder import CHECKSUMS, WEIGHTS
 from stance.quotes import Kind, Quote
 
 router = APIRouter(prefix="/v1", tags=["labels"])

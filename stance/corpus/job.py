@@ -16,7 +16,7 @@ from stance.corpus.io import MAX_ARTICLE_BYTES
 from stance.errors import CorpusError
 
 if TYPE_CHECKING:
-    from stance.model import StanceClassifier
+    from stance.model.classifier import StanceClassifier
 
 # Articles per part: large enough that stance batches mix many articles (about 1,500 quote x topic
 # pairs for two topics), small enough that a crash loses seconds of work and memory stays flat.
@@ -98,7 +98,7 @@ class CorpusJob:
         Raises:
             stance.errors.ModelLoadError: the model folder is missing or broken.
         """
-        from stance.model import StanceClassifier
+        from stance.model.classifier import StanceClassifier
 
         quantize = "int8" if self.int8 else None
         return StanceClassifier.from_pretrained(self.model, precision=self.precision, quantize=quantize)

@@ -31,7 +31,7 @@ from stance.corpus.parts import Counts, Timings, prepare_output
 from stance.corpus.ray_backend import run_ray
 from stance.corpus.stages import quote_extractor
 from stance.errors import CorpusError
-from stance.model_folder import recorded_weights_sha256
+from stance.model.folder import recorded_weights_sha256
 
 Backend = Callable[[CorpusJob, set[str]], tuple[Counts, Timings]]
 """Runs a job's articles into ``parts/``, skipping the given ids; returns counts and timings."""

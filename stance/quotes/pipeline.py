@@ -210,11 +210,13 @@ def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] |
     return [q for q in found if q.kind in wanted]
 
 
-_MARKS = set("\"“”«»„")
+_MARKS = set('"“”«»„')
 
 
 def _merge_tagged(
-    doc: Document, quoted: list[Quote], proposals: list[tuple[TaggedAttribution, Speaker, Sentence]],
+    doc: Document,
+    quoted: list[Quote],
+    proposals: list[tuple[TaggedAttribution, Speaker, Sentence]],
     talk: Discourse,
 ) -> tuple[list[Quote], list[Quote]]:
     """Rules' quotations with the tagger's sources proposed for them, and the tagger's reported statements.
@@ -243,8 +245,16 @@ def _merge_tagged(
         if any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end]):
             continue
         talk.group += 1
-        quote = build_quote(doc, att.content.start, att.content.end, speaker, "indirect", sentence.paragraph,
-                            talk.group, sentence)
+        quote = build_quote(
+            doc,
+            att.content.start,
+            att.content.end,
+            speaker,
+            "indirect",
+            sentence.paragraph,
+            talk.group,
+            sentence,
+        )
         reported.append(replace(quote, rule=speaker.rule))  # the tagger decided it, speaker or not
     return out, reported
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from stance.errors import InputError, ModelLoadError
-from stance.model_folder import STANCE_CONFIG, verify_folder
+from stance.model.folder import STANCE_CONFIG, verify_folder
 
 if TYPE_CHECKING:
     import torch
@@ -198,7 +198,7 @@ class AttributionTagger:
         import torch
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-        from stance.model import _refuse_partial_load
+        from stance.model.classifier import _refuse_partial_load
 
         path = Path(path)
         verify_folder(path, allow_unverified=allow_unverified)
@@ -298,7 +298,7 @@ class AttributionTagger:
 
 
 def _precision(precision: str) -> str:
-    from stance.model import cpu_has_fast_bf16
+    from stance.model.classifier import cpu_has_fast_bf16
 
     if precision not in {"fp32", "bf16", "auto"}:
         raise InputError(f"precision={precision!r}; expected fp32, bf16 or auto")

@@ -73,6 +73,4 @@ def analyze(
             typer.echo(f"    {s.topic:24} {s.label:8} {s.score:.2f}")
     typer.echo("\nspeaker summary")
     for summary in result.speakers:
-        typer.echo(
-            f"  {summary.speaker:28} {summary.topic:24} {summary.stance:8} ({summary.quotes} quotes)"
-        )
+        typer.echo(f"  {summary.speaker:28} {summary.topic:24} {summary.stance:8} ({summary.quotes} quotes)")

@@ -71,5 +71,3 @@ def corpus(
         f"{output}: {c['articles']} articles, {c['quotes']} quotes, {c['speakers']} speakers, "
         f"{c['bad_rows']} bad rows skipped; open {output / 'summary.html'}"
     )
-
-

@@ -17,13 +17,11 @@ data_app = app
 @cli_errors
 def data_list() -> None:
     """Public sets that `stance data fetch` can download, with their sources and terms."""
-    from stance.fetch import POLNEAR, licence_notice
-    from stance.sources import fetchable_sets
+    from stance.data.fetch import POLNEAR, licence_notice
+    from stance.data.sources import fetchable_sets
 
     for name in [*fetchable_sets(), POLNEAR]:
         typer.echo(licence_notice(name))
-
-
 
 
 @data_app.command("fetch")
@@ -40,7 +38,7 @@ def data_fetch(
     """Download public stance sets at pinned commits, check their sha256, write normalized JSONL."""
     setup_logging()
     from stance.config import ConfigError
-    from stance.fetch import FetchError, Unreachable, fetch, licence_notice, plan
+    from stance.data.fetch import FetchError, Unreachable, fetch, licence_notice, plan
     from stance.settings import data_dir, fetch_dir
 
     root = dest or data_dir(required=False)
@@ -65,8 +63,6 @@ def data_fetch(
         fail(str(err))
 
 
-
-
 @data_app.command("mirror")
 @cli_errors
 def data_mirror(
@@ -74,7 +70,7 @@ def data_mirror(
     source: Path = typer.Option(None, "--from", help="data folder with stance/*/original/ (default: found)"),
 ) -> None:
     """Build a local mirror for STANCE_DATA_MIRROR from a data folder's verified original files."""
-    from stance.fetch import FetchError, build_mirror
+    from stance.data.fetch import FetchError, build_mirror
     from stance.settings import DataNotFoundError, data_dir
 
     try:
@@ -82,5 +78,3 @@ def data_mirror(
     except (FetchError, DataNotFoundError) as err:
         fail(str(err))
     typer.echo(f"{dest}: {', '.join(mirrored) or 'no set had all its original files'}")
-
-

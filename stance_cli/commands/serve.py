@@ -84,7 +84,7 @@ def serve(
     setup_logging()
     from serving.launch import run
     from serving.settings import ServiceSettings
-    from stance.model_folder import verify_folder
+    from stance.model.folder import verify_folder
 
     flags: dict[str, Any] = {
         "model_path": str(model) if model else None,

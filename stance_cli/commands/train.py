@@ -40,8 +40,9 @@ def train(
     run_training(config, parse_overrides(ctx.args), output or Path("models/default"), resume, no_eval)
 
 
-def run_attribution_training(config: Path, overrides: dict[str, str], output: Path, resume: bool,
-                             no_eval: bool) -> None:
+def run_attribution_training(
+    config: Path, overrides: dict[str, str], output: Path, resume: bool, no_eval: bool
+) -> None:
     """Train the attribution tagger (``task: attribution`` configs) into ``output``."""
     setup_logging()
     from training.attribution import load_attribution_config, train_attribution

@@ -2,7 +2,7 @@
 ``$STANCE_DATA_DIR/stance`` and, for the public sets ``stance data fetch`` downloads, where each file
 lives upstream at a pinned commit, its sha256 and size, the normaliser that turns the files into
 JSONL, and the licence terms. A new set is one entry here (and its normaliser in
-:mod:`stance.normalizers`).
+:mod:`stance.data.normalizers`).
 
 Upstream paths are relative to :data:`UPSTREAM` (``owner/repo/commit/path``), so a mirror of
 raw.githubusercontent.com, or a folder laid out the same way, can stand in for it.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stance import normalizers
+from stance.data import normalizers
 
 UPSTREAM = "https://raw.githubusercontent.com"
 

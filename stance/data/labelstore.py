@@ -368,7 +368,7 @@ def read_records(path: str | Path) -> Iterator[LabelRecord]:
     Raises:
         DataError: with ``file:line`` for bad JSON, a missing field or an unknown label.
     """
-    from stance.data import parse_json_object
+    from stance.data.examples import parse_json_object
 
     path = Path(path)
     if not path.is_file():
@@ -391,7 +391,10 @@ def read_records(path: str | Path) -> Iterator[LabelRecord]:
 
 
 def write_records(records: Iterable[LabelRecord], path: str | Path) -> int:
-    """Write records as JSONL atomically (what :func:`stance.data.iter_file` reads); returns the count."""
+    """Write records as JSONL atomically (what :func:`~stance.data.examples.iter_file` reads).
+
+    Returns the count.
+    """
     from stance.atomic import atomic_file
 
     n = 0
@@ -412,7 +415,7 @@ def is_store_spec(spec: str) -> bool:
 
 
 def store_examples(spec: str = STORE_SPEC, scope: str | None = None) -> list:
-    """The newest label of each item in a store as :class:`stance.data.Example` rows.
+    """The newest label of each item in a store as :class:`stance.data.examples.Example` rows.
 
     Args:
         spec: ``labels:`` (``STANCE_LABELS_DB``, else ``labels.sqlite3``) or ``labels:PATH``.
@@ -421,7 +424,7 @@ def store_examples(spec: str = STORE_SPEC, scope: str | None = None) -> list:
     Raises:
         DataError: the database does not exist or holds no stance labels.
     """
-    from stance.data import Example
+    from stance.data.examples import Example
 
     path = Path(spec[len(STORE_SPEC) :]) if spec[len(STORE_SPEC) :] else default_path()
     if not path.is_file():
@@ -434,8 +437,11 @@ def store_examples(spec: str = STORE_SPEC, scope: str | None = None) -> list:
 
 
 def load_user_examples(spec: str | Path) -> list:
-    """User labels from a store spec (``labels:``) or a JSONL/CSV file (:func:`stance.data.load_examples`)."""
-    from stance.data import load_examples
+    """User labels from a store spec (``labels:``) or a JSONL/CSV file.
+
+    Files are read with :func:`stance.data.examples.load_examples`.
+    """
+    from stance.data.examples import load_examples
 
     spec = str(spec)
     return store_examples(spec) if is_store_spec(spec) else load_examples(spec)

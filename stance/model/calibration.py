@@ -4,7 +4,7 @@ A fine-tuned classifier is usually overconfident. Dividing its logits by one tem
 fitted on held-out rows (Guo et al., On Calibration of Modern Neural Networks, ICML 2017) keeps
 every label as it was (the arg-max does not move) and makes the top probability track accuracy.
 The temperature lives in the model folder as ``calibration.json``, covered by ``checksums.json``;
-:meth:`stance.model.StanceClassifier.predict_proba` applies it, so every probability the API and
+:meth:`stance.model.classifier.StanceClassifier.predict_proba` applies it, so every probability the API and
 the CLI return is calibrated.
 
 Example:
@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from stance.errors import ModelLoadError
-from stance.model_folder import CALIBRATION
+from stance.model.folder import CALIBRATION
 
 logger = logging.getLogger(__name__)
 

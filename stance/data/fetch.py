@@ -1,6 +1,6 @@
 """``stance data fetch``: download public stance sets, verify them, write normalised JSONL.
 
-Each set's upstream files (listed with their sha256 in :mod:`stance.sources`) are streamed into
+Each set's upstream files (listed with their sha256 in :mod:`stance.data.sources`) are streamed into
 ``<data>/stance/<folder>/original/``; a file is renamed into place only once its size and sha256
 match, so a wrong file, a short download or a dropped connection leave nothing behind. The
 normaliser then writes ``normalized/<split>.jsonl``, the whole folder at once.
@@ -28,9 +28,9 @@ from typing import BinaryIO
 
 from stance.atomic import atomic_dir, atomic_file
 from stance.config import Config, load_config
+from stance.data.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile, fetchable_sets
 from stance.errors import StanceError
 from stance.files import sha256_file
-from stance.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile, fetchable_sets
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ MIRROR_ENV = "STANCE_DATA_MIRROR"
 # (to serving without a model) well inside `make serve`'s two-minute goal.
 TIMEOUT_S = 20.0
 _CHUNK = 1 << 16
-POLNEAR = "polnear"  # not a stance set: stance.polnear_source fetches it into quotes/polnear/
+POLNEAR = "polnear"  # not a stance set: stance.data.polnear fetches it into quotes/polnear/
 
 __all__ = [
     "SOURCES",
@@ -121,7 +121,7 @@ def download(remote: RemoteFile, target: str | Path, mirror: str | None = None) 
     Args:
         remote: the file, with its pinned checksum and size.
         target: where to put it.
-        mirror: a base address or local folder replacing :data:`stance.sources.UPSTREAM`.
+        mirror: a base address or local folder replacing :data:`stance.data.sources.UPSTREAM`.
 
     Raises:
         Unreachable: no connection could be made (nothing was received).
@@ -180,7 +180,7 @@ def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
     """
     mirror = mirror or mirror_from_env()
     if name == POLNEAR:  # the attribution corpus: files as they are, no normaliser
-        from stance.polnear_source import fetch_polnear
+        from stance.data.polnear import fetch_polnear
 
         return fetch_polnear(dest, mirror)
     dataset = _datasets([name])[0]
@@ -308,7 +308,7 @@ def _trains_attribution(config_path: str | Path) -> bool:
 def licence_notice(name: str) -> str:
     """A few lines naming a set's source, size, citation and licence terms, shown before fetching."""
     if name == POLNEAR:
-        from stance.polnear_source import licence_notice as polnear_notice
+        from stance.data.polnear import licence_notice as polnear_notice
 
         return polnear_notice()
     dataset = SOURCES[name]

@@ -18,13 +18,13 @@ import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from stance.atomic import atomic_dir
-from stance.calibration import Calibration, read_calibration, write_calibration
 from stance.config import check_topic_template
-from stance.encoders import pinned_weights_sha256
 from stance.errors import InputError, ModelLoadError
 from stance.labels import LABELS
-from stance.model_folder import CHECKSUMS, STANCE_CONFIG, verify_folder, write_checksums
-from stance.modeling import ARCHITECTURES, mean_pool_class
+from stance.model.calibration import Calibration, read_calibration, write_calibration
+from stance.model.encoders import pinned_weights_sha256
+from stance.model.folder import CHECKSUMS, STANCE_CONFIG, verify_folder, write_checksums
+from stance.model.modeling import ARCHITECTURES, mean_pool_class
 from stance.options import Precision
 from stance.pairs import StancePair, StancePrediction, as_pairs, check_pair
 
@@ -58,7 +58,7 @@ class StanceClassifier:
         self.name = name
         # the topic as an NLI-style hypothesis ("The author is in favor of {topic}."), or as is
         self.topic_template = check_topic_template(topic_template)
-        # a temperature fitted on dev (stance.calibration); None reads the logits as they are
+        # a temperature fitted on dev (stance.model.calibration); None reads the logits as they are
         self.calibration = calibration
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         self.labels = [self.id2label[i] for i in range(len(self.id2label))]

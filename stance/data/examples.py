@@ -11,11 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stance.data.sources import SOURCES
 from stance.errors import DataError
 from stance.files import parse_json_object
 from stance.labels import normalize_label
 from stance.settings import data_dir
-from stance.sources import SOURCES
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,9 @@ def _normalize_originals(name: str, originals: Path) -> Path:
     """
     import inspect
 
-    from stance import normalizers
     from stance.atomic import atomic_dir
-    from stance.encoders import cache_dir
+    from stance.data import normalizers
+    from stance.model.encoders import cache_dir
 
     dataset = SOURCES[name]
     if dataset.normalize is None:

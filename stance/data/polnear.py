@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from stance.atomic import atomic_dir
-from stance.sources import RemoteFile
+from stance.data.sources import RemoteFile
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ CITATION = "Newell, Margolin & Ruths, An Attribution Relations Corpus for Politi
 @lru_cache(maxsize=1)
 def polnear_files() -> tuple[RemoteFile, ...]:
     """Every upstream file: ``name`` its path under ``quotes/polnear/``, ``path`` under the mirror root."""
-    rows = (resources.files("stance") / MANIFEST).read_text(encoding="utf-8").splitlines()
+    rows = (resources.files("stance.data") / MANIFEST).read_text(encoding="utf-8").splitlines()
     out = []
     for row in rows:
         relative, sha256, size = row.split("\t")
@@ -56,11 +56,11 @@ def fetch_polnear(dest: str | Path, mirror: str | None = None) -> list[Path]:
     """Download PolNeAR into ``dest/quotes/polnear/``; files already there and verified are kept.
 
     Raises:
-        stance.fetch.Unreachable: upstream or the mirror cannot be reached.
-        stance.fetch.FetchError: a download failed or a file's size or sha256 differs (nothing
+        stance.data.fetch.Unreachable: upstream or the mirror cannot be reached.
+        stance.data.fetch.FetchError: a download failed or a file's size or sha256 differs (nothing
             is left half-written; an existing complete folder stays as it was).
     """
-    from stance.fetch import _verified, download
+    from stance.data.fetch import _verified, download
 
     folder = Path(dest) / "quotes" / NAME
     files = polnear_files()
