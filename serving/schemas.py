@@ -1,18 +1,22 @@
 """One pydantic model per request and response; unknown fields are rejected.
 
 Length limits here are the defaults; the app checks the configured limits and answers 413.
-Response models mirror the core dataclasses (``Quote``, ``StancePrediction`` and its
-``TopicStance``, ``SpeakerSummary``); ``tests/test_shape.py`` pins them together, so a field added
-to ``Quote`` must be added here. The ``*_payload`` functions turn core results into the response
-models' JSON without a second validation pass (the same test pins their output to the models).
+Response models mirror the core dataclasses: :class:`QuoteOut` is built from ``Quote`` itself
+(:func:`model_of`), and ``StancePrediction`` and its ``TopicStance``, ``SpeakerSummary``, whose
+score maps are objects here, are pinned to theirs by ``tests/test_shape.py``. The ``*_payload``
+functions turn core results into the response models' JSON without a second validation pass (the
+same test pins their output to the models).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from stance.analysis import Analysis
 from stance.pairs import StancePrediction
@@ -24,8 +28,52 @@ QuoteKind = Kind
 NonEmpty = Field(min_length=1)
 
 
+# a stance under this probability is reported as "uncertain"; None (the default) reports every label
+MinConfidence = Annotated[
+    float | None,
+    Field(
+        ge=0.0,
+        le=1.0,
+        description="report a stance whose probability is under this as 'uncertain'; default off",
+    ),
+]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def model_of(
+    core: type,
+    name: str,
+    doc: str | None = None,
+    first: Sequence[str] = (),
+    required: Mapping[str, Any] | None = None,
+) -> type[Strict]:
+    """A response model with the fields of the core dataclass ``core``: names, types and defaults.
+
+    Args:
+        core: the dataclass the API returns as JSON.
+        name: the model's name (as OpenAPI shows it).
+        doc: its description.
+        first: fields to put first; the others follow in ``core``'s order (the JSON's key order).
+        required: fields the API always fills, with their type there (a stored row's ``id``).
+
+    Example:
+        >>> list(model_of(Quote, "QuoteOut").model_fields)[:3]
+        ['text', 'start', 'end']
+    """
+    hints = typing.get_type_hints(core)
+    fields = {f.name: f for f in dataclasses.fields(core)}
+    required = dict(required or {})
+    spec: dict[str, Any] = {}
+    for field_name in [*first, *(n for n in fields if n not in first)]:
+        default = fields[field_name].default
+        if field_name in required:
+            spec[field_name] = (required[field_name], ...)
+        else:
+            spec[field_name] = (hints[field_name], ... if default is dataclasses.MISSING else default)
+    return create_model(name, __base__=Strict, __doc__=doc, **spec)
 
 
 class QuotesRequest(Strict):
@@ -35,25 +83,13 @@ class QuotesRequest(Strict):
     )
 
 
-class QuoteOut(Strict):
-    text: str
-    start: int
-    end: int
-    speaker: str | None
-    speaker_mention: str | None
-    speaker_start: int | None
-    speaker_end: int | None
-    cue: str | None
-    kind: QuoteKind
-    paragraph: int
-    group: int
-    rule: str | None
-    sentence_start: int
-    sentence_end: int
+# built from Quote, so a field added there is answered here; a type checker cannot see its fields,
+# hence the ignores where it is used as a type
+QuoteOut = model_of(Quote, "QuoteOut")
 
 
 class QuotesResponse(Strict):
-    quotes: list[QuoteOut]
+    quotes: list[QuoteOut]  # type: ignore[valid-type]
 
 
 class StanceItem(Strict):
@@ -64,12 +100,7 @@ class StanceItem(Strict):
 
 class StanceRequest(Strict):
     items: list[StanceItem] = Field(min_length=1, max_length=10_000)
-    min_confidence: float | None = Field(
-        default=None,
-        ge=0.0,
-        le=1.0,
-        description="report a stance whose probability is under this as 'uncertain'; default off",
-    )
+    min_confidence: MinConfidence = None
 
 
 class Scores(Strict):
@@ -94,19 +125,14 @@ class AnalyzeRequest(Strict):
     kinds: list[QuoteKind] | None = Field(
         default=None, min_length=1, max_length=3, description="kinds to label; default all"
     )
-    min_confidence: float | None = Field(
-        default=None,
-        ge=0.0,
-        le=1.0,
-        description="report a stance whose probability is under this as 'uncertain'; default off",
-    )
+    min_confidence: MinConfidence = None
 
 
 class TopicStanceOut(StanceResult):
     topic: str
 
 
-class AnalyzedQuote(QuoteOut):
+class AnalyzedQuote(QuoteOut):  # type: ignore[valid-type, misc]
     stances: list[TopicStanceOut]
 
 

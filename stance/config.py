@@ -41,6 +41,14 @@ class DataConfig:
     # Topic-swap negatives: this fraction of training rows is copied under a topic drawn from
     # another source row and labelled none, so `none` also means "not about this topic".
     swap_negatives: float = 0.0
+    # Labelled JSONL/CSV files read after data.train, each a source of its own (a path, or a
+    # mapping like a data.train entry). A list of its own so that `--data.extra FILE.jsonl` adds
+    # a file (pseudo-labelled news quotes, your labels) without restating the sources.
+    extra: list[DataSource] = field(default_factory=list)
+
+    def sources(self) -> list[DataSource]:
+        """Every source training reads: ``data.train``, then ``data.extra``."""
+        return [*self.train, *self.extra]
 
 
 @dataclass
@@ -125,7 +133,7 @@ _SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "di
 
 def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
     if not isinstance(values, dict):
-        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {values!r}")
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {values!r}")
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
@@ -133,21 +141,40 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
             f"unknown key {prefix}{unknown[0]}; allowed under {prefix or 'top level'}: "
             f"{', '.join(sorted(known))}"
         )
+    required = [
+        name
+        for name, f in known.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    missing = [name for name in required if name not in values]
+    if missing:  # a source given as a mapping without its name ({weight: 2})
+        raise ConfigError(f"missing key {prefix}{missing[0]}; required under {prefix.rstrip('.')}")
     kwargs: dict[str, Any] = {}
     for name, value in values.items():
         key = f"{prefix}{name}"
         if name == "train" and cls is DataConfig:
             if not isinstance(value, list) or not value:
                 raise ConfigError(f"{key}: expected a non-empty list of sources, got {value!r}")
-            kwargs[name] = [
-                _build(DataSource, {"name": v} if isinstance(v, str) else v, f"{key}[{i}].")
-                for i, v in enumerate(value)
-            ]
+            kwargs[name] = _build_sources(value, key)
+        elif name == "extra" and cls is DataConfig:
+            # one file on the command line (--data.extra FILE.jsonl) is a list of one
+            value = [] if value is None else [value] if isinstance(value, (str, dict)) else value
+            if not isinstance(value, list):
+                raise ConfigError(f"{key}: expected a file path or a list of them, got {value!r}")
+            kwargs[name] = _build_sources(value, key)
         elif name in _SECTIONS and cls is Config:
             kwargs[name] = _build(_SECTIONS[name], value, f"{key}.")
         else:
             kwargs[name] = value
     return cls(**kwargs)
+
+
+def _build_sources(values: list, key: str) -> list[DataSource]:
+    """``data.train`` or ``data.extra`` entries: a name or path, or a mapping of DataSource fields."""
+    return [
+        _build(DataSource, {"name": v} if isinstance(v, str) else v, f"{key}[{i}].")
+        for i, v in enumerate(values)
+    ]
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
@@ -190,16 +217,31 @@ def validate(config: Config) -> Config:
                 raise ConfigError(f"{key}={value!r}; allowed: {', '.join(_CHOICES[key])}")
     check_topic_template(config.model.topic_template, "model.topic_template")
     for i, source in enumerate(config.data.train):
-        if not isinstance(source.name, str) or not source.name:
-            raise ConfigError(f"data.train[{i}].name: expected a dataset name or path")
-        source.weight = _coerce(f"data.train[{i}].weight", source.weight, 1.0)
-        if not 0 < source.weight <= 100:
-            raise ConfigError(f"data.train[{i}].weight={source.weight!r}; allowed (0, 100]")
-        if source.max_examples is not None:
-            source.max_examples = _coerce(f"data.train[{i}].max_examples", source.max_examples, 1)
-            if source.max_examples < 1:
-                raise ConfigError(f"data.train[{i}].max_examples must be at least 1")
+        _check_source(source, f"data.train[{i}]")
+    for i, source in enumerate(config.data.extra):
+        _check_source(source, f"data.extra[{i}]")
+        if Path(source.name).suffix.lower() not in DATA_FILE_SUFFIXES:
+            raise ConfigError(
+                f"data.extra[{i}].name={source.name!r}: expected a labelled file "
+                f"({', '.join(DATA_FILE_SUFFIXES)}); name data sets under data.train"
+            )
     return config
+
+
+DATA_FILE_SUFFIXES = (".jsonl", ".json", ".csv")
+"""What :func:`stance.data.examples.iter_file` reads: CSV by its suffix, the others as JSONL."""
+
+
+def _check_source(source: DataSource, key: str) -> None:
+    if not isinstance(source.name, str) or not source.name:
+        raise ConfigError(f"{key}.name: expected a dataset name or path")
+    source.weight = _coerce(f"{key}.weight", source.weight, 1.0)
+    if not 0 < source.weight <= 100:
+        raise ConfigError(f"{key}.weight={source.weight!r}; allowed (0, 100]")
+    if source.max_examples is not None:
+        source.max_examples = _coerce(f"{key}.max_examples", source.max_examples, 1)
+        if source.max_examples < 1:
+            raise ConfigError(f"{key}.max_examples must be at least 1")
 
 
 def check_topic_template(template: str | None, key: str = "topic template") -> str | None:

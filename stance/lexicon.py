@@ -264,3 +264,24 @@ NOT_SPEECH_BEFORE = (
 
 # Small words a title leaves in lower case ("Fire and Fury", "The Art of the Deal").
 TITLE_SMALL_WORDS = frozenset("of the a an and in on to for at with &".split())
+
+# The small words the mention and name rules read, each set as the rule it serves was measured
+# with (stance/quotes/mentions.py, entities.py, attribution.py); they overlap but are not one list.
+# "in a statement": the article before a document noun.
+INDEFINITE_ARTICLES = frozenset("a an".split())
+# Pronouns that tell a gender, so a known person can be found for them (from PRONOUNS).
+GENDERED_PRONOUNS = frozenset(word for word, gender in PRONOUNS.items() if gender)
+# Lower-case words inside a speaker's title and name ("Secretary of State", "Ambassador to Moscow").
+MENTION_LINKS = frozenset("of to".split())
+# Lower-case words inside a capitalised run read as one name ("Minister for Foreign Affairs").
+NAME_RUN_LINKS = frozenset("of to for".split())
+# The word before a place inside a title ("to Moscow", "of State"), cut from the name after it.
+TITLE_PLACE_LINKS = frozenset("to of for at".split())
+# Words that end the role of an appositive ("Ola Berg, an economist at the bank,").
+APPOSITIVE_STOPS = frozenset("at of for in".split())
+# Lower-case role words after a cue stop at these ("said chief economist Ola Berg" reads on).
+ROLE_AFTER_CUE_STOPS = NOMINAL_STOP | frozenset("of for it".split())
+# Endings of role nouns not in ROLE_NOUNS ("columnist", "historian", "researcher", "director").
+ROLE_SUFFIXES = ("ist", "ian", "er", "or")
+# Endings cut from a demonym or possessive to find its place ("Iranian" -> "Iran"), longest first.
+DEMONYM_SUFFIXES = ("ian", "ese", "ish", "an", "i", "s")

@@ -16,6 +16,7 @@ from stance_cli.commands import (
     evaluate_quotes,
     labels,
     predict,
+    pseudo_label,
     quotes,
     serve,
     train,
@@ -31,6 +32,7 @@ app.command(context_settings=train.CONTEXT_SETTINGS)(train.train)
 app.command(context_settings=train.CONTEXT_SETTINGS)(distill.distill)
 app.command()(evaluate.evaluate)
 app.command()(calibrate.calibrate)
+app.command("pseudo-label")(pseudo_label.pseudo_label)
 app.command()(predict.predict)
 app.command()(quotes.quotes)
 app.command("evaluate-quotes")(evaluate_quotes.evaluate_quotes)

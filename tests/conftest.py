@@ -30,25 +30,34 @@ def tiny_base(tmp_path_factory) -> Path:
     return build_tiny_base(tmp_path_factory.mktemp("tiny-bert"))
 
 
-def build_tiny_base(folder: Path) -> Path:
-    """Save a 2-layer, 32-wide random BERT encoder and its tokenizer in ``folder``."""
+def build_tiny_base(folder: Path, family: str = "bert") -> Path:
+    """Save a 2-layer, 32-wide random encoder and its tokenizer in ``folder``.
+
+    ``family`` is ``bert`` or ``mpnet``; both read the same WordPiece vocabulary (MPNet's own
+    tokenizer is WordPiece too), so only the encoder differs.
+    """
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel, BertTokenizerFast, MPNetConfig, MPNetModel
 
     folder.mkdir(parents=True, exist_ok=True)
     _write_vocab(folder / "vocab.txt")
     tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
     tokenizer.save_pretrained(folder)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
+    size = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
     torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)
+    if family == "mpnet":
+        # MPNet numbers positions from the padding index + 1, so it needs two more than BERT's 128
+        mpnet = MPNetConfig(
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            max_position_embeddings=130,
+            **size,
+        )
+        MPNetModel(mpnet).save_pretrained(folder)
+    else:
+        BertModel(
+            BertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=128, **size)
+        ).save_pretrained(folder)
     return folder
 
 

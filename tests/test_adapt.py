@@ -13,10 +13,9 @@ from stance.data.labelstore import LabelStore
 from stance.errors import DataError
 from stance.model.classifier import StanceClassifier
 from stance_cli.app import app
+from tests.conftest import tiny_config
 from training.adapt import ADAPT_RESULTS, AdaptOptions, adapt, fold_of
 from training.train import train
-
-ROOT = Path(__file__).resolve().parents[1]
 
 USER_ROWS = [
     ("we love the tax cut", "tax", "favor"),
@@ -33,20 +32,7 @@ USER_ROWS = [
 @pytest.fixture()
 def trained_model(tiny_base, data_dir, tmp_path) -> Path:
     """A tiny model trained from a config (so it records its data and dev split)."""
-    from stance.config import load_config
-
-    overrides = {
-        "model.base": str(tiny_base),
-        "model.max_length": "32",
-        "data.dev_fraction": "0.2",
-        "data.eval": "[]",
-        "train.batch_size": "8",
-        "train.eval_steps": "1000",
-        "train.patience": "0",
-        "train.num_threads": "1",
-        "train.max_steps": "2",
-    }
-    return train(load_config(ROOT / "configs" / "smoke.yaml", overrides), tmp_path / "base")
+    return train(tiny_config(tiny_base, {"data.dev_fraction": "0.2"}, max_steps=2), tmp_path / "base")
 
 
 @pytest.fixture()

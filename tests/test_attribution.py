@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stance.errors import ModelLoadError
-from stance.quotes import extract_quotes
+from stance.quotes import KINDS, extract_quotes
 from stance.quotes import pipeline as pipeline_module
 from stance.quotes.pipeline import extract_quotes_many
 from stance.quotes.tagger import (
@@ -265,3 +265,84 @@ def test_evaluate_quotes_scores_the_tagger_and_the_pipeline(tiny_tagger, tmp_pat
     assert result["tagger_spans"]["content"]["gold"] == 3
     rules = evaluate_quotes(root, "dev")
     assert rules["tagger"] is None and "tagger_spans" not in rules
+
+
+def _name(phrase: str, known: str = "") -> str | None:
+    """:func:`source_name` of ``phrase`` (read as the tagger's source) after a sentence ``known``."""
+    from stance.quotes.entities import Entities, collect_names, note_subjects
+    from stance.quotes.mentions import Mention
+    from stance.quotes.tagged import source_name
+    from stance.quotes.text import tokenize
+
+    ents = Entities()
+    known_tokens = tokenize(known, 0, len(known))
+    collect_names(known_tokens, ents)
+    note_subjects(known_tokens, ents)
+    text = f"{known} {phrase}"
+    start = len(known) + 1
+    return source_name(Mention(tuple(tokenize(text, start, len(text))), "nominal"), ents)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "known", "name"),
+    [
+        # the client's article: an appositive and a pair were read as "JCPOA" and "Russia"
+        ("Russia, a signatory to the JCPOA,", "", "Russia"),
+        ("Iran and Russia", "", "Iran and Russia"),
+        (
+            "Amir-Abdollahian and Lavrov",
+            "Hossein Amir-Abdollahian met Sergei Lavrov.",
+            "Hossein Amir-Abdollahian and Sergei Lavrov",
+        ),
+        ("Regulators and environmental groups", "", None),  # a pair that names nobody
+        ("the envoy, Kazem Jalali,", "", "Kazem Jalali"),  # the name, not the role before it
+        ("Iran’s Ambassador to Moscow Kazem Jalali", "", "Kazem Jalali"),
+        ("Lavrov", "Foreign Minister Sergei Lavrov spoke.", "Sergei Lavrov"),
+        ("he", "Foreign Minister Sergei Lavrov spoke.", "Sergei Lavrov"),
+        ("they", "", None),
+    ],
+)
+def test_a_tagged_source_is_named_by_its_head(phrase, known, name):
+    assert _name(phrase, known) == name
+
+
+CLIENT_LIKE = (
+    "Iran's Foreign Minister Hossein Amir-Abdollahian met Foreign Minister Sergei Lavrov in Moscow.\n\n"
+    "Amir-Abdollahian told reporters that the talks would resume soon.\n\n"
+    "“We are confident,” Lavrov said.\n\n"
+    "The deal must be revived to restore trust.\n\n"
+    "Russia, a signatory to the JCPOA, has supported Iran’s right to nuclear energy.\n\n"
+    "He said the visit was a success."
+)
+# spans as the trained tagger gave them on the client's article: an appositive source, and a
+# content whose source it did not tag
+TAGGED = [
+    ("Content", "the talks would resume soon", 0.9),
+    ("Source", "Russia, a signatory to the JCPOA,", 0.94),
+    ("Cue", "has supported", 0.93),
+    ("Content", "Iran’s right to nuclear energy", 0.93),
+    ("Content", "We are confident,", 0.95),
+    ("Source", "Lavrov", 0.97),
+    ("Content", "must be revived to restore trust", 0.8),
+    ("Source", "He", 0.9),
+    ("Content", "the visit was a success", 0.9),
+]
+
+
+def test_sources_are_named_by_their_head_and_the_rules_fill_a_missing_one():
+    found = {q.text: q for q in extract_quotes(CLIENT_LIKE, KINDS, tagger=FakeTagger(TAGGED))}
+    # the appositive stays in the mention (PolNeAR's Source span) but names Russia, not the JCPOA
+    russia = found["Iran’s right to nuclear energy"]
+    assert russia.speaker == "Russia" and russia.speaker_mention == "Russia, a signatory to the JCPOA,"
+    assert russia.rule == "tagger:0.94"
+    # no tagged source: the sentence rules name the speaker, and the quote says which rule did
+    told = found["the talks would resume soon"]
+    assert told.kind == "indirect" and told.speaker == "Hossein Amir-Abdollahian"
+    assert told.speaker_mention == "Amir-Abdollahian" and told.rule == "x_said" and told.cue == "told"
+    # no source and no cue: nobody, rather than the subject of the sentence ("The deal")
+    revived = found["must be revived to restore trust"]
+    assert revived.speaker is None and revived.speaker_mention is None and revived.rule == "tagger:0.80"
+    assert found["We are confident,"].speaker == "Sergei Lavrov"
+    # neither the JCPOA nor Russia was registered as a person, so "he" finds the last man who spoke
+    assert found["the visit was a success"].speaker == "Sergei Lavrov"
+    assert not any(q.speaker == "JCPOA" for q in found.values())

@@ -362,6 +362,11 @@ def test_cli_a_model_that_does_not_load_exits_3_bad_options_2(corpus_file, tmp_p
     args = ["corpus", str(corpus_file), "-t", "the deal", "-o", str(tmp_path / "out")]
     result = CliRunner().invoke(app, [*args, "-m", str(tmp_path / "no-model")])
     assert result.exit_code == 3 and "no-model" in result.output
+    broken = tmp_path / "broken"  # there, but not a whole model folder
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    result = CliRunner().invoke(app, [*args, "-m", str(broken)])
+    assert result.exit_code == 3 and "broken is incomplete" in result.output
     result = CliRunner().invoke(app, [*args, "-f", "xml"])
     assert result.exit_code == 2 and "--format 'xml'" in result.output
 

@@ -13,10 +13,11 @@ from stance.config import ConfigError, load_config
 from stance.data.examples import Example
 from stance.model.classifier import StanceClassifier
 from stance.model.modeling import stance_loss
-from tests.conftest import tiny_config
+from tests.conftest import build_tiny_base, tiny_config
 from training.arguments import use_bf16
 from training.distill import news_quote_examples
-from training.train import add_swap_negatives, prepare_data, train
+from training.splits import add_swap_negatives, prepare_data
+from training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,27 +141,7 @@ def test_large_and_default_configs_name_their_encoders():
 
 
 def test_mpnet_mean_pool_head_saves_and_loads(tmp_path):
-    from transformers import BertTokenizerFast, MPNetConfig, MPNetModel
-
-    from tests.conftest import _write_vocab
-
-    base = tmp_path / "tiny-mpnet"
-    base.mkdir()
-    _write_vocab(base / "vocab.txt")
-    # a WordPiece tokenizer like MPNet's, with BERT-style special tokens from the shared tiny vocab
-    tokenizer = BertTokenizerFast(vocab_file=str(base / "vocab.txt"), do_lower_case=True)
-    tokenizer.save_pretrained(base)
-    config = MPNetConfig(
-        vocab_size=len(tokenizer),
-        pad_token_id=tokenizer.pad_token_id,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=130,
-    )
-    torch.manual_seed(0)
-    MPNetModel(config).save_pretrained(base)
+    base = build_tiny_base(tmp_path / "tiny-mpnet", "mpnet")
     clf = StanceClassifier.from_base(base, max_length=32)
     texts = ["we support the deal", "we oppose the accord today"]
     before = clf.predict_proba(texts, "the deal")

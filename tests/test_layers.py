@@ -116,16 +116,8 @@ def test_imports_point_down(module):
     assert not wrong, f"{module} ({part}) may import {sorted(MAY_IMPORT[part])} only, but imports {wrong}"
 
 
-# Circles that other work in flight introduced, each through a function-level import; listed so
-# that any new circle fails. Remove a line when its circle is cut.
-KNOWN_CYCLES = [
-    ["stance.data.fetch", "stance.data.polnear"],  # fetch dispatches to polnear, which downloads via fetch
-    ["training.evaluate", "training.train"],  # evaluate's dev report prepares data with train's helper
-]
-
-
 def test_no_import_cycles():
-    cycles = [c for c in _cycles(GRAPH) if c not in KNOWN_CYCLES]
+    cycles = _cycles(GRAPH)
     assert not cycles, "modules that import each other in a circle: " + "; ".join(
         " -> ".join(c) for c in cycles
     )

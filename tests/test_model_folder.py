@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stance.errors import ModelLoadError
-from stance.model.folder import CHECKSUMS, verify_folder
+from stance.model.folder import CHECKSUMS, WEIGHTS, recorded_weights_sha256, verify_folder, weights_sha256
 
 
 @pytest.fixture()
@@ -94,3 +94,15 @@ def test_a_refused_folder_is_one_line_and_exit_3(folder, command):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output and "missing its tokenizer" in result.output
+
+
+def test_the_recorded_weights_checksum_is_read_or_computed_only_when_asked(folder):
+    recorded = json.loads((folder / CHECKSUMS).read_text())[WEIGHTS]
+    assert recorded_weights_sha256(folder) == recorded == weights_sha256(folder)
+    (folder / CHECKSUMS).write_text("[not a map]")
+    # a request handler (compute=False) never hashes the weights; anything else gets them hashed
+    assert recorded_weights_sha256(folder, compute=False) is None
+    assert recorded_weights_sha256(folder) == recorded
+    (folder / CHECKSUMS).unlink()
+    assert recorded_weights_sha256(folder, compute=False) is None
+    assert recorded_weights_sha256(folder / "gone") is None

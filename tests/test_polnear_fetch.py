@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stance.data import polnear as polnear_source
+from stance.data import polnear as polnear_module
 from stance.data.fetch import FetchError, fetch, licence_notice, plan
 from stance.data.polnear import COMMIT, REPOSITORY, polnear_files
 from stance.data.sources import RemoteFile
@@ -58,7 +58,7 @@ def tiny_polnear(monkeypatch, server):
         (root / remote.path).parent.mkdir(parents=True, exist_ok=True)
         (root / remote.path).write_bytes(body)
         remotes.append(remote)
-    monkeypatch.setattr(polnear_source, "polnear_files", lambda: tuple(remotes))
+    monkeypatch.setattr(polnear_module, "polnear_files", lambda: tuple(remotes))
     return remotes
 
 

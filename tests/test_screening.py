@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stance.config import DataSource, load_config
-from training.train import prepare_sources
+from training.splits import prepare_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENS = sorted(p for p in (ROOT / "configs").glob("screen_*.yaml") if p.name != "screen_baseline.yaml")

@@ -115,6 +115,23 @@ def test_every_core_error_has_an_exit_code_and_an_http_status():
     assert status_for(errors.CapabilityUnavailableError("x")) == (503, "stance_unavailable")
 
 
+def test_models_built_from_core_types_answer_in_their_order_with_their_defaults():
+    """`model_of` keeps the JSON the hand-written models gave: key order, required fields, defaults."""
+    from pydantic import ValidationError
+
+    from serving.routes.labels import LabelOut
+
+    assert list(schemas.QuoteOut.model_fields) == [f.name for f in dataclasses.fields(Quote)]
+    assert list(LabelOut.model_fields)[:3] == ["id", "text", "topic"]
+    assert LabelOut.model_fields["id"].annotation is int and LabelOut.model_fields["created_at"].is_required()
+    row = LabelOut(id=1, text="We will not sign.", topic="the deal", label="against", created_at=1.5)
+    assert row.model_dump(exclude_none=True) == {
+        "id": 1, "text": "We will not sign.", "topic": "the deal", "label": "against", "created_at": 1.5,
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match="extra"):
+        LabelOut(id=1, text="x", topic="t", label="none", created_at=1.0, surprise=True)
+
+
 def test_stored_labels_are_answered_with_the_store_rows_fields():
     """`GET /v1/labels` rows carry exactly the fields of the store's rows (ids and times filled in)."""
     from serving.routes.labels import LabelOut

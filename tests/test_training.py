@@ -29,7 +29,7 @@ def test_overfits_a_handful_of_examples(tiny_base, data_dir, tmp_path):
     cfg.model.dropout = 0.0
     out = train(cfg, tmp_path / "model")
     clf = StanceClassifier.from_pretrained(out)
-    from training.train import prepare_data
+    from training.splits import prepare_data
 
     examples, _, _ = prepare_data(cfg)
     preds = clf.predict([e.text for e in examples], [e.topic for e in examples])
@@ -90,6 +90,22 @@ def test_evaluate_writes_json_and_png(tiny_model, data_dir, tmp_path):
     assert (tmp_path / "eval" / "confusion_matrix.png").stat().st_size > 0
     swap = topic_swap_sensitivity(clf, load_examples("vast:test"))
     assert 0 <= swap["share_moved_to_none"] <= 1
+
+
+def test_topic_swap_changes_only_the_topic():
+    """Swapped rows keep their context, as the rows with their own topics were read with it."""
+    from stance.data.examples import Example
+    from stance.pairs import StancePrediction
+
+    class ReadsTopicInContext:  # favor when the context names the topic: only context shows it
+        def predict(self, pairs, batch_size=64):
+            labels = ["favor" if p.context and p.topic in p.context else "none" for p in pairs]
+            return [StancePrediction(label, 1.0, {}) for label in labels]
+
+    topics = ["the deal", "taxes", "the port", "climate"]
+    rows = [Example(f"we back it {i}", t, "favor", f"this is about {t}") for i, t in enumerate(topics)]
+    swap = topic_swap_sensitivity(ReadsTopicInContext(), rows)  # type: ignore[arg-type]
+    assert swap == {"n": 4, "polar_before": 4, "moved_to_none": 4, "share_moved_to_none": 1.0}
 
 
 @pytest.mark.skipif(

@@ -29,7 +29,7 @@ from stance.data.examples import Example
 from stance.data.labelstore import load_user_examples
 from stance.errors import DataError, DataNotFoundError, InputError
 from stance.model.classifier import StanceClassifier
-from stance.model.folder import CHECKSUMS, MODEL_CARD, RESOLVED_CONFIG, WEIGHTS
+from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, recorded_weights_sha256
 from training.evaluate import evaluate_examples
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def original_data(config: Config | None, seed: int) -> tuple[list[Example], list
     if config is None:
         logger.warning("the model folder records no training config: no replay, no dev figures")
         return [], []
-    from training.train import prepare_data
+    from training.splits import prepare_data
 
     try:
         train_rows, dev_rows, _ = prepare_data(config)
@@ -205,7 +205,7 @@ def adapt(
         return random.Random(options.seed).sample(train_rows, min(wanted, len(train_rows)))
 
     report: dict = {
-        "base_model": {"path": str(model), "weights_sha256": _weights_sha256(model)},
+        "base_model": {"path": str(model), "weights_sha256": recorded_weights_sha256(model, compute=False)},
         "labels": len(examples),
         "topics": dict(Counter(e.topic for e in examples).most_common()),
         "label_counts": dict(Counter(e.label for e in examples)),
@@ -263,9 +263,7 @@ def _held_out(
             work / f"fold{k}-model",
         )
         clf = StanceClassifier.from_pretrained(folder)
-        preds = clf.predict(
-            [e.text for e in test], [e.topic for e in test], contexts=[e.context for e in test]
-        )
+        preds = clf.predict([e.pair for e in test])
         gold += test
         after_preds += [replace(e, label=p.label) for e, p in zip(test, preds, strict=True)]
         shutil.rmtree(folder, ignore_errors=True)
@@ -283,13 +281,6 @@ def _held_out(
         "before": {**_headline(before), "per_topic": before["per_topic"]},
         "after": {**_headline(after), "per_topic": after["per_topic"]},
     }
-
-
-def _weights_sha256(model: Path) -> str | None:
-    try:
-        return json.loads((model / CHECKSUMS).read_text())[WEIGHTS]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _extend_card(card: Path, report: dict, name: str) -> None:

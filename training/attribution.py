@@ -27,6 +27,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAI
 from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, windows
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.polnear import Article, load_polnear
+from training.runs import encoder_info, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -198,17 +199,11 @@ def train_attribution(
         DataCollatorForTokenClassification,
         Trainer,
         TrainingArguments,
-        set_seed,
     )
 
     from training.arguments import use_bf16
 
-    output = Path(output)
-    work = output.parent / f"{output.name}.work"
-    if config.train.num_threads:
-        torch.set_num_threads(config.train.num_threads)
-    set_seed(config.train.seed)
-    started = time.time()
+    output, work, started = start_run(output, config.train.seed, config.train.num_threads)
 
     path = config.data.path or None
     articles = list(load_polnear(config.data.train_split, path))
@@ -279,7 +274,7 @@ def train_attribution(
         "steps_this_run": trainer.state.global_step - step_of(checkpoint),
         "resumed": checkpoint is not None,
         "bf16": args.bf16,
-        "base_encoder": _encoder_info(base_path),
+        "base_encoder": encoder_info(base_path),
     }
     with atomic_dir(output) as tmp:
         tagger.model.save_pretrained(tmp, safe_serialization=True)
@@ -338,12 +333,6 @@ def _time_limit_callback():
 
 def _TimeLimit(minutes: float, lr: float, warmup: float):  # noqa: N802 - the class needs transformers
     return _time_limit_callback()(minutes, lr, warmup)
-
-
-def _encoder_info(path: Path) -> dict:
-    from training.train import _encoder_info as info
-
-    return info(path)
 
 
 def write_tagger_card(

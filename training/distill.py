@@ -26,6 +26,7 @@ from stance.config import Config
 from stance.data.examples import Example, examples_key
 from stance.model.classifier import StanceClassifier
 from stance.model.encoders import cache_dir
+from stance.model.folder import CHECKSUMS, WEIGHTS
 from stance.quotes import extract_quotes
 
 logger = logging.getLogger(__name__)
@@ -78,20 +79,14 @@ def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list
     Labelling 20,000 pairs with the large model takes minutes; a second student (another seed or
     hard_weight) reuses them.
     """
-    checksums = teacher_path / "checksums.json"
+    checksums = teacher_path / CHECKSUMS
     weights = checksums.read_bytes() if checksums.is_file() else str(teacher_path.resolve()).encode()
     cached = cache_dir() / "teacher" / f"{examples_key(weights + teacher.precision.encode(), examples)}.pt"
     if cached.is_file():
         logger.info("teacher probabilities from cache %s", cached)
         return torch.load(cached)
     logger.info("teacher %s labels %d examples", teacher_path, len(examples))
-    probs = teacher.predict_proba(
-        [e.text for e in examples],
-        [e.topic for e in examples],
-        batch_size=64,
-        contexts=[e.context for e in examples],
-        show_progress=True,
-    )
+    probs = teacher.predict_proba([e.pair for e in examples], batch_size=64, show_progress=True)
     cached.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(cached, "wb") as handle:
         torch.save(probs, handle)
@@ -109,7 +104,7 @@ def teacher_targets(
     from stance.labels import LABELS
 
     teacher_path = Path(config.distill.teacher)
-    if not (teacher_path / "model.safetensors").is_file():
+    if not (teacher_path / WEIGHTS).is_file():
         logger.warning("teacher %s not found: training on gold labels instead", teacher_path)
         return train_examples, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
     teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)

@@ -9,6 +9,7 @@ import random
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from stance.atomic import atomic_dir, atomic_file
@@ -31,6 +32,7 @@ from stance.model.folder import (
     TRAIN_RESULTS,
     write_checksums,
 )
+from training.splits import prepare_data
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +49,7 @@ def evaluate_examples(
     """
     started = time.perf_counter()
     preds = model.predict(
-        [e.text for e in examples],
-        [e.topic for e in examples],
-        batch_size=batch_size,
-        contexts=[e.context for e in examples],
-        show_progress=len(examples) > 500,
+        [e.pair for e in examples], batch_size=batch_size, show_progress=len(examples) > 500
     )
     seconds = time.perf_counter() - started
     gold = [e.label for e in examples]
@@ -109,11 +107,7 @@ def fit_calibration(
     if not examples:
         raise ValueError("calibration needs labelled examples; the dev split is empty")
     probs = model.predict_proba(
-        [e.text for e in examples],
-        [e.topic for e in examples],
-        batch_size=batch_size,
-        contexts=[e.context for e in examples],
-        show_progress=len(examples) > 500,
+        [e.pair for e in examples], batch_size=batch_size, show_progress=len(examples) > 500
     )
     raw = uncalibrated(probs, model.temperature).double()
     labels = torch.tensor([model.labels.index(e.label) for e in examples])
@@ -136,7 +130,7 @@ def dev_report(
     """After training: a temperature fitted on all dev rows, and dev figures for each source.
 
     The figures per source (rows fixed by the seed and the source, see
-    :func:`training.train.prepare_sources`) let screening runs that add a source be compared on
+    :func:`training.splits.prepare_sources`) let screening runs that add a source be compared on
     the rows they share.
 
     Returns:
@@ -180,7 +174,6 @@ def model_dev_split(folder: str | Path) -> list[Example]:
             in size from the one recorded (the data changed); the message says to pass ``--data``.
     """
     from stance.config import load_config
-    from training.train import prepare_data
 
     folder = Path(folder)
     hint = "pass --data NAME:SPLIT with labelled rows the model was not trained on"
@@ -311,10 +304,13 @@ def topic_swap_sensitivity(
             if candidate.lower() != e.topic.lower() and candidate.lower() not in e.text.lower():
                 break
         swapped.append(candidate)
-    texts = [e.text for e in examples]
+    # each row is read as evaluate_examples read it (its context included); only the topic changes
+    pairs = [e.pair for e in examples]
     if before is None:
-        before = [p.label for p in model.predict(texts, [e.topic for e in examples], batch_size=batch_size)]
-    after = model.predict(texts, swapped, batch_size=batch_size)
+        before = [p.label for p in model.predict(pairs, batch_size=batch_size)]
+    after = model.predict(
+        [replace(p, topic=t) for p, t in zip(pairs, swapped, strict=True)], batch_size=batch_size
+    )
     polar = [i for i, label in enumerate(before) if label != "none"]
     moved = sum(after[i].label == "none" for i in polar)
     return {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import shutil
 import time
 from pathlib import Path
@@ -19,14 +18,16 @@ import torch
 
 from stance.atomic import atomic_dir
 from stance.config import Config, save_config
-from stance.data.examples import Example, examples_key, mix_sources, split_dev
+from stance.data.examples import Example, examples_key
 from stance.labels import LABELS
 from stance.metrics import classification_metrics
 from stance.model.classifier import StanceClassifier
-from stance.model.encoders import cache_dir, encoder_for_folder, resolve_encoder
-from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS, weights_sha256
+from stance.model.encoders import cache_dir, resolve_encoder
+from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
 from training.arguments import training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
+from training.runs import encoder_info, start_run
+from training.splits import prepare_sources
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,7 @@ def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: lis
         logger.info("tokenised examples from cache %s", folder)
         ds = load_from_disk(str(folder))
     else:
-        encoded = clf.encode(
-            [e.text for e in examples], [e.topic for e in examples], [e.context for e in examples]
-        )
+        encoded = clf.encode_pairs([e.pair for e in examples])
         ds = Dataset.from_dict({k: list(v) for k, v in encoded.items()})
         try:
             with atomic_dir(folder) as tmp:
@@ -62,70 +61,12 @@ def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: lis
     return ds.add_column("labels", labels)
 
 
-def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Random) -> list[Example]:
-    """Copy ``fraction`` of the rows under a topic borrowed from another row, labelled ``none``."""
-    if fraction <= 0 or len({e.topic for e in examples}) < 2:
-        return examples
-    topics = [e.topic for e in examples]
-    extra = []
-    for e in rng.sample(examples, round(fraction * len(examples))):
-        topic = rng.choice(topics)
-        while topic.lower() == e.topic.lower():
-            topic = rng.choice(topics)
-        extra.append(Example(text=e.text, topic=topic, label="none", context=e.context))
-    return examples + extra
-
-
 def _compute_metrics(eval_pred) -> dict[str, float]:
     logits, label_ids = eval_pred
     pred = np.asarray(logits).argmax(-1)
     gold = [LABELS[i] for i in label_ids]
     m = classification_metrics(gold, [LABELS[i] for i in pred])
     return {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"], "f_avg": m["f_avg"]}
-
-
-def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Example]], dict]:
-    """Training rows, dev rows per source, and row counts per source.
-
-    Each source is sampled and split with a generator of its own, seeded by ``train.seed`` and
-    the source's name and split, so adding a source (a screening lever) leaves every other
-    source's train and dev rows as they were. Dev is disjoint from train by text and, for
-    many-topic sets, by topic (:func:`stance.data.examples.split_dev`); at most ``data.max_dev_examples``
-    dev rows are kept, drawn across sources.
-    """
-    train: list[Example] = []
-    dev: list[tuple[str, Example]] = []
-    stats = {}
-    for source in config.data.train:
-        rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
-        [(spec, examples)] = mix_sources([source], rng)
-        tr, dv = split_dev(examples, config.data.dev_fraction, rng)
-        train += tr
-        dev += [(spec, e) for e in dv]
-        stats[spec] = {"train": len(tr), "dev": len(dv)}
-    rng = random.Random(config.train.seed)
-    train = add_swap_negatives(train, config.data.swap_negatives, rng)
-    rng.shuffle(train)
-    kept = list(range(len(dev)))
-    rng.shuffle(kept)
-    keep = set(kept[: config.data.max_dev_examples])
-    dev_by_source: dict[str, list[Example]] = {spec: [] for spec in stats}
-    for i, (spec, e) in enumerate(dev):
-        if i in keep:  # each source's rows stay in that source's own order
-            dev_by_source[spec].append(e)
-    if not train:
-        raise ValueError("no training examples after the dev split; check data.train")
-    return train, dev_by_source, stats
-
-
-def prepare_data(config: Config) -> tuple[list[Example], list[Example], dict]:
-    """Load and mix the configured sources and carve a dev split disjoint by topic and text.
-
-    The dev rows come in a fixed order for the config (see :func:`prepare_sources`), so
-    ``stance calibrate`` rebuilds a model's own dev split from its ``resolved_config.yaml``.
-    """
-    train, dev_by_source, stats = prepare_sources(config)
-    return train, [e for rows in dev_by_source.values() for e in rows], stats
 
 
 def train(
@@ -148,19 +89,9 @@ def train(
     Example:
         >>> train(load_config("configs/smoke.yaml"), "models/smoke")
     """
-    from transformers import (
-        DataCollatorWithPadding,
-        EarlyStoppingCallback,
-        Trainer,
-        set_seed,
-    )
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
 
-    output = Path(output)
-    work = output.parent / f"{output.name}.work"
-    if config.train.num_threads:
-        torch.set_num_threads(config.train.num_threads)
-    set_seed(config.train.seed)
-    started = time.time()
+    output, work, started = start_run(output, config.train.seed, config.train.num_threads)
 
     train_examples, dev_by_source, data_stats = prepare_sources(config)
     dev_examples = [e for rows in dev_by_source.values() for e in rows]
@@ -222,7 +153,7 @@ def train(
         "resumed": checkpoint is not None,
         "bf16": args.bf16,
         "device": str(args.device),
-        "base_encoder": _encoder_info(base_path),
+        "base_encoder": encoder_info(base_path),
         "distill": distill_stats,
     }
     with atomic_dir(output) as tmp:
@@ -239,14 +170,6 @@ def train(
     shutil.rmtree(work, ignore_errors=True)
     logger.info("model written to %s in %.0f s", output, time.time() - started)
     return output
-
-
-def _encoder_info(path: Path) -> dict:
-    """Name, upstream and weights checksum of the base encoder, for the card and ``/v1/model``."""
-    encoder = encoder_for_folder(path)
-    if encoder is None:
-        return {"name": str(path), "sha256": weights_sha256(path)}
-    return {"name": encoder.name, "upstream": encoder.upstream, "sha256": encoder.weights_sha256}
 
 
 def _calibration_line(calibration: dict | None) -> str:
@@ -267,7 +190,7 @@ def write_model_card(
         f"{s.name}:{s.split} (weight {s.weight:g}"
         + (f", max {s.max_examples}" if s.max_examples else "")
         + ")"
-        for s in config.data.train
+        for s in config.data.sources()
     )
     lines = [
         "---",

@@ -15,18 +15,18 @@ import hashlib
 import json
 import secrets
 import threading
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from serving.deps import ServiceDep
+from serving.schemas import Strict, model_of
 from stance.analysis import quote_context, quote_reading
 from stance.data.labelstore import OPEN_SCOPE, LabelRecord, LabelStore, scope_of
 from stance.errors import InputError, InputTooLargeError
-from stance.model.folder import CHECKSUMS, WEIGHTS
+from stance.model.folder import recorded_weights_sha256
 from stance.quotes import Kind, Quote
 
 router = APIRouter(prefix="/v1", tags=["labels"])
@@ -38,17 +38,13 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 MAX_PAGE = 1000
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ModelScores(_Strict):
+class ModelScores(Strict):
     favor: float = Field(ge=0, le=1)
     against: float = Field(ge=0, le=1)
     none: float = Field(ge=0, le=1)
 
 
-class QuoteRef(_Strict):
+class QuoteRef(Strict):
     """A quote as ``/v1/analyze`` returned it (offsets in code points of ``article``)."""
 
     text: str = Field(min_length=1, max_length=100_000)
@@ -60,7 +56,7 @@ class QuoteRef(_Strict):
     sentence_end: int = Field(ge=0)
 
 
-class LabelIn(_Strict):
+class LabelIn(Strict):
     text: str | None = Field(
         default=None, min_length=1, max_length=10_000, description="what the model read; or give span"
     )
@@ -80,37 +76,30 @@ class LabelIn(_Strict):
     )
 
 
-class LabelsRequest(_Strict):
+class LabelsRequest(Strict):
     labels: list[LabelIn] = Field(min_length=1, max_length=10_000)
     article: str | None = Field(
         default=None, max_length=1_000_000, description="the article the spans point into (not stored)"
     )
 
 
-class LabelsStored(_Strict):
+class LabelsStored(Strict):
     ids: list[int]
     stored: int
 
 
-class LabelOut(_Strict):
-    """A stored row; rows imported from files may hold any hash, so nothing here is a pattern."""
-
-    id: int
-    text: str
-    topic: str
-    label: str
-    context: str | None = None
-    speaker: str | None = None
-    quote: str | None = None
-    article_hash: str | None = None
-    model_label: str | None = None
-    model_scores: dict[str, float] | None = None
-    model_checksum: str | None = None
-    created_at: float
+# the store's row as it is (built from LabelRecord, id first); a type checker cannot see its fields
+LabelOut = model_of(
+    LabelRecord,
+    "LabelOut",
+    "A stored row; rows imported from files may hold any hash, so nothing here is a pattern.",
+    first=("id",),
+    required={"id": int, "created_at": float},
+)
 
 
-class LabelsPage(_Strict):
-    labels: list[LabelOut]
+class LabelsPage(Strict):
+    labels: list[LabelOut]  # type: ignore[valid-type]
     next_after: int | None = Field(description="pass as ?after= for the next page; null on the last")
 
 
@@ -151,11 +140,7 @@ ScopeDep = Annotated[str, Depends(request_scope)]
 def _served_checksum(request: Request, service: ServiceDep) -> str | None:
     state = request.app.state
     if not hasattr(state, "label_model_checksum"):
-        try:
-            value = json.loads((Path(service.settings.model_path) / CHECKSUMS).read_text())[WEIGHTS]
-        except (OSError, ValueError, KeyError, TypeError):
-            value = None
-        state.label_model_checksum = value
+        state.label_model_checksum = recorded_weights_sha256(service.settings.model_path, compute=False)
     return state.label_model_checksum
 
 

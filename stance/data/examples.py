@@ -15,6 +15,7 @@ from stance.data.sources import SOURCES
 from stance.errors import DataError
 from stance.files import parse_json_object
 from stance.labels import normalize_label
+from stance.pairs import StancePair
 from stance.settings import data_dir
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,11 @@ class Example:
     topic: str
     label: str
     context: str | None = None
+
+    @property
+    def pair(self) -> StancePair:
+        """What the model reads for this row: its text, topic and context (the label aside)."""
+        return StancePair(self.text, self.topic, self.context)
 
 
 def examples_key(prefix: bytes, examples: Sequence[Example]) -> str:

@@ -1,9 +1,10 @@
 """``stance data fetch``: download public stance sets, verify them, write normalised JSONL.
 
 Each set's upstream files (listed with their sha256 in :mod:`stance.data.sources`) are streamed into
-``<data>/stance/<folder>/original/``; a file is renamed into place only once its size and sha256
-match, so a wrong file, a short download or a dropped connection leave nothing behind. The
-normaliser then writes ``normalized/<split>.jsonl``, the whole folder at once.
+``<data>/stance/<folder>/original/`` by :func:`stance.data.download.download`; a file is renamed
+into place only once its size and sha256 match, so a wrong file, a short download or a dropped
+connection leave nothing behind. The normaliser then writes ``normalized/<split>.jsonl``, the
+whole folder at once. ``fetch("polnear", ...)`` hands over to :mod:`stance.data.polnear`.
 
 ``STANCE_DATA_MIRROR`` (a base address or a local folder, laid out as ``owner/repo/commit/path``
 like raw.githubusercontent.com) replaces the upstream addresses.
@@ -15,31 +16,28 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import json
 import logging
-import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 from stance.atomic import atomic_dir, atomic_file
 from stance.config import Config, load_config
-from stance.data.sources import SOURCES, UPSTREAM, PublicSet, RemoteFile, fetchable_sets
-from stance.errors import StanceError
-from stance.files import sha256_file
+from stance.data import polnear
+from stance.data.download import (
+    FetchError,
+    Unreachable,
+    copy_verified,
+    download,
+    is_verified,
+    mirror_from_env,
+)
+from stance.data.sources import SOURCES, PublicSet, fetchable_sets
 
 logger = logging.getLogger(__name__)
 
-MIRROR_ENV = "STANCE_DATA_MIRROR"
-# Long enough for a slow mirror to answer, short enough that a machine without network moves on
-# (to serving without a model) well inside `make serve`'s two-minute goal.
-TIMEOUT_S = 20.0
-_CHUNK = 1 << 16
-POLNEAR = "polnear"  # not a stance set: stance.data.polnear fetches it into quotes/polnear/
+# not a stance set: stance.data.polnear fetches it into quotes/polnear/
+POLNEAR = polnear.NAME
 
 __all__ = [
     "SOURCES",
@@ -52,108 +50,6 @@ __all__ = [
     "needed_sets",
     "plan",
 ]
-
-
-class FetchError(StanceError, RuntimeError):
-    """A set could not be fetched; the message says what failed and what to do."""
-
-
-class Unreachable(FetchError):
-    """No connection to the upstream address or the mirror (no byte was received)."""
-
-
-def mirror_from_env() -> str | None:
-    """The ``STANCE_DATA_MIRROR`` setting, or None when unset or empty."""
-    return os.environ.get(MIRROR_ENV) or None
-
-
-def locate(remote: RemoteFile, mirror: str | None = None) -> str:
-    """Address (URL or local path) of ``remote`` upstream or on ``mirror``."""
-    base = mirror or UPSTREAM
-    if "://" in base:
-        return f"{base.rstrip('/')}/{remote.path}"
-    return str(Path(base).expanduser() / remote.path)
-
-
-def _open(source: str) -> BinaryIO:
-    if "://" not in source:
-        return open(source, "rb")
-    return urllib.request.urlopen(source, timeout=TIMEOUT_S)  # noqa: S310 (http(s) or file only)
-
-
-def _copy_verified(stream: BinaryIO, out: BinaryIO, source: str, remote: RemoteFile) -> None:
-    digest = hashlib.sha256()
-    received = 0
-    while True:
-        try:
-            chunk = stream.read(_CHUNK)
-        except (OSError, http.client.HTTPException) as err:
-            raise FetchError(
-                f"{source}: the connection dropped after {received} of {remote.size} bytes ({err}). "
-                "Nothing was kept; run the command again."
-            ) from None
-        if not chunk:
-            break
-        received += len(chunk)
-        if received > remote.size:
-            raise FetchError(
-                f"{source}: more than the expected {remote.size} bytes; this is not the pinned "
-                f"file. Nothing was kept; check {MIRROR_ENV} or report the changed upstream file."
-            )
-        digest.update(chunk)
-        out.write(chunk)
-    if received < remote.size:
-        raise FetchError(
-            f"{source}: the download was cut short at {received} of {remote.size} bytes. "
-            "Nothing was kept; run the command again."
-        )
-    if digest.hexdigest() != remote.sha256:
-        raise FetchError(
-            f"{source}: sha256 {digest.hexdigest()} does not match the pinned {remote.sha256}. "
-            f"Nothing was kept. The file differs from the one this release was checked against: "
-            f"point {MIRROR_ENV} at a faithful copy, or report it."
-        )
-
-
-def download(remote: RemoteFile, target: str | Path, mirror: str | None = None) -> Path:
-    """Stream ``remote`` into ``target``; it appears there only if its size and sha256 match.
-
-    Args:
-        remote: the file, with its pinned checksum and size.
-        target: where to put it.
-        mirror: a base address or local folder replacing :data:`stance.data.sources.UPSTREAM`.
-
-    Raises:
-        Unreachable: no connection could be made (nothing was received).
-        FetchError: HTTP error, dropped connection, short or oversized file, checksum mismatch.
-    """
-    source = locate(remote, mirror)
-    try:
-        stream = _open(source)
-    except urllib.error.HTTPError as err:
-        where = f"the mirror {mirror}" if mirror else "upstream"
-        raise FetchError(
-            f"could not download {source}: HTTP {err.code} {err.reason}; {where} does not serve "
-            f"this file. Check {MIRROR_ENV} (unset it to use the upstream addresses)."
-        ) from None
-    except FileNotFoundError:
-        raise FetchError(
-            f"{source} does not exist: the mirror folder {mirror} lacks this file "
-            "(it is laid out as owner/repo/commit/path, like raw.githubusercontent.com)."
-        ) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
-        reason = getattr(err, "reason", err)
-        raise Unreachable(
-            f"could not reach {source} ({reason}). Check the network connection, or set "
-            f"{MIRROR_ENV} to a mirror (a base address or a local folder)."
-        ) from None
-    with stream, atomic_file(target, "wb") as out:
-        _copy_verified(stream, out, source, remote)
-    return Path(target)
-
-
-def _verified(path: Path, remote: RemoteFile) -> bool:
-    return path.is_file() and sha256_file(path) == remote.sha256
 
 
 def _write_jsonl(folder: Path, splits: dict[str, list[dict]]) -> None:
@@ -180,15 +76,13 @@ def fetch(name: str, dest: str | Path, mirror: str | None = None) -> list[Path]:
     """
     mirror = mirror or mirror_from_env()
     if name == POLNEAR:  # the attribution corpus: files as they are, no normaliser
-        from stance.data.polnear import fetch_polnear
-
-        return fetch_polnear(dest, mirror)
+        return polnear.fetch_polnear(dest, mirror)
     dataset = _datasets([name])[0]
     folder = Path(dest) / "stance" / dataset.folder
     files = {}
     for remote in dataset.files:
         target = folder / "original" / remote.name
-        if not _verified(target, remote):
+        if not is_verified(target, remote):
             logger.info("%s: downloading %s (%.1f MB)", name, remote.name, remote.size / 1e6)
             download(remote, target, mirror)
         files[remote.name] = target.read_bytes()
@@ -254,9 +148,9 @@ def build_mirror(data_root: str | Path, dest: str | Path, names: Iterable[str] |
             continue
         for remote in dataset.files:
             target = Path(dest) / remote.path
-            if not _verified(target, remote):
+            if not is_verified(target, remote):
                 with open(originals / remote.name, "rb") as stream, atomic_file(target, "wb") as out:
-                    _copy_verified(stream, out, str(originals / remote.name), remote)
+                    copy_verified(stream, out, str(originals / remote.name), remote)
         mirrored.append(dataset.name)
     return mirrored
 
@@ -308,9 +202,7 @@ def _trains_attribution(config_path: str | Path) -> bool:
 def licence_notice(name: str) -> str:
     """A few lines naming a set's source, size, citation and licence terms, shown before fetching."""
     if name == POLNEAR:
-        from stance.data.polnear import licence_notice as polnear_notice
-
-        return polnear_notice()
+        return polnear.licence_notice()
     dataset = SOURCES[name]
     return (
         f"{name}: {dataset.citation}\n"

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from stance.atomic import atomic_dir
+from stance.data.download import download, is_verified
 from stance.data.sources import RemoteFile
 
 logger = logging.getLogger(__name__)
@@ -56,22 +57,20 @@ def fetch_polnear(dest: str | Path, mirror: str | None = None) -> list[Path]:
     """Download PolNeAR into ``dest/quotes/polnear/``; files already there and verified are kept.
 
     Raises:
-        stance.data.fetch.Unreachable: upstream or the mirror cannot be reached.
-        stance.data.fetch.FetchError: a download failed or a file's size or sha256 differs (nothing
+        stance.data.download.Unreachable: upstream or the mirror cannot be reached.
+        stance.data.download.FetchError: a download failed or a file's size or sha256 differs (nothing
             is left half-written; an existing complete folder stays as it was).
     """
-    from stance.data.fetch import _verified, download
-
     folder = Path(dest) / "quotes" / NAME
     files = polnear_files()
-    if all(_verified(folder / f.name, f) for f in files):
+    if all(is_verified(folder / f.name, f) for f in files):
         logger.info("%s: all %d files already in %s", NAME, len(files), folder)
         return [folder]
     with atomic_dir(folder) as tmp:
         for n, remote in enumerate(files, 1):
             target = tmp / remote.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            if _verified(folder / remote.name, remote):
+            if is_verified(folder / remote.name, remote):
                 shutil.copyfile(folder / remote.name, target)
                 continue
             if n % 200 == 0:

@@ -196,10 +196,6 @@ class StanceClassifier:
         """What the model reads in the topic's place: the topic, or ``topic_template`` filled with it."""
         return self.topic_template.format(topic=topic) if self.topic_template else topic
 
-    def encode(self, texts: list[str], topics: list[str], contexts: list[str | None]) -> dict:
-        """Tokenise (topic, text [SEP] context) triples (training data; no checks)."""
-        return self.encode_pairs([StancePair(*t) for t in zip(texts, topics, contexts, strict=True)])
-
     def encode_pairs(self, pairs: Sequence[StancePair]) -> dict:
         """Tokenise pairs as ``topic [SEP] reading [SEP] context``; only the second part is cut.
 

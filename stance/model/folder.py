@@ -53,11 +53,19 @@ def weights_sha256(folder: str | Path) -> str | None:
     return sha256_file(weights) if weights.is_file() else None
 
 
-def recorded_weights_sha256(folder: str | Path) -> str | None:
-    """The weights' sha256 as ``checksums.json`` records it; computed when the folder has none."""
-    listed = Path(folder) / CHECKSUMS
-    if listed.is_file():
-        return json.loads(listed.read_text()).get(WEIGHTS)
+def recorded_weights_sha256(folder: str | Path, compute: bool = True) -> str | None:
+    """The weights' sha256 as ``checksums.json`` records it: the one reader of that record.
+
+    A folder without a readable record (no ``checksums.json``, or one that names no weights)
+    gets the sha256 computed from its weights, or None with ``compute=False`` (what a request
+    handler passes: hashing a model's weights would hold it for seconds).
+    """
+    try:
+        recorded = json.loads((Path(folder) / CHECKSUMS).read_text())[WEIGHTS]
+    except (OSError, ValueError, KeyError, TypeError):
+        recorded = None
+    if recorded is not None or not compute:
+        return recorded
     return weights_sha256(folder)
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stance.lexicon import DOCUMENT_NOUNS, NOUN_LIKE_CUES, PARTICIPLE_CUES
+from stance.lexicon import DOCUMENT_NOUNS, INDEFINITE_ARTICLES, NOUN_LIKE_CUES, PARTICIPLE_CUES
 from stance.quotes.cues import find_cues, tight_cue_after
 from stance.quotes.mentions import Mention, clause_subject, mention_after, mention_before, mention_ending_at
 from stance.quotes.text import Tok
@@ -111,7 +111,7 @@ def in_a_statement(w: Window) -> Attribution | None:
         if (
             tokens[j].lower == "in"
             and j + 2 < w.hi
-            and tokens[j + 1].lower in {"a", "an"}
+            and tokens[j + 1].lower in INDEFINITE_ARTICLES
             and tokens[j + 2].lower in DOCUMENT_NOUNS
         ):
             mention = mention_after(tokens, j + 2) or clause_subject(tokens, j)

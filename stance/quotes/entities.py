@@ -13,9 +13,13 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from stance.lexicon import (
+    APPOSITIVE_STOPS,
+    DEMONYM_SUFFIXES,
     DETERMINERS,
     FEMALE_FIRST,
     GENDER_TITLES,
+    GENDERED_PRONOUNS,
+    NAME_RUN_LINKS,
     NON_NAME_WORDS,
     ORG_WORDS,
     PRONOUNS,
@@ -171,7 +175,7 @@ class Entities:
 
 def _stem(word: str) -> str:
     word = word.lower().removesuffix("'s").removesuffix("’s")
-    for suffix in ("ian", "ese", "ish", "an", "i", "s"):
+    for suffix in DEMONYM_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
@@ -207,7 +211,7 @@ def collect_names(tokens: list[Tok], ents: Entities) -> None:
             and (
                 tokens[j].cap
                 or is_particle(tokens[j])
-                or (tokens[j].lower in {"of", "to", "for"} and j + 1 < n and tokens[j + 1].cap)
+                or (tokens[j].lower in NAME_RUN_LINKS and j + 1 < n and tokens[j + 1].cap)
             )
         ):
             j += 1
@@ -245,7 +249,7 @@ def _titles_after(tokens: list[Tok], j: int) -> set[str]:
         return set()
     out = set()
     for tok in tokens[j + 1 : j + 1 + _APPOSITIVE_ROLE]:
-        if tok.quote or tok.text in {",", ".", ";"} or tok.lower in {"at", "of", "for", "in"}:
+        if tok.quote or tok.text in {",", ".", ";"} or tok.lower in APPOSITIVE_STOPS:
             break
         if tok.lower in TITLES or tok.lower in ROLE_NOUNS:
             out.add(tok.lower)
@@ -270,7 +274,7 @@ def resolve(mention: Mention | None, ents: Entities) -> str | None:
         return None
     if mention.kind == "pronoun":
         word = mention.text.lower()
-        if word not in {"he", "she"}:
+        if word not in GENDERED_PRONOUNS:
             return None
         person = ents.by_pronoun(PRONOUNS[word], mention.start)
         if person is None:

@@ -17,12 +17,17 @@ from stance.lexicon import (
     CUE_VERBS,
     DETERMINERS,
     FUNCTION_WORDS,
+    GENDERED_PRONOUNS,
+    MENTION_LINKS,
     NOMINAL_STOP,
     NON_NAME_WORDS,
     NOT_A_SPEAKER_AFTER_CUE,
     ORG_WORDS,
     PRONOUNS,
+    ROLE_AFTER_CUE_STOPS,
     ROLE_NOUNS,
+    ROLE_SUFFIXES,
+    TITLE_PLACE_LINKS,
     TITLES,
 )
 from stance.quotes.text import Tok, is_particle
@@ -34,7 +39,6 @@ _PARENTHESIS_TOKENS = 12  # "(R-Texas)", "(the ministry's spokesman)"
 _NOMINAL_TOKENS = 6  # "the Iranian foreign ministry's spokesman"
 _NAME_AFTER_CUE_TOKENS = 8  # "said Iran's Ambassador to Moscow Kazem Jalali"
 _SUBJECT_TOKENS = 8  # the subject of a clause starts within this many tokens of it
-_CLOSE_ROLE_RUN = NOMINAL_STOP | {"of", "for", "it"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def name_core(tokens: list[Tok]) -> list[Tok]:
             cut = i + 1
     core = tokens[cut:]
     # a place inside the title ("to Moscow", "of State") sits between the title and the name
-    if len(core) >= 3 and cut > 0 and tokens[cut - 1].lower in {"to", "of", "for", "at"}:
+    if len(core) >= 3 and cut > 0 and tokens[cut - 1].lower in TITLE_PLACE_LINKS:
         core = core[1:]
     return core
 
@@ -138,11 +142,11 @@ def mention_ending_at(tokens: list[Tok], j: int) -> Mention | None:
                 is_name_token(tokens[k - 1])
                 or tokens[k - 1].lower in TITLES
                 or tokens[k - 1].text == "-"
-                or (tokens[k - 1].lower in {"to", "of"} and k - 2 >= 0 and tokens[k - 2].cap)
+                or (tokens[k - 1].lower in MENTION_LINKS and k - 2 >= 0 and tokens[k - 2].cap)
             )
         ):
             k -= 1
-        while k < j and (tokens[k].text in NON_NAME_WORDS or tokens[k].lower in {"to", "of"}):
+        while k < j and (tokens[k].text in NON_NAME_WORDS or tokens[k].lower in MENTION_LINKS):
             k += 1
         if k - 1 >= 0 and tokens[k - 1].lower in DETERMINERS and tokens[k - 1].lower != "that":
             k -= 1
@@ -189,7 +193,7 @@ def mention_after(tokens: list[Tok], i: int) -> Mention | None:
     if j >= len(tokens) or tokens[j].quote:
         return None
     tok = tokens[j]
-    if tok.lower in {"he", "she"}:
+    if tok.lower in GENDERED_PRONOUNS:
         return Mention((tok,), "pronoun")
     if tok.lower in NOT_A_SPEAKER_AFTER_CUE:
         return None
@@ -205,7 +209,7 @@ def mention_after(tokens: list[Tok], i: int) -> Mention | None:
             and tokens[m].text.isalpha()
             and not tokens[m].cap
             and tokens[m].lower not in CUE_VERBS
-            and tokens[m].lower not in _CLOSE_ROLE_RUN
+            and tokens[m].lower not in ROLE_AFTER_CUE_STOPS
         ):
             m += 1
         if m < len(tokens) and m > j and tokens[m].cap and tokens[m].text not in NON_NAME_WORDS:
@@ -227,7 +231,7 @@ def mention_after(tokens: list[Tok], i: int) -> Mention | None:
             or tokens[end].lower in TITLES
             or tokens[end].text == "-"
             or is_particle(tokens[end])
-            or (tokens[end].lower in {"of", "to"} and end + 1 < len(tokens) and tokens[end + 1].cap)
+            or (tokens[end].lower in MENTION_LINKS and end + 1 < len(tokens) and tokens[end + 1].cap)
             or (
                 k > j
                 and not tokens[end].cap
@@ -248,9 +252,7 @@ def mention_after(tokens: list[Tok], i: int) -> Mention | None:
         if any(t.cap and t.lower not in TITLES for t in span) and span[0].lower not in DETERMINERS
         else "nominal"
     )
-    if kind == "nominal" and not any(
-        t.lower in ROLE_NOUNS or t.lower.endswith(("ist", "ian", "er", "or")) for t in span
-    ):
+    if kind == "nominal" and not any(t.lower in ROLE_NOUNS or t.lower.endswith(ROLE_SUFFIXES) for t in span):
         if not any(t.cap for t in span[1:]):
             return None
     return Mention(tuple(span), kind)

@@ -14,7 +14,7 @@ from stance.quotes.discourse import Discourse, Speaker
 from stance.quotes.entities import Entities, collect_names, note_subjects
 from stance.quotes.marks import QuoteSpan, find_quote_spans
 from stance.quotes.model import Quote
-from stance.quotes.tagged import TaggedAttribution, group_spans, tagged_speaker
+from stance.quotes.tagged import TaggedAttribution, group_spans, rules_speaker, tagged_speaker
 from stance.quotes.text import Regions, Tok, decode_entities, paragraphs, sentence_bounds, tokenize
 
 if TYPE_CHECKING:
@@ -197,8 +197,13 @@ def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] |
             att = pending.pop(0)
             home = _sentence_at(read, starts, att.source.start if att.source else att.content.start)
             speaker = tagged_speaker(att, doc.text, home.tokens, ents)
-            first = _sentence_at(read, starts, att.content.start)
-            last = _sentence_at(read, starts, max(att.content.start, att.content.end - 1))
+            lo = _sentence_index(starts, att.content.start)
+            hi = _sentence_index(starts, max(att.content.start, att.content.end - 1))
+            first, last = read[lo], read[hi]
+            if speaker.mention is None and not _in_quotation(doc, att.content):
+                # the tagger tagged no source for it: the sentence's cue rules may name one
+                tokens = [t for s in read[lo : hi + 1] for t in s.tokens]
+                speaker = rules_speaker(att.content, tokens, ents) or speaker
             carried = Sentence(first.start, max(first.end, last.end), first.paragraph, [], [])
             proposals.append((att, speaker, carried))
         note_subjects(sentence.tokens, ents)
@@ -259,9 +264,21 @@ def _merge_tagged(
     return out, reported
 
 
+def _sentence_index(starts: list[int], pos: int) -> int:
+    """Index of the last sentence that starts at or before ``pos``."""
+    return max(0, bisect_right(starts, pos) - 1)
+
+
 def _sentence_at(read: list[Sentence], starts: list[int], pos: int) -> Sentence:
     """The last sentence that starts at or before ``pos``."""
-    return read[max(0, bisect_right(starts, pos) - 1)]
+    return read[_sentence_index(starts, pos)]
+
+
+def _in_quotation(doc: Document, span: TaggedSpan) -> bool:
+    """``span`` overlaps a quotation, marks included (the rules judge those: speech or scare quotes)."""
+    regions = doc.regions.spans
+    i = doc.regions.first_from(span.start)
+    return i < len(regions) and regions[i][0] < span.end
 
 
 def _with_speaker(doc: Document, q: Quote, speaker: Speaker) -> Quote:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from stance_cli.errors import cli_errors, fail
+from stance_cli.options import Int8
 
 
 @cli_errors
@@ -18,6 +19,7 @@ def evaluate_quotes(
     model: Path = typer.Option(
         None, "--model", "-m", help="attribution tagger folder to run beside the rules (default: rules only)"
     ),
+    int8: Int8 = False,
 ) -> None:
     """Score the quote splitter on PolNeAR: direct quotes, reported speech, each rule, all attributions."""
     from stance.atomic import atomic_file
@@ -30,7 +32,7 @@ def evaluate_quotes(
     if model is not None:
         from stance.quotes.tagger import AttributionTagger
 
-        tagger = AttributionTagger.from_pretrained(model)
+        tagger = AttributionTagger.from_pretrained(model, quantize="int8" if int8 else None)
     try:
         result = evaluate_quotes(path, split, tagger=tagger)
     except (FileNotFoundError, DataNotFoundError) as err:

@@ -1,0 +1,87 @@
+"""The rows a stance config trains on and its dev split, rebuilt the same way every time.
+
+:func:`training.train.train` trains on them; ``stance calibrate`` and ``stance adapt`` rebuild a
+model's own dev split from its ``resolved_config.yaml`` (:func:`training.evaluate.model_dev_split`).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from stance.config import Config
+from stance.data.examples import Example, mix_sources, split_dev
+from stance.errors import DataError
+
+
+def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Random) -> list[Example]:
+    """Copy ``fraction`` of the rows under a topic borrowed from another row, labelled ``none``."""
+    if fraction <= 0 or len({e.topic for e in examples}) < 2:
+        return examples
+    topics = [e.topic for e in examples]
+    extra = []
+    for e in rng.sample(examples, round(fraction * len(examples))):
+        topic = rng.choice(topics)
+        while topic.lower() == e.topic.lower():
+            topic = rng.choice(topics)
+        extra.append(Example(text=e.text, topic=topic, label="none", context=e.context))
+    return examples + extra
+
+
+def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Example]], dict]:
+    """Training rows, dev rows per source, and row counts per source.
+
+    Each source (``data.train``, then ``data.extra``) is sampled and split with a generator of
+    its own (``data.extra`` files go to train whole), seeded by ``train.seed`` and the source's
+    name and split, so adding a source (a screening lever) leaves every other source's train and
+    dev rows as they were. Dev is disjoint from train by text and, for many-topic sets, by topic
+    (:func:`stance.data.examples.split_dev`); at most ``data.max_dev_examples`` dev rows are
+    kept, drawn across sources.
+
+    Raises:
+        DataError: a ``data.extra`` file does not exist, or a row of a source is unusable.
+    """
+    for i, source in enumerate(config.data.extra):
+        if not Path(source.name).is_file():
+            raise DataError(
+                f"data.extra[{i}]: {source.name}: no such file (a labelled JSONL/CSV file, such as "
+                "`stance pseudo-label MODEL --output FILE.jsonl` writes)"
+            )
+    train: list[Example] = []
+    dev: list[tuple[str, Example]] = []
+    stats = {}
+    extra = {id(source) for source in config.data.extra}
+    for source in config.data.sources():
+        rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
+        [(spec, examples)] = mix_sources([source], rng)
+        # an extra file (pseudo-labels, say) is training rows only: its own dev split would
+        # measure agreement with whoever labelled it, and split_dev drops many-topic rows whose
+        # topic recurs, so a held-out share would simply be lost
+        fraction = 0.0 if id(source) in extra else config.data.dev_fraction
+        tr, dv = split_dev(examples, fraction, rng)
+        train += tr
+        dev += [(spec, e) for e in dv]
+        stats[spec] = {"train": len(tr), "dev": len(dv)}
+    rng = random.Random(config.train.seed)
+    train = add_swap_negatives(train, config.data.swap_negatives, rng)
+    rng.shuffle(train)
+    kept = list(range(len(dev)))
+    rng.shuffle(kept)
+    keep = set(kept[: config.data.max_dev_examples])
+    dev_by_source: dict[str, list[Example]] = {spec: [] for spec in stats}
+    for i, (spec, e) in enumerate(dev):
+        if i in keep:  # each source's rows stay in that source's own order
+            dev_by_source[spec].append(e)
+    if not train:
+        raise ValueError("no training examples after the dev split; check data.train")
+    return train, dev_by_source, stats
+
+
+def prepare_data(config: Config) -> tuple[list[Example], list[Example], dict]:
+    """Load and mix the configured sources and carve a dev split disjoint by topic and text.
+
+    The dev rows come in a fixed order for the config (see :func:`prepare_sources`), so
+    ``stance calibrate`` rebuilds a model's own dev split from its ``resolved_config.yaml``.
+    """
+    train, dev_by_source, stats = prepare_sources(config)
+    return train, [e for rows in dev_by_source.values() for e in rows], stats
