@@ -50,6 +50,13 @@ def _clean(word: str) -> str:
     return re.sub(r"['’]s$", "", word)
 
 
+def name_words(raw_tokens: list[Tok]) -> list[str]:
+    """The words that make a name mention's name: its core's capitalised words and particles
+    (titles before it dropped), as written (a possessive "'s" still on)."""
+    core = name_core(raw_tokens)
+    return [t.text for t in core if t.text != "-" and (t.text[:1].isupper() or is_particle(t))]
+
+
 class Entities:
     """Names met so far in the article, indexed by full name, surname and title."""
 
@@ -128,7 +135,7 @@ class Entities:
     def add_name(self, raw_tokens: list[Tok], position: int, titles: set[str] | None = None) -> Person | None:
         """Register (or refresh) the person a name mention names; titles before it are kept."""
         core = name_core(raw_tokens)
-        words = [t.text for t in core if t.text != "-" and (t.text[:1].isupper() or is_particle(t))]
+        words = name_words(raw_tokens)
         if not words or any(w in ORG_WORDS for w in words) or words[0] in NON_NAME_WORDS:
             return None
         words = [_clean(w) for w in words]

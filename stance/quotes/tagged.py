@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from stance.quotes.attribution import attribute
 from stance.quotes.discourse import Speaker, resolved
-from stance.quotes.entities import Entities, resolve, strip_title
-from stance.quotes.mentions import Mention, name_core
+from stance.quotes.entities import Entities, name_words, resolve, strip_title
+from stance.quotes.mentions import Mention
 from stance.quotes.reported import _mention
 from stance.quotes.tagger import TaggedSpan
-from stance.quotes.text import Tok, is_particle
+from stance.quotes.text import Tok
 
 RULE = "tagger"
 # Whether a tagged content with no tagged source may take the subject of its sentence when no cue
@@ -103,7 +103,7 @@ def _known_name(tokens: list[Tok], ents: Entities) -> str | None:
     mention = _mention(tokens, tokens[0].start, tokens[-1].end)
     if mention is None or mention.kind != "name":
         return None
-    words = [t.text for t in name_core(tokens) if t.text[:1].isupper() or is_particle(t)]
+    words = name_words(tokens)
     person = ents.find([w.removesuffix("'s").removesuffix("’s") for w in words])
     return person.name if person is not None else strip_title(mention.text)
 
@@ -137,7 +137,7 @@ def source_name(mention: Mention, ents: Entities) -> str | None:
     found = _mention(head, head[0].start, head[-1].end)
     if found is None:
         return None
-    words = [t.text for t in name_core(head) if t.text[:1].isupper() or is_particle(t)]
+    words = name_words(head)
     if found.kind == "name" and len(words) == 1 and ents.find(words) is None:
         # a lone word the registry has not met as a person's ("Russia", "NATO"): named as written,
         # not registered, so a later "he" cannot resolve to it
