@@ -285,3 +285,7 @@ ROLE_AFTER_CUE_STOPS = NOMINAL_STOP | frozenset("of for it".split())
 ROLE_SUFFIXES = ("ist", "ian", "er", "or")
 # Endings cut from a demonym or possessive to find its place ("Iranian" -> "Iran"), longest first.
 DEMONYM_SUFFIXES = ("ian", "ese", "ish", "an", "i", "s")
+
+# Cues that name a thing rather than report what someone said ("the deal, known as the JCPOA"):
+# a content the tagger attaches to one of them is not a statement.
+NAMING_CUES = frozenset({"known as", "also known as", "dubbed", "nicknamed", "so-called", "referred to as"})

@@ -83,6 +83,35 @@ def test_bio_labels_decode_back_to_their_spans():
     assert [(s.role, s.start, s.end) for s in decode(probs, offsets)] == spans
 
 
+def test_decoding_keeps_a_content_whole_across_one_unsure_piece():
+    offsets = [(0, 2), (3, 7), (8, 11), (12, 17), (18, 22), (23, 27)]
+    rows = [
+        {"B-Source": 0.9},
+        {"B-Cue": 0.9},
+        {"B-Content": 0.8},
+        {"O": 0.45, "I-Content": 0.40},  # one piece in the middle leans to O
+        {"I-Content": 0.8},
+        {"I-Source": 0.6, "O": 0.4},  # an I- of another role cannot continue a Content
+    ]
+    probs = torch.full((len(rows), len(LABELS)), 0.01)
+    for i, row in enumerate(rows):
+        for label, p in row.items():
+            probs[i, LABELS.index(label)] = p
+    assert [(s.role, s.start, s.end) for s in decode(probs, offsets, greedy=True)] == [
+        ("Source", 0, 2),
+        ("Cue", 3, 7),
+        ("Content", 8, 11),
+        ("Content", 18, 22),
+        ("Source", 23, 27),
+    ]
+    assert [(s.role, s.start, s.end) for s in decode(probs, offsets)] == [
+        ("Source", 0, 2),
+        ("Cue", 3, 7),
+        ("Content", 8, 22),
+    ]
+    assert decode(probs[:0], []) == []
+
+
 @pytest.fixture(scope="module")
 def tiny_tagger(tiny_base, tmp_path_factory) -> Path:
     """A tagger trained for a few seconds on the two articles, written by the real training path."""
@@ -208,6 +237,31 @@ def test_the_tagger_adds_reported_speech_and_the_rules_keep_direct_quotes(monkey
     again = {q.text: q for q in extract_quotes(ARTICLE, tagger=FakeTagger(SPANS))}
     assert again["We will not sign,"].speaker_mention == "reporters"
     assert again["We will not sign,"].rule == "tagger:0.60"
+
+
+NAMED_AND_MIXED = (
+    "Sergei Lavrov arrived in Tehran on Monday.\n\n"
+    "Lavrov said the deal was “a disaster for everyone” and had to change.\n\n"
+    "The accord, known as the JCPOA, was signed in 2015."
+)
+NAMED_AND_MIXED_SPANS = [
+    ("Source", "Lavrov", 0.95),
+    ("Cue", "said", 0.95),
+    ("Content", "the deal was “a disaster for everyone” and had to change", 0.9),
+    ("Cue", "known as", 0.9),
+    ("Content", "the JCPOA", 0.9),
+]
+
+
+def test_a_mixed_quote_carries_its_tagged_statement_and_a_naming_phrase_is_no_statement():
+    found = extract_quotes(NAMED_AND_MIXED, kinds=KINDS, tagger=FakeTagger(NAMED_AND_MIXED_SPANS))
+    mixed = [q for q in found if q.kind == "mixed"]
+    assert [q.text for q in mixed] == ["a disaster for everyone"]
+    statement = NAMED_AND_MIXED[mixed[0].statement_start : mixed[0].statement_end]
+    assert statement == "the deal was “a disaster for everyone” and had to change"
+    assert not any("JCPOA" in q.text for q in found)  # "known as" names the accord; nobody said it
+    rules_only = extract_quotes(NAMED_AND_MIXED, kinds=("direct", "mixed"))
+    assert all(q.statement_start is None for q in rules_only)
 
 
 def test_a_content_the_tagger_is_unsure_of_is_left_out():

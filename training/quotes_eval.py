@@ -14,7 +14,7 @@ from stance.quotes.tagged import rule_name
 from training.polnear import Article, GoldQuote, load_polnear
 
 if TYPE_CHECKING:
-    from stance.quotes.tagger import AttributionTagger
+    from stance.quotes.tagger import AttributionTagger, TaggedSpan
 
 _PRONOUNS = {"he", "she", "they", "i", "we", "it", "him", "her", "them"}
 
@@ -161,8 +161,7 @@ def evaluate_quotes(
     # one pass over the articles did every kind; its speed replaces the per-kind lookups
     result["articles_per_second"] = len(articles) / seconds if seconds else 0.0
     if tagger is not None and tagged is not None:
-        table = score_spans(articles, ([(s.role, s.start, s.end) for s in spans] for spans in tagged))
-        result["tagger_spans"] = {**table, "articles_per_second": len(articles) / tag_seconds}
+        result["tagger_spans"] = _tagger_spans(articles, tagged, tag_seconds)
         result["tagger"] = tagger.name
     else:
         result["tagger"] = None
@@ -178,6 +177,7 @@ def score_found(articles: list[Article], found: list[list[Quote]], indirect: boo
     """
     cache = {a.text: f for a, f in zip(articles, found, strict=True)}
     result = score_articles(articles, _kinds_of(cache, ("direct", "mixed")))
+    del result["articles_per_second"]  # it timed lookups in ``found``, not extraction
     if indirect:
         reported = score_articles(articles, _kinds_of(cache, ("indirect",)), lambda a: a.reported)
         result["indirect_gold"] = reported["gold_quotes"]
@@ -267,17 +267,26 @@ def score_tagger(tagger, articles: list[Article], batch_size: int = 16) -> dict:
     """The tagger's own spans against every PolNeAR attribution, with its speed in articles/s."""
     started = time.perf_counter()
     tagged = tagger.tag_many([a.text for a in articles], batch_size=batch_size)
-    seconds = time.perf_counter() - started
+    return _tagger_spans(articles, tagged, time.perf_counter() - started)
+
+
+def _tagger_spans(articles: list[Article], tagged: list[list[TaggedSpan]], seconds: float) -> dict:
     result = score_spans(articles, ([(s.role, s.start, s.end) for s in spans] for spans in tagged))
     speed = len(articles) / seconds if seconds else 0.0
     return {**result, "articles": len(articles), "articles_per_second": speed}
 
 
 def pipeline_spans(quotes: list[Quote]) -> list[tuple[str, int, int]]:
-    """A pipeline's quotes as role spans: each quote's text is a Content, its mention a Source."""
+    """A pipeline's quotes as role spans: each quote's statement is a Content, its mention a Source.
+
+    A quote's statement is its text, or for a mixed quote inside a tagged statement that statement.
+    """
     spans: set[tuple[str, int, int]] = set()
     for q in quotes:
-        spans.add(("Content", q.start, q.end))
+        if q.statement_start is not None and q.statement_end is not None:
+            spans.add(("Content", q.statement_start, q.statement_end))
+        else:
+            spans.add(("Content", q.start, q.end))
         if q.speaker_start is not None and q.speaker_end is not None:
             spans.add(("Source", q.speaker_start, q.speaker_end))
     return sorted(spans, key=lambda s: s[1:])

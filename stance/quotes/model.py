@@ -26,6 +26,10 @@ class Quote:
         rule: the name of the attribution rule that found the speaker (None when nobody was found).
         sentence_start, sentence_end: offsets of the sentence(s) that carry the quote, so that a
             mixed or reported quote can be read with its whole sentence.
+        statement_start, statement_end: for a ``mixed`` quote, offsets of the whole reported
+            statement its quoted words belong to, as the attribution tagger marked it ("that the
+            deal is 'a disaster'" around "a disaster"); None without a tagger, and for direct and
+            indirect quotes, whose statement is the quote itself.
     """
 
     text: str
@@ -42,6 +46,8 @@ class Quote:
     rule: str | None
     sentence_start: int
     sentence_end: int
+    statement_start: int | None = None
+    statement_end: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, overload
 
-from stance.lexicon import CUE_VERBS
+from stance.lexicon import CUE_VERBS, NAMING_CUES
 from stance.quotes.attribution import attribute, attribute_part
 from stance.quotes.cues import KINDS, Kind, is_not_speech, quote_kind
 from stance.quotes.discourse import Discourse, Speaker
@@ -226,9 +226,11 @@ def _merge_tagged(
 ) -> tuple[list[Quote], list[Quote]]:
     """Rules' quotations with the tagger's sources proposed for them, and the tagger's reported statements.
 
-    A tagged content that overlaps a kept quotation proposes its source (by ``SOURCE_POLICY``); one
+    A tagged content that overlaps a kept quotation proposes its source (by ``SOURCE_POLICY``) and,
+    for a mixed quotation, is its statement (``Quote.statement_start``); one
     with quotation marks that overlaps none is left to the rules (they judged its marks scare
-    quotes or titles); any other is a reported statement.
+    quotes or titles); one whose cue names a thing (``NAMING_CUES``: "known as") is no statement;
+    any other is a reported statement.
     """
     out = list(quoted)
     reported = []
@@ -236,6 +238,9 @@ def _merge_tagged(
         c_start, c_end = doc.orig(att.content.start), doc.orig(att.content.end)
         hits = [i for i, q in enumerate(out) if q.start < c_end and c_start < q.end]
         if hits:
+            for i in hits:
+                if out[i].kind == "mixed" and out[i].statement_start is None:
+                    out[i] = replace(out[i], statement_start=c_start, statement_end=c_end)
             if speaker.mention is None:
                 continue
             for i in hits:
@@ -248,6 +253,8 @@ def _merge_tagged(
                     out[i] = _with_speaker(doc, q, speaker)
             continue
         if any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end]):
+            continue
+        if att.cue and " ".join(doc.text[att.cue.start : att.cue.end].lower().split()) in NAMING_CUES:
             continue
         talk.group += 1
         quote = build_quote(

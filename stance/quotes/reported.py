@@ -225,7 +225,7 @@ def reported_in_parse(doc) -> list[Reported]:
     return sorted(found, key=lambda r: r.start - r.end)
 
 
-def _mention(tokens: list[Tok], start: int, end: int) -> Mention | None:
+def mention_in(tokens: list[Tok], start: int, end: int) -> Mention | None:
     """Our tokens inside a speaker span, as a mention of the right kind."""
     inside = tuple(t for t in tokens if start <= t.start and t.end <= end and not t.quote)
     if not inside:
@@ -258,7 +258,7 @@ def statements(
         if sum(1 for t in tokens if start <= t.start < end) < _MIN_CONTENT_TOKENS:
             continue
         mention = (
-            _mention(tokens, s_start + hit.speaker[0], s_start + hit.speaker[1]) if hit.speaker else None
+            mention_in(tokens, s_start + hit.speaker[0], s_start + hit.speaker[1]) if hit.speaker else None
         )
         att = Attribution(mention, hit.cue, hit.rule)
         out.append((start, end, att, resolved(att, talk.ents)))

@@ -24,7 +24,7 @@ from stance.quotes.attribution import attribute
 from stance.quotes.discourse import Speaker, resolved
 from stance.quotes.entities import Entities, name_words, resolve, strip_title
 from stance.quotes.mentions import Mention
-from stance.quotes.reported import _mention
+from stance.quotes.reported import mention_in
 from stance.quotes.tagger import TaggedSpan
 from stance.quotes.text import Tok
 
@@ -32,8 +32,9 @@ RULE = "tagger"
 # Whether a tagged content with no tagged source may take the subject of its sentence when no cue
 # rule names anyone (``sentence_subject``): measured on PolNeAR dev (docs/experiments.md).
 SUBJECT_FALLBACK = False
-# Under this mean tag probability a content is left out: measured on PolNeAR dev (docs/quotes.md).
-MIN_CONTENT_PROB = 0.7
+# Under this mean tag probability a content is left out: measured on PolNeAR dev with the Viterbi
+# decoder (benchmarks/tagger_decode.py, docs/experiments.md).
+MIN_CONTENT_PROB = 0.6
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _segments(tokens: Sequence[Tok], breaks: set[str]) -> list[list[Tok]]:
 def _known_name(tokens: list[Tok], ents: Entities) -> str | None:
     """The fullest name the registry has for a name mention, else its words without titles; None
     for a pronoun or a nominal. Registers nobody."""
-    mention = _mention(tokens, tokens[0].start, tokens[-1].end)
+    mention = mention_in(tokens, tokens[0].start, tokens[-1].end)
     if mention is None or mention.kind != "name":
         return None
     words = name_words(tokens)
@@ -128,13 +129,13 @@ def source_name(mention: Mention, ents: Entities) -> str | None:
     parts = _segments(mention.tokens, _APPOSITION)
     if not parts:
         return None
-    named = [p for p in parts if (m := _mention(p, p[0].start, p[-1].end)) and m.kind == "name"]
+    named = [p for p in parts if (m := mention_in(p, p[0].start, p[-1].end)) and m.kind == "name"]
     head = named[0] if named else parts[0]
     people = _segments(head, _CONJUNCTIONS)
     if len(people) > 1:
         names = [_known_name(p, ents) for p in people]
         return " and ".join(n for n in names if n) if all(names) else None
-    found = _mention(head, head[0].start, head[-1].end)
+    found = mention_in(head, head[0].start, head[-1].end)
     if found is None:
         return None
     words = name_words(head)
@@ -154,7 +155,7 @@ def tagged_speaker(att: TaggedAttribution, text: str, tokens: list[Tok], ents: E
     """
     cue = text[att.cue.start : att.cue.end] if att.cue else None
     rule = f"{RULE}:{att.source.prob if att.source else att.content.prob:.2f}"
-    mention = _mention(tokens, att.source.start, att.source.end) if att.source else None
+    mention = mention_in(tokens, att.source.start, att.source.end) if att.source else None
     if mention is None:
         return Speaker(None, None, cue, rule)
     return Speaker(source_name(mention, ents), mention, cue, rule)

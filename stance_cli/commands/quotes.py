@@ -85,6 +85,8 @@ def _streamed(handle: IO[str], path: str, kinds) -> Iterator:
                     speaker_end=None if q.speaker_end is None else q.speaker_end + chars,
                     sentence_start=q.sentence_start + chars,
                     sentence_end=q.sentence_end + chars,
+                    statement_start=None if q.statement_start is None else q.statement_start + chars,
+                    statement_end=None if q.statement_end is None else q.statement_end + chars,
                     paragraph=q.paragraph + paras,
                     group=q.group + groups,
                 )

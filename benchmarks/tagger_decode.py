@@ -1,0 +1,95 @@
+"""Decoding the attribution tagger's probabilities into spans, compared on a PolNeAR split.
+
+Usage:
+    python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt]
+
+The tagger reads the split once (its per-piece probabilities are saved to ``--cache`` and read
+back on the next run, so decoders can be compared without the model); each decoder then turns
+the same probabilities into spans, scored twice: the tagger's own spans against every PolNeAR
+attribution (exact / overlap F1 per role, as ``stance evaluate-quotes`` reports ``tagger_spans``)
+and the shipped merge of rules and tagger (``training/quotes_eval.py``, the figures of
+docs/experiments.md). Decoders:
+
+* ``greedy``: each piece's most probable tag (the decoder before this comparison);
+* ``viterbi``: the best valid BIO path (``stance.quotes.tagger.best_tags``);
+* ``viterbi, borders``: ``viterbi`` with span borders moved to where PolNeAR draws them
+  (``stance.quotes.tagger.fit_borders``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from stance.quotes import KINDS, decode_entities, tagged  # noqa: E402
+from stance.quotes.pipeline import extract_quotes_many  # noqa: E402
+from stance.quotes.tagger import AttributionTagger, TaggedSpan, _whole_words, decode  # noqa: E402
+from training.polnear import load_polnear  # noqa: E402
+from training.quotes_eval import score_found, score_spans  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tagger_merge import row  # noqa: E402
+
+MIN_PROBS = (0.5, 0.6, 0.7)
+
+
+def decoders(text: str, probs: torch.Tensor, offsets: list) -> dict[str, list[TaggedSpan]]:
+    return {
+        "greedy": [_whole_words(text, s) for s in decode(probs, offsets, greedy=True)],
+        "viterbi": [_whole_words(text, s) for s in decode(probs, offsets)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
+    parser.add_argument("--cache", type=Path, default=None, help="probabilities file (.pt), written once")
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+
+    articles = list(load_polnear(args.split))
+    texts = [a.text for a in articles]
+    decoded = [decode_entities(t)[0] for t in texts]
+    if args.cache and args.cache.exists():
+        probabilities = torch.load(args.cache)
+    else:
+        tagger = AttributionTagger.from_pretrained(args.model)
+        started = time.perf_counter()
+        probabilities = tagger.probabilities(decoded, args.batch_size)
+        print(f"tagged {len(texts)} articles in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        if args.cache:
+            torch.save(probabilities, args.cache)
+    spans: dict[str, list[list[TaggedSpan]]] = {}
+    for text, (probs, offsets) in zip(decoded, probabilities, strict=True):
+        for name, found in decoders(text, probs, offsets).items():
+            spans.setdefault(name, []).append(found)
+    print(f"PolNeAR {args.split}: {len(articles)} articles")
+    header = ["tagger src", "tagger cue", "tagger cont", "cont overlap"]
+    rows = []
+    shipped = tagged.MIN_CONTENT_PROB
+    try:
+        for name, per_article in spans.items():
+            table = score_spans(articles, ([(s.role, s.start, s.end) for s in a] for a in per_article))
+            own = [table[r]["exact_f1"] for r in ("source", "cue", "content")]
+            own.append(table["content"]["overlap_f1"])
+            for min_prob in MIN_PROBS:
+                tagged.MIN_CONTENT_PROB = min_prob
+                found = extract_quotes_many(texts, KINDS, tagged=per_article)
+                rows.append((name, min_prob, own, row(score_found(articles, found))))
+    finally:
+        tagged.MIN_CONTENT_PROB = shipped
+    keys = list(rows[0][3])
+    print(f"{'decoder':8} {'prob':>4}" + "".join(f"{k[:13]:>14}" for k in header + keys))
+    for name, min_prob, own, figures in rows:
+        print(f"{name:8} {min_prob:>4}" + "".join(f"{v:>14.3f}" for v in own + [figures[k] for k in keys]))
+
+
+if __name__ == "__main__":
+    main()
