@@ -65,19 +65,38 @@ CLIENT_EXPECTATIONS = {
     "amir_abdollahian_israel_against": ("Hossein Amir-Abdollahian", "Zionist regime", "Israel", "against"),
 }
 # Measured misses (README, Figures): strict, so a model that gets them right makes this test fail
-# until the mark is removed.
+# until the mark is removed. A key "default:gold" holds only for a default trained on gold labels
+# (no teacher: `make train` without models/large), "default" for either recipe.
 KNOWN_MISSES = {
     ("large", "jalali_jcpoa_none"): "large model: favor 0.43 (none 0.37)",
     ("default", "lavrov_jcpoa_favor"): (
-        "default (distilled 2026-11-29; gold labels 2026-12-01): Lavrov's summary is none on the JCPOA"
+        "default (distilled 2026-11-29; gold labels 2026-12-01, with FNC-1 too): Lavrov's summary is "
+        "not favor on the JCPOA"
+    ),
+    ("default:gold", "amir_abdollahian_israel_against"): (
+        "default on gold labels with FNC-1 (2026-12-01, seeds 42 and 7): favor 0.50 and 0.56"
     ),
 }
 
 
+def _recipe(model_name: str) -> str:
+    """``distilled`` when the model folder records a teacher, else ``gold`` (also when absent)."""
+    import json
+
+    results = ROOT / "models" / model_name / "train_results.json"
+    try:
+        teacher = json.loads(results.read_text(encoding="utf-8")).get("distill", {}).get("teacher")
+    except (OSError, ValueError, AttributeError):
+        teacher = None
+    return "distilled" if teacher else "gold"
+
+
 def _client_cases():
     for model_name in ("large", "default"):
+        recipe = _recipe(model_name)
         for check in CLIENT_EXPECTATIONS:
-            reason = KNOWN_MISSES.get((model_name, check))
+            keys = [(model_name, check), (f"{model_name}:{recipe}", check)]
+            reason = next((KNOWN_MISSES[k] for k in keys if k in KNOWN_MISSES), None)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             yield pytest.param(model_name, check, marks=marks, id=f"{model_name}-{check}")
 

@@ -164,7 +164,7 @@ def decode(probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool
         tags, chosen = best.tolist(), best_p.tolist()
     else:
         tags = best_tags(probs)
-        chosen = [float(probs[i, t]) for i, t in enumerate(tags)]
+        chosen = probs[range(len(tags)), tags].tolist() if tags else []
     out: list[TaggedSpan] = []
     current: tuple[str, int, int, list[float]] | None = None
     for i, (label_id, p) in enumerate(zip(tags, chosen, strict=True)):
