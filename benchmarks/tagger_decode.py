@@ -29,7 +29,7 @@ import torch  # noqa: E402
 
 from stance.quotes import KINDS, decode_entities, tagged  # noqa: E402
 from stance.quotes.pipeline import extract_quotes_many  # noqa: E402
-from stance.quotes.tagger import AttributionTagger, TaggedSpan, _whole_words, decode  # noqa: E402
+from stance.quotes.tagger import AttributionTagger, TaggedSpan, read_spans  # noqa: E402
 from training.polnear import load_polnear  # noqa: E402
 from training.quotes_eval import score_found, score_spans  # noqa: E402
 
@@ -41,8 +41,8 @@ MIN_PROBS = (0.5, 0.6, 0.7)
 
 def decoders(text: str, probs: torch.Tensor, offsets: list) -> dict[str, list[TaggedSpan]]:
     return {
-        "greedy": [_whole_words(text, s) for s in decode(probs, offsets, greedy=True)],
-        "viterbi": [_whole_words(text, s) for s in decode(probs, offsets)],
+        "greedy": read_spans(text, probs, offsets, greedy=True),
+        "viterbi": read_spans(text, probs, offsets),
     }
 
 

@@ -239,18 +239,16 @@ def _merge_tagged(
         hits = [i for i, q in enumerate(out) if q.start < c_end and c_start < q.end]
         if hits:
             for i in hits:
-                if out[i].kind == "mixed" and out[i].statement_start is None:
-                    out[i] = replace(out[i], statement_start=c_start, statement_end=c_end)
-            if speaker.mention is None:
-                continue
-            for i in hits:
                 q = out[i]
+                if q.kind == "mixed" and q.statement_start is None:
+                    q = replace(q, statement_start=c_start, statement_end=c_end)
                 if (
                     SOURCE_POLICY == "tagger"
                     or (q.speaker is None and q.speaker_mention is None)
                     or (SOURCE_POLICY == "weak" and q.rule in WEAK_RULES)
                 ):
-                    out[i] = _with_speaker(doc, q, speaker)
+                    q = _with_speaker(doc, q, speaker)  # unchanged when the tagger named no one
+                out[i] = q
             continue
         if any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end]):
             continue

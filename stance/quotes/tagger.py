@@ -187,6 +187,13 @@ def decode(probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool
     return out
 
 
+def read_spans(
+    text: str, probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool = False
+) -> list[TaggedSpan]:
+    """The role spans of ``text`` from its pieces' probabilities (:func:`decode`), in whole words."""
+    return [_whole_words(text, s) for s in decode(probs, offsets, greedy)]
+
+
 def _whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
     """A span that starts or ends inside a word (a word piece tagged alone) grown to the whole word."""
     start, end = span.start, span.end
@@ -343,7 +350,7 @@ class AttributionTagger:
             if not isinstance(text, str):
                 raise InputError(f"texts[{i}] is {type(text).__name__}, expected str")
         return [
-            [_whole_words(text, s) for s in decode(p, offsets)]
+            read_spans(text, p, offsets)
             for text, (p, offsets) in zip(texts, self.probabilities(texts, batch_size), strict=True)
         ]
 

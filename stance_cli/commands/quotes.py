@@ -67,6 +67,10 @@ def quotes_of(path: str, kinds) -> Iterator:
     return _streamed(stdin or open(path, encoding="utf-8"), path, kinds)
 
 
+def _moved(offset: int | None, by: int) -> int | None:
+    return None if offset is None else offset + by
+
+
 def _streamed(handle: IO[str], path: str, kinds) -> Iterator:
     from stance.quotes import paragraphs
     from stance.quotes.pipeline import extract_quotes_auto as extract_quotes
@@ -81,12 +85,12 @@ def _streamed(handle: IO[str], path: str, kinds) -> Iterator:
                     q,
                     start=q.start + chars,
                     end=q.end + chars,
-                    speaker_start=None if q.speaker_start is None else q.speaker_start + chars,
-                    speaker_end=None if q.speaker_end is None else q.speaker_end + chars,
+                    speaker_start=_moved(q.speaker_start, chars),
+                    speaker_end=_moved(q.speaker_end, chars),
                     sentence_start=q.sentence_start + chars,
                     sentence_end=q.sentence_end + chars,
-                    statement_start=None if q.statement_start is None else q.statement_start + chars,
-                    statement_end=None if q.statement_end is None else q.statement_end + chars,
+                    statement_start=_moved(q.statement_start, chars),
+                    statement_end=_moved(q.statement_end, chars),
                     paragraph=q.paragraph + paras,
                     group=q.group + groups,
                 )
