@@ -12,7 +12,9 @@ timed; every merge then reruns only the rules over those spans, scored by the pr
 * ``after``: the name read from the span's head (``stance.quotes.tagged.source_name``), and the
   sentence rules' speaker for a reported statement the tagger gives no source (``rules_speaker``);
 * ``after, subject fallback``: ``after`` with ``sentence_subject`` among those rules;
-* ``after, drop unattributed``: ``after`` without the reported statements that nobody speaks,
+* ``after, drop unattributed``: ``after`` without the reported statements that nobody speaks;
+* ``after, tagger over all rules``: ``after`` with the tagger's source replacing every rule's,
+  ``pipeline.RULES_KEEP`` included (the merge before "― Name" and ", saying" kept their speaker),
 
 each under the ``SOURCE_POLICY`` and ``MIN_CONTENT_PROB`` values of the table in
 docs/experiments.md. Figures: direct speaker accuracy and end-to-end F1, reported content
@@ -39,8 +41,14 @@ from training.polnear import load_polnear  # noqa: E402
 from training.quotes_eval import score_found  # noqa: E402
 
 POLICIES = ("fill", "tagger")
-MIN_PROBS = (0.5, 0.7)
-MERGES = ("before", "after", "after, subject fallback", "after, drop unattributed")
+MIN_PROBS = (0.5, 0.6, 0.7)
+MERGES = (
+    "before",
+    "after",
+    "after, subject fallback",
+    "after, drop unattributed",
+    "after, tagger over all rules",
+)
 
 
 @contextlib.contextmanager
@@ -52,6 +60,7 @@ def merge_as(merge: str, policy: str, min_prob: float) -> Iterator[None]:
         tagged.SUBJECT_FALLBACK,
         tagged.source_name,
         pipeline.rules_speaker,
+        pipeline.RULES_KEEP,
     )
     pipeline.SOURCE_POLICY = policy  # type: ignore[assignment]
     tagged.MIN_CONTENT_PROB = min_prob
@@ -60,6 +69,8 @@ def merge_as(merge: str, policy: str, min_prob: float) -> Iterator[None]:
         pipeline.rules_speaker = lambda content, tokens, ents: None
     if merge == "after, subject fallback":
         tagged.SUBJECT_FALLBACK = True
+    if merge in ("before", "after, tagger over all rules"):
+        pipeline.RULES_KEEP = frozenset()
     try:
         yield
     finally:
@@ -69,6 +80,7 @@ def merge_as(merge: str, policy: str, min_prob: float) -> Iterator[None]:
             tagged.SUBJECT_FALLBACK,
             tagged.source_name,
             pipeline.rules_speaker,
+            pipeline.RULES_KEEP,
         ) = saved
 
 
@@ -127,10 +139,10 @@ def main() -> None:
                     )
     keys = list(out["rows"][0])[4:]
     print(f"PolNeAR {args.split}: {len(articles)} articles")
-    print(f"{'tagger':6} {'merge':26} {'policy':7} {'prob':>5}" + "".join(f"{k[:13]:>14}" for k in keys))
+    print(f"{'tagger':6} {'merge':30} {'policy':7} {'prob':>5}" + "".join(f"{k[:13]:>14}" for k in keys))
     for r in out["rows"]:
         print(
-            f"{r['tagger']:6} {r['merge']:26} {r['policy']:7} {r['min_prob']:>5}"
+            f"{r['tagger']:6} {r['merge']:30} {r['policy']:7} {r['min_prob']:>5}"
             + "".join(f"{r[k]:>14.3f}" for k in keys)
         )
     if args.output:

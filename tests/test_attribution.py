@@ -239,6 +239,26 @@ def test_the_tagger_adds_reported_speech_and_the_rules_keep_direct_quotes(monkey
     assert again["We will not sign,"].rule == "tagger:0.60"
 
 
+BYLINES = "Readers wrote to us.\n\n“He is a disgrace.” ― Sonya Herridge\n“He will win.” ― Pamela Padilla\n"
+# the tagger's failure on PolNeAR dev: each quote takes the byline of the quote before it
+BYLINE_SPANS = [
+    ("Content", "He is a disgrace.", 0.95),
+    ("Content", "He will win.", 0.95),
+    ("Source", "Sonya Herridge", 0.9),
+]
+
+
+def test_a_byline_after_the_quote_keeps_its_speaker_whatever_the_tagger_proposes(monkeypatch):
+    monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "tagger")
+    found = {q.text: q for q in extract_quotes(BYLINES, tagger=FakeTagger(BYLINE_SPANS))}
+    assert found["He will win."].speaker == "Pamela Padilla" and found["He will win."].rule == "dash_byline"
+    assert found["He is a disgrace."].speaker == "Sonya Herridge"
+    # without the kept rule the tagger's source would win, which is the error the rule prevents
+    monkeypatch.setattr(pipeline_module, "RULES_KEEP", frozenset())
+    found = {q.text: q for q in extract_quotes(BYLINES, tagger=FakeTagger(BYLINE_SPANS))}
+    assert found["He will win."].speaker == "Sonya Herridge"
+
+
 NAMED_AND_MIXED = (
     "Sergei Lavrov arrived in Tehran on Monday.\n\n"
     "Lavrov said the deal was “a disaster for everyone” and had to change.\n\n"
