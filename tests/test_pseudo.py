@@ -215,6 +215,17 @@ def test_cli_prints_counts_per_label_and_the_kept_share(tiny_model, polnear, tmp
     ]
 
 
+def test_cli_reads_polnear_from_the_folder_it_is_given(tiny_model, polnear, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_DATA_DIR", str(tmp_path / "empty"))
+    out = tmp_path / "pseudo.jsonl"
+    args = ["pseudo-label", str(tiny_model), "-o", str(out), "--min-confidence", "0.01", "--limit", "2"]
+    missing = runner.invoke(app, args)
+    assert missing.exit_code != 0 and "stance data fetch polnear" in missing.output
+    result = runner.invoke(app, [*args, "--polnear", str(polnear)])
+    assert result.exit_code == 0, result.output
+    assert len(read_rows(out)) == 2
+
+
 def test_cli_default_threshold_is_the_librarys():
     from stance_cli.commands import pseudo_label as command
 

@@ -33,6 +33,10 @@ def pseudo_label(
         int | None, typer.Option(help="label only the first N pairs (default: every pair)")
     ] = None,
     seed: Annotated[int, typer.Option(help="article order and each quote's unrelated headline")] = 42,
+    polnear: Annotated[
+        Path | None,
+        typer.Option(help="the PolNeAR folder (default: $STANCE_DATA_DIR/quotes/polnear)"),
+    ] = None,
     batch_size: BatchSize = 64,
     precision: PrecisionOpt = Precision.fp32,
 ) -> None:
@@ -51,6 +55,7 @@ def pseudo_label(
         min_confidence=min_confidence,
         limit=limit,
         seed=seed,
+        polnear=polnear,
         batch_size=batch_size,
         precision=precision,
     )
