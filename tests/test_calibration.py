@@ -105,6 +105,7 @@ def test_evaluation_reports_ece_before_and_after_and_risk_coverage(tiny_model, d
     m = evaluate(clf, "vast:test")["vast:test"]
     assert m["temperature"] == 3.0
     assert m["ece"] != m["ece_uncalibrated"]
+    assert 0.0 < m["ece_floor"] < 1.0
     assert [r["coverage"] for r in m["risk_coverage"]] == [1.0, 0.9, 0.7, 0.5]
     assert m["risk_coverage"][0]["accuracy"] == m["accuracy"]
 
@@ -121,6 +122,6 @@ def test_the_cli_calibrates_then_evaluate_prints_the_confidence_table(tiny_model
     assert "temperature" in fitted.output and (folder / "calibration.json").is_file()
     shown = runner.invoke(app, ["evaluate", str(folder), "vast:test"])
     assert shown.exit_code == 0, shown.output
-    assert "ECE raw" in shown.output and "acc@70%" in shown.output
+    assert "ECE raw" in shown.output and "floor" in shown.output and "acc@70%" in shown.output
     refused = runner.invoke(app, ["calibrate", str(_copy(tiny_model, tmp_path / "other"))])
     assert refused.exit_code == 2 and "pass --data" in refused.output

@@ -1,10 +1,13 @@
 """Metrics on hand-computed cases."""
 
+import math
+
 import pytest
 
 from stance.metrics import (
     classification_metrics,
     confusion_matrix,
+    ece_floor,
     expected_calibration_error,
     per_topic_metrics,
     risk_coverage,
@@ -50,6 +53,14 @@ def test_expected_calibration_error_on_literal_bins():
     ece = expected_calibration_error([0.9, 0.9, 0.6, 0.6], [True, False, True, False])
     assert ece == pytest.approx(0.5 * 0.4 + 0.5 * 0.1)
     assert expected_calibration_error([1.0, 0.75, 0.75, 0.75, 0.75], [True, True, True, True, False]) == 0.0
+
+
+def test_the_ece_floor_is_what_sampling_alone_gives_a_calibrated_model():
+    # one bin at 0.5 over 200 rows: E|accuracy - 0.5| = sqrt(0.25 / 200) * sqrt(2 / pi) = 0.028
+    assert ece_floor([0.5] * 200) == pytest.approx(math.sqrt(0.25 / 200) * math.sqrt(2 / math.pi), abs=0.004)
+    assert ece_floor([1.0] * 50) == 0.0 and ece_floor([]) == 0.0
+    assert ece_floor([0.7] * 100) > ece_floor([0.7] * 2000)
+    assert ece_floor([0.6, 0.8] * 50, seed=3) == ece_floor([0.6, 0.8] * 50, seed=3)
 
 
 def test_expected_calibration_error_refuses_what_is_not_a_probability():

@@ -18,6 +18,7 @@ from stance.data.labelstore import is_store_spec, store_examples
 from stance.labels import LABELS
 from stance.metrics import (
     classification_metrics,
+    ece_floor,
     expected_calibration_error,
     per_topic_metrics,
     risk_coverage,
@@ -71,7 +72,9 @@ def confidence_metrics(
     Returns:
         ``ece`` (expected calibration error of the probabilities the model returns),
         ``ece_uncalibrated`` (the same before the model's temperature; equal without one),
-        ``temperature``, and ``risk_coverage`` (accuracy of the 100/90/70/50 % most confident).
+        ``ece_floor`` (what a perfectly calibrated model with these confidences would show on
+        this many rows: :func:`stance.metrics.ece_floor`), ``temperature``, and
+        ``risk_coverage`` (accuracy of the 100/90/70/50 % most confident).
     """
     import torch
 
@@ -81,6 +84,7 @@ def confidence_metrics(
     return {
         "ece": expected_calibration_error([p.score for p in preds], correct),
         "ece_uncalibrated": expected_calibration_error(raw, correct),
+        "ece_floor": ece_floor([p.score for p in preds]),
         "temperature": model.temperature,
         "risk_coverage": risk_coverage([p.score for p in preds], correct),
     }

@@ -64,7 +64,9 @@ def _echo_confidence(results: dict[str, dict]) -> None:
         return
     coverages = "".join(f" {'acc@' + format(r['coverage'], '.0%'):>8}" for r in first["risk_coverage"])
     typer.echo(f"\nconfidence (temperature {first['temperature']:.3f}; accuracy of the most confident share)")
-    typer.echo(f"{'data':38} {'ECE':>6} {'ECE raw':>8}{coverages}")
+    typer.echo(f"{'data':38} {'ECE':>6} {'ECE raw':>8} {'floor':>6}{coverages}")
     for name, m in results.items():
         accuracy = "".join(f" {r['accuracy']:>8.3f}" for r in m["risk_coverage"])
-        typer.echo(f"{name:38} {m['ece']:>6.3f} {m['ece_uncalibrated']:>8.3f}{accuracy}")
+        eces = f"{m['ece']:>6.3f} {m['ece_uncalibrated']:>8.3f} {m['ece_floor']:>6.3f}"
+        typer.echo(f"{name:38} {eces}{accuracy}")
+    typer.echo("(floor: the ECE a perfectly calibrated model with these confidences shows on this many rows)")
