@@ -1,7 +1,8 @@
 """Decoding the attribution tagger's probabilities into spans, compared on a PolNeAR split.
 
 Usage:
-    python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt]
+    python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt] [--int8]
+        [--min-probs 0.5 0.6 0.7]
 
 The tagger reads the split once (its per-piece probabilities are saved to ``--cache`` and read
 back on the next run, so decoders can be compared without the model); each decoder then turns
@@ -49,6 +50,10 @@ def main() -> None:
     parser.add_argument("--split", default="dev", choices=["train", "dev", "test"])
     parser.add_argument("--cache", type=Path, default=None, help="probabilities file (.pt), written once")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--int8", action="store_true", help="tag with int8 linear layers")
+    parser.add_argument(
+        "--min-probs", type=float, nargs="+", default=list(MIN_PROBS), help="content thresholds to compare"
+    )
     args = parser.parse_args()
 
     articles = list(load_polnear(args.split))
@@ -57,7 +62,7 @@ def main() -> None:
     if args.cache and args.cache.exists():
         probabilities = torch.load(args.cache)
     else:
-        tagger = AttributionTagger.from_pretrained(args.model)
+        tagger = AttributionTagger.from_pretrained(args.model, quantize="int8" if args.int8 else None)
         started = time.perf_counter()
         probabilities = tagger.probabilities(decoded, args.batch_size)
         print(f"tagged {len(texts)} articles in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -81,7 +86,7 @@ def main() -> None:
             table = score_spans(articles, ([(s.role, s.start, s.end) for s in a] for a in per_article))
             own = [table[r]["exact_f1"] for r in ("source", "cue", "content")]
             own.append(table["content"]["overlap_f1"])
-            for min_prob in MIN_PROBS:
+            for min_prob in args.min_probs:
                 tagged.MIN_CONTENT_PROB = min_prob
                 found = extract_quotes_many(texts, KINDS, tagged=per_article)
                 rows.append((name, min_prob, own, row(score_found(articles, found))))
