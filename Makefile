@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup test test-slow lint typecheck lock serve train train-large quick benchmarks
+.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large quick benchmarks
 
 setup: $(STAMP)
 
@@ -49,6 +49,14 @@ train: setup
 # The large model (all-mpnet-base-v2, fetched once into ~/.cache/quote-stance); add --resume to continue.
 train-large: setup
 	$(VENV)/bin/stance train configs/large.yaml --output models/large
+
+# The attribution tagger on PolNeAR (MiniLM, 56 min on 2 cores) and its large sibling on mpnet
+# (a 130-minute clock-bound run); serve the large one with STANCE_TAGGER_PATH=models/attribution_large.
+train-attribution: setup
+	$(VENV)/bin/stance train configs/attribution.yaml --output models/attribution
+
+train-attribution-large: setup
+	$(VENV)/bin/stance train configs/attribution_large.yaml --output models/attribution_large
 
 quick: setup
 	$(VENV)/bin/stance train configs/quick.yaml --output models/default

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, replace
 from stance.errors import InputError
 from stance.labels import LABELS, UNCERTAIN
 from stance.pairs import StancePair, StancePrediction
-from stance.quotes import KINDS, Kind, Quote, extract_quotes, normalize_kinds, paragraphs
+from stance.quotes import KINDS, Kind, Quote, normalize_kinds, paragraphs
+from stance.quotes.pipeline import extract_quotes_auto
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,12 @@ def quotes_with_context(
     """Every non-empty quote of the given kinds (default all) with its paragraph.
 
     The text is split into paragraphs once. This is the text-only stage of :func:`analyze` (no
-    model), which the service runs in a worker process.
+    stance model), which the service runs in a worker process. Quotes come from
+    :func:`~stance.quotes.pipeline.extract_quotes_auto`: the attribution tagger beside the rules
+    when one is configured (loaded once per process), as ``stance quotes`` and ``/v1/quotes`` read.
     """
     wanted = KINDS if kinds is None else normalize_kinds(kinds)
-    quotes = [q for q in extract_quotes(text, kinds=wanted) if q.text.strip()]
+    quotes = [q for q in extract_quotes_auto(text, kinds=wanted) if q.text.strip()]
     return list(zip(quotes, quote_contexts(text, quotes, max_chars), strict=True))
 
 

@@ -68,6 +68,16 @@ def write_polnear(root: Path, split: str = "train") -> Path:
     return root
 
 
+def test_both_tagger_configs_load_and_the_large_one_is_mpnet_bound_by_the_clock():
+    from training.attribution import load_attribution_config
+
+    root = Path(__file__).resolve().parents[1] / "configs"
+    small = load_attribution_config(root / "attribution.yaml")
+    large = load_attribution_config(root / "attribution_large.yaml")
+    assert (small.model.base, large.model.base) == ("minilm", "mpnet")
+    assert large.train.max_minutes > 0 and large.model.window == small.model.window
+
+
 def test_windows_cover_every_piece_and_share_the_overlap():
     assert windows(600, 256, 64) == [(0, 254), (190, 444), (380, 600)]
     assert windows(10, 256, 64) == [(0, 10)]
@@ -146,6 +156,21 @@ def test_the_tiny_tagger_learns_its_articles_and_writes_a_complete_folder(tiny_t
     for name in ("checksums.json", "README.md", "eval_results.json", "resolved_config.yaml"):
         assert (tiny_tagger / name).is_file()
     assert "| polnear:dev | content |" in (tiny_tagger / "README.md").read_text()
+
+
+def test_python_m_training_trains_a_tagger_from_an_attribution_config(tiny_base, tmp_path):
+    """``torchrun -m training train`` dispatches on ``task: attribution`` as ``stance train`` does."""
+    from training.__main__ import main
+
+    root = write_polnear(tmp_path / "polnear")
+    out = tmp_path / "tagger"
+    code = main(
+        ["train", "configs/attribution.yaml", "-o", str(out), "--no-eval", "--data.path", str(root)]
+        + ["--model.base", str(tiny_base), "--model.window", "48", "--model.overlap", "8"]
+        + ["--train.max_steps", "2", "--train.max_minutes", "0", "--train.batch_size", "4"]
+    )
+    assert code == 0
+    assert AttributionTagger.from_pretrained(out).tag("He said so.") is not None
 
 
 def test_batching_and_a_second_load_give_the_same_spans(tiny_tagger):
@@ -310,6 +335,20 @@ def test_kinds_keep_their_meaning_with_a_tagger():
     assert [q.text for q in only] == ["the sanctions had failed and would be lifted"]
     many = extract_quotes_many([ARTICLE, "No quotes here."], "direct,indirect", tagger=FakeTagger(SPANS[:0]))
     assert many[1] == [] and [q.kind for q in many[0]] == ["direct", "direct"]
+
+
+def test_analyze_reads_the_article_with_the_configured_tagger(monkeypatch):
+    """``analyze`` and ``/v1/analyze`` find quotes as ``stance quotes`` and ``/v1/quotes`` do."""
+    from stance import analysis
+    from stance.quotes import tagger as tagger_module
+
+    monkeypatch.setattr(tagger_module, "shared_tagger", lambda: FakeTagger(SPANS))
+    found = {q.text: q for q, _context in analysis.quotes_with_context(ARTICLE)}
+    reported = found["the sanctions had failed and would be lifted"]
+    assert reported.rule == "tagger:0.90" and reported.speaker == "Kazem Jalali"
+    monkeypatch.setattr(tagger_module, "shared_tagger", lambda: None)
+    rules = [q for q, _context in analysis.quotes_with_context(ARTICLE, kinds="direct,mixed")]
+    assert rules == extract_quotes(ARTICLE, kinds="direct,mixed")
 
 
 def test_without_a_tagger_nothing_changes_and_none_is_loaded(monkeypatch, tmp_path):

@@ -75,6 +75,8 @@ def data_mirror(
 
     try:
         mirrored = build_mirror(source or data_dir(), dest)
-    except (FetchError, DataNotFoundError) as err:
+    except DataNotFoundError as err:
+        fail(str(err), 3)
+    except FetchError as err:
         fail(str(err))
     typer.echo(f"{dest}: {', '.join(mirrored) or 'no set had all its original files'}")

@@ -36,7 +36,7 @@ def evaluate_quotes(
     try:
         result = evaluate_quotes(path, split, tagger=tagger)
     except (FileNotFoundError, DataNotFoundError) as err:
-        fail(str(err))
+        fail(str(err), 3)  # the PolNeAR folder is missing: exit 3, as for a missing model
     for key, value in result.items():
         if not isinstance(value, dict) and value is not None:
             typer.echo(f"{key:22} {value:.3f}" if isinstance(value, float) else f"{key:22} {value}")
