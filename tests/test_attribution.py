@@ -3,6 +3,7 @@ paths, its merge with the rules on hand-written articles, and the rules-only fal
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,7 @@ def test_batching_and_a_second_load_give_the_same_spans(tiny_tagger):
 
     assert one_by_one[0] and same(first.tag_many(texts, batch_size=8), one_by_one)
     assert same(again.tag_many(texts, batch_size=8), one_by_one)
+    assert same(again.tag_many(texts, batch_size=2, show_progress=True), one_by_one)
 
 
 def test_a_stance_model_or_altered_weights_are_refused_as_tagger(tiny_tagger, tiny_model, tmp_path):
@@ -378,6 +380,21 @@ def test_evaluate_quotes_scores_the_tagger_and_the_pipeline(tiny_tagger, tmp_pat
     assert result["tagger_spans"]["content"]["gold"] == 3
     rules = evaluate_quotes(root, "dev")
     assert rules["tagger"] is None and "tagger_spans" not in rules
+
+
+def test_the_evaluate_quotes_command_scores_a_tagger_and_says_when_polnear_is_missing(tiny_tagger, tmp_path):
+    from typer.testing import CliRunner
+
+    from stance_cli import app
+
+    root = write_polnear(tmp_path / "polnear", "dev")
+    out = tmp_path / "scores.json"
+    args = ["evaluate-quotes", str(root), "--split", "dev", "--model", str(tiny_tagger), "--output", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["tagger"] == "attribution"
+    missing = CliRunner().invoke(app, ["evaluate-quotes", str(tmp_path / "nowhere"), "--split", "dev"])
+    assert missing.exit_code == 3 and "error:" in missing.output
 
 
 def _name(phrase: str, known: str = "") -> str | None:

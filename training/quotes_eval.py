@@ -138,6 +138,7 @@ def evaluate_quotes(
     indirect: bool = True,
     tagger: AttributionTagger | None = None,
     batch_size: int = 16,
+    show_progress: bool = False,
 ) -> dict:
     """Score :func:`stance.quotes.extract_quotes` on a PolNeAR split.
 
@@ -147,13 +148,15 @@ def evaluate_quotes(
     ``all_attributions`` holds the CofeNet-style metric over every attribution (each quote's
     text a Content, its mention a Source). With a ``tagger``, the pipeline runs rules and
     tagger together (batched over the articles), and ``tagger_spans`` scores the tagger's own
-    spans; without one, the rules alone.
+    spans; without one, the rules alone. ``show_progress`` draws a bar while the tagger reads.
     """
     articles = list(load_polnear(split, path))
     texts = [a.text for a in articles]
     every = ("direct", "mixed", "indirect") if indirect else ("direct", "mixed")
     started = time.perf_counter()
-    tagged = tagger.tag_many([decode_entities(t)[0] for t in texts], batch_size) if tagger else None
+    tagged = (
+        tagger.tag_many([decode_entities(t)[0] for t in texts], batch_size, show_progress) if tagger else None
+    )
     tag_seconds = time.perf_counter() - started
     found = extract_quotes_many(texts, every, tagged=tagged)
     seconds = time.perf_counter() - started

@@ -304,11 +304,13 @@ class AttributionTagger:
         )
         return list(encoded["input_ids"]), [tuple(o) for o in encoded["offset_mapping"]]
 
-    def probabilities(self, texts: Sequence[str], batch_size: int = 16) -> list[tuple[torch.Tensor, list]]:
+    def probabilities(
+        self, texts: Sequence[str], batch_size: int = 16, show_progress: bool = False
+    ) -> list[tuple[torch.Tensor, list]]:
         """Per text: label probabilities of every word piece (averaged over windows) and offsets.
 
         Windows of all texts are batched together, shortest first, so that short articles share
-        a forward pass and padding stays small.
+        a forward pass and padding stays small; ``show_progress`` draws a bar over the batches.
         """
         import torch
 
@@ -325,8 +327,13 @@ class AttributionTagger:
         order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][2]))
         # bf16 autocast runs on the CPU's AMX/AVX512-BF16 units; softmax is taken in fp32
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        batches = range(0, len(order), batch_size)
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="tagging", unit="batch")
         with torch.inference_mode(), autocast:
-            for s in range(0, len(order), batch_size):
+            for s in batches:
                 chunk = [jobs[j] for j in order[s : s + batch_size]]
                 longest = max(len(c[2]) for c in chunk)
                 input_ids = torch.zeros(len(chunk), longest, dtype=torch.long)
@@ -344,14 +351,18 @@ class AttributionTagger:
             (s / c.clamp(min=1), offsets) for s, c, (_, offsets) in zip(sums, counts, encoded, strict=True)
         ]
 
-    def tag_many(self, texts: Sequence[str], batch_size: int = 16) -> list[list[TaggedSpan]]:
+    def tag_many(
+        self, texts: Sequence[str], batch_size: int = 16, show_progress: bool = False
+    ) -> list[list[TaggedSpan]]:
         """Role spans of each text, in reading order (one list per text, always a list of lists)."""
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise InputError(f"texts[{i}] is {type(text).__name__}, expected str")
         return [
             read_spans(text, p, offsets)
-            for text, (p, offsets) in zip(texts, self.probabilities(texts, batch_size), strict=True)
+            for text, (p, offsets) in zip(
+                texts, self.probabilities(texts, batch_size, show_progress), strict=True
+            )
         ]
 
     def tag(self, text: str) -> list[TaggedSpan]:

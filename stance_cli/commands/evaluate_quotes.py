@@ -34,7 +34,7 @@ def evaluate_quotes(
 
         tagger = AttributionTagger.from_pretrained(model, quantize="int8" if int8 else None)
     try:
-        result = evaluate_quotes(path, split, tagger=tagger)
+        result = evaluate_quotes(path, split, tagger=tagger, show_progress=True)
     except (FileNotFoundError, DataNotFoundError) as err:
         fail(str(err), 3)  # the PolNeAR folder is missing: exit 3, as for a missing model
     for key, value in result.items():
