@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt] [--int8]
-        [--min-probs 0.5 0.6 0.7]
+        [--min-probs 0.5 0.6 0.7] [--with OTHER_MODEL [--with-cache FILE2.pt] [--weights 0.5 ...]]
 
 The tagger reads the split once (its per-piece probabilities are saved to ``--cache`` and read
 back on the next run, so decoders can be compared without the model); each decoder then turns
@@ -16,6 +16,11 @@ the figures of docs/experiments.md). Decoders:
 
 each merged under several ``MIN_CONTENT_PROB`` values (a content whose mean tag probability is
 below it is left out; the mean differs between decoders, so each needs its own).
+
+With ``--with OTHER_MODEL`` a second tagger reads the split too (cached in ``--with-cache``); for
+each weight w of ``--weights`` the Viterbi decoder also reads the ensemble ``w * first + (1 - w) *
+other`` of the two taggers' per-piece probabilities (their tokenizers must cut the text alike: MiniLM
+and mpnet do, to the same offsets).
 """
 
 from __future__ import annotations
@@ -54,20 +59,17 @@ def main() -> None:
     parser.add_argument(
         "--min-probs", type=float, nargs="+", default=list(MIN_PROBS), help="content thresholds to compare"
     )
+    parser.add_argument("--with", dest="other", type=Path, default=None, help="a second tagger to ensemble")
+    parser.add_argument("--with-cache", type=Path, default=None, help="its probabilities file (.pt)")
+    parser.add_argument(
+        "--weights", type=float, nargs="+", default=[0.5], help="the first tagger's share in the ensemble"
+    )
     args = parser.parse_args()
 
     articles = list(load_polnear(args.split))
     texts = [a.text for a in articles]
     decoded = [decode_entities(t)[0] for t in texts]
-    if args.cache and args.cache.exists():
-        probabilities = torch.load(args.cache)
-    else:
-        tagger = AttributionTagger.from_pretrained(args.model, quantize="int8" if args.int8 else None)
-        started = time.perf_counter()
-        probabilities = tagger.probabilities(decoded, args.batch_size)
-        print(f"tagged {len(texts)} articles in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        if args.cache:
-            torch.save(probabilities, args.cache)
+    probabilities = read_probabilities(args.model, args.cache, decoded, args.batch_size, args.int8)
     spans: dict[str, list[list[TaggedSpan]]] = {}
     for name, greedy in DECODERS.items():
         started = time.perf_counter()
@@ -77,6 +79,18 @@ def main() -> None:
         ]
         ms = 1000 * (time.perf_counter() - started) / len(texts)
         print(f"{name}: decoding {ms:.1f} ms per article", file=sys.stderr)
+    if args.other is not None:
+        other = read_probabilities(args.other, args.with_cache, decoded, args.batch_size, args.int8)
+        spans[f"{args.other.name} alone"] = [
+            read_spans(text, probs, offsets) for text, (probs, offsets) in zip(decoded, other, strict=True)
+        ]
+        if any(a[1] != b[1] for a, b in zip(probabilities, other, strict=True)):
+            sys.exit(f"{args.model} and {args.other} cut the text into different pieces: no ensemble")
+        for weight in args.weights:
+            spans[f"ensemble w={weight}"] = [
+                read_spans(text, weight * p + (1 - weight) * q, offsets)
+                for text, (p, offsets), (q, _) in zip(decoded, probabilities, other, strict=True)
+            ]
     print(f"PolNeAR {args.split}: {len(articles)} articles")
     header = ["tagger src", "tagger cue", "tagger cont", "cont overlap"]
     rows = []
@@ -93,9 +107,27 @@ def main() -> None:
     finally:
         tagged.MIN_CONTENT_PROB = shipped
     keys = list(rows[0][3])
-    print(f"{'decoder':8} {'prob':>4}" + "".join(f"{k[:13]:>14}" for k in header + keys))
+    width = max(8, *(len(name) for name in spans))
+    print(f"{'decoder':{width}} {'prob':>4}" + "".join(f"{k[:13]:>14}" for k in header + keys))
     for name, min_prob, own, figures in rows:
-        print(f"{name:8} {min_prob:>4}" + "".join(f"{v:>14.3f}" for v in own + [figures[k] for k in keys]))
+        values = own + [figures[k] for k in keys]
+        print(f"{name:{width}} {min_prob:>4}" + "".join(f"{v:>14.3f}" for v in values))
+
+
+def read_probabilities(
+    model: Path, cache: Path | None, decoded: list[str], batch_size: int, int8: bool
+) -> list:
+    """The tagger's per-piece probabilities of each text, read from ``cache`` or computed (and cached)."""
+    if cache and cache.exists():
+        return torch.load(cache)
+    tagger = AttributionTagger.from_pretrained(model, quantize="int8" if int8 else None)
+    started = time.perf_counter()
+    probabilities = tagger.probabilities(decoded, batch_size, show_progress=True)
+    seconds = time.perf_counter() - started
+    print(f"{model}: tagged {len(decoded)} articles in {seconds:.1f} s", file=sys.stderr)
+    if cache:
+        torch.save(probabilities, cache)
+    return probabilities
 
 
 if __name__ == "__main__":
