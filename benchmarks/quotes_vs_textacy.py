@@ -80,9 +80,9 @@ def textacy_extractor():
 def _tagger_row(articles, folder: Path, quantize: str | None = None) -> dict:
     """Rules + tagger over every article in one batched call, scored on direct quotes; speed of the call."""
     from stance.quotes.pipeline import extract_quotes_many
-    from stance.quotes.tagger import AttributionTagger
+    from stance.quotes.tagger import load_tagger
 
-    tagger = AttributionTagger.from_pretrained(folder, quantize=quantize)
+    tagger = load_tagger(folder, quantize=quantize)
     tagger.tag("Warm-up: Jalali said the tagger loads once.")
     started = time.perf_counter()
     found = extract_quotes_many([a.text for a in articles], KINDS, tagger=tagger)

@@ -36,7 +36,7 @@ import torch  # noqa: E402
 
 from stance.quotes import KINDS, decode_entities, tagged  # noqa: E402
 from stance.quotes.pipeline import extract_quotes_many  # noqa: E402
-from stance.quotes.tagger import AttributionTagger, TaggedSpan, read_spans  # noqa: E402
+from stance.quotes.tagger import TaggedSpan, load_tagger, read_spans  # noqa: E402
 from training.polnear import load_polnear  # noqa: E402
 from training.quotes_eval import score_found, score_spans  # noqa: E402
 
@@ -120,7 +120,7 @@ def read_probabilities(
     """The tagger's per-piece probabilities of each text, read from ``cache`` or computed (and cached)."""
     if cache and cache.exists():
         return torch.load(cache)
-    tagger = AttributionTagger.from_pretrained(model, quantize="int8" if int8 else None)
+    tagger = load_tagger(model, quantize="int8" if int8 else None)
     started = time.perf_counter()
     probabilities = tagger.probabilities(decoded, batch_size, show_progress=True)
     seconds = time.perf_counter() - started

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stance.quotes import KINDS, Quote, decode_entities, pipeline, tagged  # noqa: E402
 from stance.quotes.entities import resolve  # noqa: E402
 from stance.quotes.pipeline import extract_quotes_many  # noqa: E402
-from stance.quotes.tagger import AttributionTagger  # noqa: E402
+from stance.quotes.tagger import load_tagger  # noqa: E402
 from training.polnear import load_polnear  # noqa: E402
 from training.quotes_eval import score_found  # noqa: E402
 
@@ -118,7 +118,7 @@ def main() -> None:
     decoded = [decode_entities(t)[0] for t in texts]
     out: dict = {"split": args.split, "articles": len(articles), "speed": {}, "rows": []}
     for quantize in (None, "int8") if args.int8 else (None,):
-        tagger = AttributionTagger.from_pretrained(args.model, quantize=quantize)
+        tagger = load_tagger(args.model, quantize=quantize)
         tagger.tag("Warm-up: Jalali said the tagger loads once.")
         name = quantize or tagger.precision
         started = time.perf_counter()

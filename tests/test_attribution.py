@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from stance.errors import ModelLoadError
+from stance.errors import InputError, ModelLoadError
 from stance.quotes import KINDS, extract_quotes
 from stance.quotes import pipeline as pipeline_module
 from stance.quotes.pipeline import extract_quotes_many
@@ -17,9 +17,12 @@ from stance.quotes.tagger import (
     LABELS,
     AttributionTagger,
     TaggedSpan,
+    TaggerEnsemble,
     decode,
     load_default_tagger,
+    load_tagger,
     piece_labels,
+    tagger_status,
     windows,
 )
 
@@ -191,6 +194,65 @@ def test_batching_and_a_second_load_give_the_same_spans(tiny_tagger):
     assert one_by_one[0] and same(first.tag_many(texts, batch_size=8), one_by_one)
     assert same(again.tag_many(texts, batch_size=8), one_by_one)
     assert same(again.tag_many(texts, batch_size=2, show_progress=True), one_by_one)
+
+
+def test_an_ensemble_folder_reads_like_one_tagger_from_every_entry_point(tiny_tagger, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from stance_cli import app
+
+    folder = tmp_path / "ensemble"
+    made = CliRunner().invoke(app, ["tagger-ensemble", str(tiny_tagger), str(tiny_tagger), "-o", str(folder)])
+    assert made.exit_code == 0, made.output
+    ensemble = load_tagger(folder)
+    assert isinstance(ensemble, TaggerEnsemble) and ensemble.weights == [0.5, 0.5]
+    single = AttributionTagger.from_pretrained(tiny_tagger)
+    texts = [ARTICLES["a1"][0], ARTICLES["a2"][0]]
+    # the mean of one tagger's probabilities with themselves is that tagger
+    same = [[(s.role, s.start, s.end) for s in spans] for spans in single.tag_many(texts)]
+    assert [[(s.role, s.start, s.end) for s in spans] for spans in ensemble.tag_many(texts)] == same
+    monkeypatch.setenv("STANCE_TAGGER_PATH", str(folder))
+    assert isinstance(load_default_tagger(), TaggerEnsemble) and "ensemble" in tagger_status()
+    root = write_polnear(tmp_path / "polnear", "dev")
+    scored = CliRunner().invoke(app, ["evaluate-quotes", str(root), "--split", "dev", "--model", str(folder)])
+    assert scored.exit_code == 0, scored.output
+
+
+class _Probs:
+    """A member that returns fixed probabilities and offsets (what an ensemble reads of a tagger)."""
+
+    name = "fixed"
+    precision = "fp32"
+
+    def __init__(self, probs: list[list[float]], offsets: list[tuple[int, int]]) -> None:
+        self.probs, self.offsets = torch.tensor(probs), offsets
+
+    def probabilities(self, texts, batch_size=16, show_progress=False):
+        return [(self.probs, self.offsets) for _ in texts]
+
+
+def test_an_ensemble_weighs_its_members_and_refuses_what_does_not_fit(tiny_tagger, tiny_model, tmp_path):
+    sure_source = [[0.1, 0.9, 0, 0, 0, 0, 0]]  # B-Source
+    sure_content = [[0.1, 0, 0, 0, 0, 0.9, 0]]  # B-Content
+    members = [_Probs(sure_source, [(0, 2)]), _Probs(sure_content, [(0, 2)])]
+    leaning = TaggerEnsemble(members, [3, 1])  # type: ignore[list-item]
+    assert leaning.weights == [0.75, 0.25] and leaning.tag("He")[0].role == "Source"
+    assert TaggerEnsemble(members, [1, 3]).tag("He")[0].role == "Content"  # type: ignore[list-item]
+    with pytest.raises(ModelLoadError, match="different word pieces"):
+        TaggerEnsemble([members[0], _Probs(sure_content, [(0, 1)])]).tag("He")  # type: ignore[list-item]
+    with pytest.raises(InputError, match="at least two"):
+        TaggerEnsemble(members[:1])  # type: ignore[list-item]
+    with pytest.raises(InputError, match="positive"):
+        TaggerEnsemble(members, [1, 0])  # type: ignore[list-item]
+    from stance.quotes.tagger import write_ensemble
+
+    with pytest.raises(ModelLoadError, match="not an attribution tagger"):
+        write_ensemble([tiny_tagger, tiny_model], None, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    folder = write_ensemble([tiny_tagger, tiny_tagger], [2, 1], tmp_path / "ok")
+    (folder / "ensemble.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="not a readable ensemble"):
+        load_tagger(folder)
 
 
 def test_a_stance_model_or_altered_weights_are_refused_as_tagger(tiny_tagger, tiny_model, tmp_path):

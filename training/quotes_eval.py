@@ -14,7 +14,7 @@ from stance.quotes.tagged import rule_name
 from training.polnear import Article, GoldQuote, load_polnear
 
 if TYPE_CHECKING:
-    from stance.quotes.tagger import AttributionTagger, TaggedSpan
+    from stance.quotes.tagger import SpanTagger, TaggedSpan
 
 _PRONOUNS = {"he", "she", "they", "i", "we", "it", "him", "her", "them"}
 
@@ -136,7 +136,7 @@ def evaluate_quotes(
     path: str | Path | None = None,
     split: str = "dev",
     indirect: bool = True,
-    tagger: AttributionTagger | None = None,
+    tagger: SpanTagger | None = None,
     batch_size: int = 16,
     show_progress: bool = False,
 ) -> dict:

@@ -18,7 +18,7 @@ from stance.quotes.tagged import TaggedAttribution, group_spans, rules_speaker, 
 from stance.quotes.text import Regions, Tok, decode_entities, paragraphs, sentence_bounds, tokenize
 
 if TYPE_CHECKING:
-    from stance.quotes.tagger import AttributionTagger, TaggedSpan
+    from stance.quotes.tagger import SpanTagger, TaggedSpan
 
 DEFAULT_KINDS: tuple[Kind, ...] = ("direct", "mixed")
 # Who speaks a quotation the rules kept, when the tagger proposes a source too: "fill" keeps the
@@ -104,7 +104,7 @@ def sentences(doc: Document) -> Iterator[Sentence]:
 
 
 def extract_quotes(
-    text: str, kinds: str | Iterable[str] | None = None, tagger: AttributionTagger | None = None
+    text: str, kinds: str | Iterable[str] | None = None, tagger: SpanTagger | None = None
 ) -> list[Quote]:
     """Find every quotation (and, if asked, reported statement) in an article and attribute it.
 
@@ -112,8 +112,9 @@ def extract_quotes(
         text: the article as plain text (HTML entities are decoded; offsets refer to ``text``).
         kinds: which kinds to return: "direct", "mixed", "indirect" (a list or a comma-separated
             string); default direct and mixed, which need no parser.
-        tagger: an :class:`~stance.quotes.tagger.AttributionTagger`; with it, reported statements
-            come from the tagger (not from spaCy) and it proposes sources (``rule`` "tagger:P").
+        tagger: an :class:`~stance.quotes.tagger.AttributionTagger` or an ensemble of them; with it,
+            reported statements come from the tagger (not from spaCy) and it proposes sources
+            (``rule`` "tagger:P").
 
     Returns:
         Quotes in reading order. Scare quotes, titles and nicknames are left out.
@@ -147,7 +148,7 @@ def extract_quotes_auto(text: str, kinds: str | Iterable[str] | None = None) -> 
 def extract_quotes_many(
     texts: Sequence[str],
     kinds: str | Iterable[str] | None = None,
-    tagger: AttributionTagger | None = None,
+    tagger: SpanTagger | None = None,
     batch_size: int = 16,
     tagged: Sequence[list[TaggedSpan]] | None = None,
 ) -> list[list[Quote]]:

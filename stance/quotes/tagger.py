@@ -35,6 +35,7 @@ Role = Literal["Source", "Cue", "Content"]
 ROLES: tuple[Role, ...] = ("Source", "Cue", "Content")
 LABELS: tuple[str, ...] = ("O", *(f"{p}-{r}" for r in ROLES for p in ("B", "I")))
 TASK = "attribution"
+ENSEMBLE = "ensemble.json"  # an ensemble folder: its members and their weights (see load_tagger)
 # 256 pieces hold a paragraph or two of news: long enough to see a cue and its source, a quarter of
 # MiniLM's cost per piece at 512 (attention is quadratic); neighbouring windows share OVERLAP pieces
 # so that no span is read without context on both sides (32: every shipped tagger, 15 % extra cost).
@@ -209,7 +210,40 @@ def _span(current: tuple[str, int, int, list[float]]) -> TaggedSpan:
     return TaggedSpan(role, start, end, sum(ps) / len(ps))  # type: ignore[arg-type]
 
 
-class AttributionTagger:
+class SpanTagger:
+    """What the pipeline reads: role spans from per-piece probabilities (one tagger or an ensemble).
+
+    Subclasses give ``probabilities``; spans are decoded here, the same way for both.
+    """
+
+    name: str
+    precision: str
+
+    def probabilities(
+        self, texts: Sequence[str], batch_size: int = 16, show_progress: bool = False
+    ) -> list[tuple[torch.Tensor, list]]:
+        raise NotImplementedError
+
+    def tag_many(
+        self, texts: Sequence[str], batch_size: int = 16, show_progress: bool = False
+    ) -> list[list[TaggedSpan]]:
+        """Role spans of each text, in reading order (one list per text, always a list of lists)."""
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InputError(f"texts[{i}] is {type(text).__name__}, expected str")
+        return [
+            read_spans(text, p, offsets)
+            for text, (p, offsets) in zip(
+                texts, self.probabilities(texts, batch_size, show_progress), strict=True
+            )
+        ]
+
+    def tag(self, text: str) -> list[TaggedSpan]:
+        """Role spans of one text, in reading order."""
+        return self.tag_many([text])[0]
+
+
+class AttributionTagger(SpanTagger):
     """A token-classification model over BIO tags of Source, Cue and Content.
 
     Args:
@@ -351,23 +385,117 @@ class AttributionTagger:
             (s / c.clamp(min=1), offsets) for s, c, (_, offsets) in zip(sums, counts, encoded, strict=True)
         ]
 
-    def tag_many(
-        self, texts: Sequence[str], batch_size: int = 16, show_progress: bool = False
-    ) -> list[list[TaggedSpan]]:
-        """Role spans of each text, in reading order (one list per text, always a list of lists)."""
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputError(f"texts[{i}] is {type(text).__name__}, expected str")
-        return [
-            read_spans(text, p, offsets)
-            for text, (p, offsets) in zip(
-                texts, self.probabilities(texts, batch_size, show_progress), strict=True
-            )
-        ]
 
-    def tag(self, text: str) -> list[TaggedSpan]:
-        """Role spans of one text, in reading order."""
-        return self.tag_many([text])[0]
+class TaggerEnsemble(SpanTagger):
+    """Taggers that cut text into the same word pieces, read as one: a weighted mean of their probabilities.
+
+    Members trained differently (MiniLM and mpnet, say) err in different places; where one is unsure
+    the other often is not. MiniLM and mpnet share their word pieces (the same offsets on every
+    PolNeAR article); members that cut a text differently are refused when they meet it.
+
+    Args:
+        members: the taggers.
+        weights: each member's share (normalised to sum to 1); equal shares by default.
+        name: what ``stance evaluate-quotes`` and ``/ready`` call it.
+    """
+
+    def __init__(
+        self,
+        members: Sequence[AttributionTagger],
+        weights: Sequence[float] | None = None,
+        name: str = "ensemble",
+    ) -> None:
+        self.members = list(members)
+        self.weights = _shares(len(self.members), weights)
+        self.name = name
+        self.precision = self.members[0].precision
+
+    def probabilities(
+        self, texts: Sequence[str], batch_size: int = 16, show_progress: bool = False
+    ) -> list[tuple[torch.Tensor, list]]:
+        """Per text: the weighted mean of the members' per-piece probabilities, and the offsets."""
+        read = [m.probabilities(texts, batch_size, show_progress) for m in self.members]
+        out = []
+        for i, per_member in enumerate(zip(*read, strict=True)):
+            offsets = per_member[0][1]
+            if any(other != offsets for _, other in per_member[1:]):
+                raise ModelLoadError(
+                    f"the taggers of ensemble {self.name} cut texts[{i}] into different word pieces; "
+                    "an ensemble needs taggers that share a tokenizer"
+                )
+            mean = sum(w * p for w, (p, _) in zip(self.weights, per_member, strict=True))
+            out.append((mean, offsets))
+        return out
+
+
+def load_tagger(
+    path: str | Path, precision: str = "auto", quantize: str | None = None, allow_unverified: bool = False
+) -> AttributionTagger | TaggerEnsemble:
+    """A tagger folder (``stance train configs/attribution.yaml``) or an ensemble folder
+    (``stance tagger-ensemble``: ``ensemble.json`` and one verified folder per member).
+
+    Raises:
+        ModelNotFoundError: the folder does not exist.
+        ModelLoadError: a member or ``ensemble.json`` is missing, corrupt or not a tagger.
+    """
+    path = Path(path)
+    if not (path / ENSEMBLE).is_file():
+        return AttributionTagger.from_pretrained(path, precision, quantize, allow_unverified)
+    try:
+        spec = json.loads((path / ENSEMBLE).read_text(encoding="utf-8"))
+        folders = [str(m["folder"]) for m in spec["members"]]
+        weights = [float(m["weight"]) for m in spec["members"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelLoadError(f"{path / ENSEMBLE} is not a readable ensemble: {err}") from err
+    if spec.get("task") != TASK or any(Path(f).name != f for f in folders):
+        raise ModelLoadError(f"{path / ENSEMBLE}: expected task {TASK!r} and member folders inside {path}")
+    members = [
+        AttributionTagger.from_pretrained(path / f, precision, quantize, allow_unverified) for f in folders
+    ]
+    try:
+        return TaggerEnsemble(members, weights, name=path.resolve().name)
+    except InputError as err:
+        raise ModelLoadError(f"{path / ENSEMBLE}: {err}") from err
+
+
+def write_ensemble(
+    taggers: Sequence[str | Path], weights: Sequence[float] | None, output: str | Path
+) -> Path:
+    """Copy verified tagger folders into one ensemble folder ``output`` (replaced atomically).
+
+    Raises:
+        InputError: fewer than two taggers, or weights that do not fit them.
+        ModelNotFoundError, ModelLoadError: a tagger folder is missing, corrupt or not a tagger.
+    """
+    import shutil
+
+    from stance.atomic import atomic_dir
+
+    folders = [Path(t) for t in taggers]
+    shares = _shares(len(folders), weights)
+    for folder in folders:
+        verify_folder(folder)
+        extra = json.loads((folder / STANCE_CONFIG).read_text()) if (folder / STANCE_CONFIG).is_file() else {}
+        if extra.get("task") != TASK:
+            raise ModelLoadError(f"model folder {folder} is not an attribution tagger")
+    with atomic_dir(output) as tmp:
+        members = []
+        for n, (folder, weight) in enumerate(zip(folders, shares, strict=True)):
+            shutil.copytree(folder, tmp / f"member-{n}")
+            members.append({"folder": f"member-{n}", "weight": weight, "from": folder.resolve().name})
+        # the members keep their own checksums.json; this file only names them
+        (tmp / ENSEMBLE).write_text(json.dumps({"task": TASK, "members": members}, indent=2))
+    return Path(output)
+
+
+def _shares(n: int, weights: Sequence[float] | None) -> list[float]:
+    """Each of ``n`` taggers' share of an ensemble, summing to 1 (equal when ``weights`` is None)."""
+    if n < 2:
+        raise InputError(f"an ensemble needs at least two taggers, got {n}")
+    shares = [1.0] * n if weights is None else [float(w) for w in weights]
+    if len(shares) != n or not all(w > 0 for w in shares):
+        raise InputError(f"weights {shares}: expected {n} positive numbers, one per tagger")
+    return [w / sum(shares) for w in shares]
 
 
 def _precision(precision: str) -> str:
@@ -388,7 +516,7 @@ def default_tagger_path() -> Path | None:
     return DEFAULT_PATH if DEFAULT_PATH.is_dir() else None
 
 
-def load_default_tagger(precision: str = "auto") -> AttributionTagger | None:
+def load_default_tagger(precision: str = "auto") -> SpanTagger | None:
     """The tagger at :func:`default_tagger_path`, or None (rules only) when there is none.
 
     Raises:
@@ -401,13 +529,13 @@ def load_default_tagger(precision: str = "auto") -> AttributionTagger | None:
         if os.environ.get("STANCE_TAGGER_PATH"):
             raise ModelLoadError(f"STANCE_TAGGER_PATH={path} is not a folder")
         return None
-    tagger = AttributionTagger.from_pretrained(path, precision=precision)
+    tagger = load_tagger(path, precision=precision)
     logger.info("attribution tagger loaded from %s (%s)", path, tagger.precision)
     return tagger
 
 
 @lru_cache(maxsize=1)
-def shared_tagger() -> AttributionTagger | None:
+def shared_tagger() -> SpanTagger | None:
     """:func:`load_default_tagger`, once per process (each service worker and corpus worker)."""
     return load_default_tagger()
 
@@ -417,6 +545,8 @@ def tagger_status() -> str:
     path = default_tagger_path()
     if path is not None and (path / STANCE_CONFIG).is_file():
         return f"rules + attribution tagger {path}"
+    if path is not None and (path / ENSEMBLE).is_file():
+        return f"rules + attribution tagger ensemble {path}"
     if os.environ.get("STANCE_TAGGER_PATH") == "":
         return "rules only (STANCE_TAGGER_PATH is empty)"
     where = path or DEFAULT_PATH

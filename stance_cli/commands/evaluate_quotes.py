@@ -30,9 +30,9 @@ def evaluate_quotes(
         fail(f"--split {split!r}; expected train, dev or test")
     tagger = None
     if model is not None:
-        from stance.quotes.tagger import AttributionTagger
+        from stance.quotes.tagger import load_tagger
 
-        tagger = AttributionTagger.from_pretrained(model, quantize="int8" if int8 else None)
+        tagger = load_tagger(model, quantize="int8" if int8 else None)
     try:
         result = evaluate_quotes(path, split, tagger=tagger, show_progress=True)
     except (FileNotFoundError, DataNotFoundError) as err:
