@@ -297,13 +297,7 @@ class AttributionTagger(SpanTagger):
         from stance.model.classifier import _refuse_partial_load
 
         path = Path(path)
-        verify_folder(path, allow_unverified=allow_unverified)
-        extra = json.loads((path / STANCE_CONFIG).read_text()) if (path / STANCE_CONFIG).is_file() else {}
-        if extra.get("task") != TASK:
-            raise ModelLoadError(
-                f"model folder {path} is not an attribution tagger ({STANCE_CONFIG} task "
-                f"{extra.get('task')!r}, expected {TASK!r})"
-            )
+        extra = tagger_settings(path, allow_unverified)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
             model, info = AutoModelForTokenClassification.from_pretrained(path, output_loading_info=True)
@@ -415,17 +409,44 @@ class TaggerEnsemble(SpanTagger):
     ) -> list[tuple[torch.Tensor, list]]:
         """Per text: the weighted mean of the members' per-piece probabilities, and the offsets."""
         read = [m.probabilities(texts, batch_size, show_progress) for m in self.members]
-        out = []
-        for i, per_member in enumerate(zip(*read, strict=True)):
-            offsets = per_member[0][1]
-            if any(other != offsets for _, other in per_member[1:]):
-                raise ModelLoadError(
-                    f"the taggers of ensemble {self.name} cut texts[{i}] into different word pieces; "
-                    "an ensemble needs taggers that share a tokenizer"
-                )
-            mean = sum(w * p for w, (p, _) in zip(self.weights, per_member, strict=True))
-            out.append((mean, offsets))
-        return out
+        return mean_probabilities(read, self.weights, self.name)
+
+
+def mean_probabilities(
+    read: Sequence[Sequence[tuple[torch.Tensor, list]]], weights: Sequence[float], name: str = "ensemble"
+) -> list[tuple[torch.Tensor, list]]:
+    """Per text, ``sum(w * p)`` over the taggers' per-piece probabilities (``read``: one list per tagger).
+
+    Raises:
+        ModelLoadError: two taggers cut a text into different word pieces (their offsets differ).
+    """
+    out = []
+    for i, per_member in enumerate(zip(*read, strict=True)):
+        offsets = per_member[0][1]
+        if any(other != offsets for _, other in per_member[1:]):
+            raise ModelLoadError(
+                f"the taggers of ensemble {name} cut texts[{i}] into different word pieces; "
+                "an ensemble needs taggers that share a tokenizer"
+            )
+        out.append((sum(w * p for w, (p, _) in zip(weights, per_member, strict=True)), offsets))
+    return out
+
+
+def tagger_settings(path: Path, allow_unverified: bool = False) -> dict:
+    """The ``stance_config.json`` of a verified attribution tagger folder.
+
+    Raises:
+        ModelNotFoundError, ModelUnverifiedError, ModelLoadError: as :func:`verify_folder`, or the
+            folder holds another kind of model.
+    """
+    verify_folder(path, allow_unverified=allow_unverified)
+    extra = json.loads((path / STANCE_CONFIG).read_text()) if (path / STANCE_CONFIG).is_file() else {}
+    if extra.get("task") != TASK:
+        raise ModelLoadError(
+            f"model folder {path} is not an attribution tagger ({STANCE_CONFIG} task "
+            f"{extra.get('task')!r}, expected {TASK!r})"
+        )
+    return extra
 
 
 def load_tagger(
@@ -474,10 +495,7 @@ def write_ensemble(
     folders = [Path(t) for t in taggers]
     shares = _shares(len(folders), weights)
     for folder in folders:
-        verify_folder(folder)
-        extra = json.loads((folder / STANCE_CONFIG).read_text()) if (folder / STANCE_CONFIG).is_file() else {}
-        if extra.get("task") != TASK:
-            raise ModelLoadError(f"model folder {folder} is not an attribution tagger")
+        tagger_settings(folder)
     with atomic_dir(output) as tmp:
         members = []
         for n, (folder, weight) in enumerate(zip(folders, shares, strict=True)):
