@@ -73,6 +73,9 @@ class TrainConfig:
     eval_steps: int = 200
     patience: int = 3
     max_steps: int = -1
+    # stop after this many minutes of training whatever the step (dev scored and the best
+    # checkpoint kept as at the end), the learning rate decaying to 0 by the clock; 0: no limit
+    max_minutes: float = 0.0
     seed: int = 42
     num_threads: int = 0
     label_smoothing: float = 0.0
@@ -121,6 +124,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "train.weight_decay": (0.0, 1.0),
     "train.eval_steps": (1, 1_000_000),
     "train.patience": (0, 1000),
+    "train.max_minutes": (0, 10_000),
     "train.num_threads": (0, 1024),
     "train.label_smoothing": (0.0, 0.5),
     "data.swap_negatives": (0.0, 1.0),

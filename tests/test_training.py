@@ -59,6 +59,47 @@ def test_output_folder_has_everything(tiny_base, data_dir, tmp_path):
     assert not (tmp_path / "model.work").exists()
 
 
+def test_time_limit_stops_training_and_keeps_the_model(tiny_base, data_dir, tmp_path):
+    # a budget of a few milliseconds: the first step ends it, however many epochs were asked for
+    out = train(tiny_config(tiny_base, epochs=50, max_steps=-1, max_minutes=1e-4), tmp_path / "model")
+    results = json.loads((out / "train_results.json").read_text())
+    assert 1 <= results["global_step"] <= 2
+    assert (out / "model.safetensors").exists() and (out / "eval_results.json").exists()
+
+
+def test_time_limit_follows_the_clock(monkeypatch):
+    import torch
+
+    from training import arguments
+
+    clock = [1000.0]
+    monkeypatch.setattr(arguments.time, "time", lambda: clock[0])
+    callback = arguments.time_limit(10, lr=1e-3, warmup=0.1)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+
+    class Control:
+        should_training_stop = should_save = should_evaluate = False
+
+    class Args:
+        eval_strategy = "steps"
+
+    class State:
+        global_step = 0
+
+    callback.on_train_begin(Args, State, Control)
+    seen = []
+    for minute in (0.5, 1.0, 5.5, 9.99):
+        clock[0] = 1000.0 + 60 * minute
+        callback.on_step_begin(Args, State, Control, optimizer=optimizer)
+        seen.append(optimizer.param_groups[0]["lr"])
+        callback.on_step_end(Args, State, Control)
+        assert not Control.should_training_stop
+    assert seen == pytest.approx([5e-4, 1e-3, 5e-4, 1e-5], rel=0.01)
+    clock[0] = 1000.0 + 60 * 10.01
+    callback.on_step_end(Args, State, Control)
+    assert Control.should_training_stop and Control.should_save and Control.should_evaluate
+
+
 def test_same_seed_same_model(tiny_base, data_dir, tmp_path):
     a = train(tiny_config(tiny_base, max_steps=3), tmp_path / "a", evaluate_after=False)
     b = train(tiny_config(tiny_base, max_steps=3), tmp_path / "b", evaluate_after=False)

@@ -12,6 +12,7 @@ config key                     TrainingArguments                      note
 ``train.weight_decay``         ``weight_decay``
 ``train.label_smoothing``      ``label_smoothing_factor``
 ``train.precision``            ``bf16``                               auto: where the CPU/GPU has it
+``train.max_minutes``          ``lr_scheduler_type="constant"``       + :func:`time_limit`: the clock sets lr
 ``train.eval_steps``           ``eval_steps``, ``save_steps``         checkpoints where dev is scored
                                ``logging_steps``                      a quarter of eval_steps
 ``train.seed``                 ``seed``, ``data_seed``
@@ -25,7 +26,9 @@ processes (CPU cores go to the model), full checkpoints (optimizer included) so 
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,8 @@ import torch
 
 from stance.config import Config
 from stance.model.classifier import cpu_has_fast_bf16
+
+logger = logging.getLogger(__name__)
 
 
 def use_bf16(precision: str) -> bool:
@@ -71,6 +76,8 @@ def training_arguments(config: Config, checkpoints: Path, has_dev: bool) -> Any:
         per_device_train_batch_size=train.batch_size,
         per_device_eval_batch_size=train.eval_batch_size,
         warmup_steps=train.warmup_ratio,
+        # with a time limit the callback (time_limit) sets the learning rate by the clock
+        lr_scheduler_type="constant" if train.max_minutes else "linear",
         weight_decay=train.weight_decay,
         label_smoothing_factor=train.label_smoothing,
         bf16=use_bf16(train.precision),
@@ -93,3 +100,40 @@ def training_arguments(config: Config, checkpoints: Path, has_dev: bool) -> Any:
         ddp_find_unused_parameters=False,
         save_only_model=False,
     )
+
+
+def time_limit(minutes: float, lr: float, warmup: float) -> Any:
+    """A ``TrainerCallback`` that ends training after ``minutes``, the learning rate following the clock.
+
+    A shared CPU runs at an unknown speed, so the schedule is a fraction of the time budget, not
+    of the step count: linear warm-up over the first ``warmup`` of it, then linear decay to 0 at
+    ``minutes``, when training stops (and the Trainer saves, scores dev and keeps the best
+    checkpoint as it would at the last step). A run resumed with ``--resume`` gets a fresh budget.
+    Use it with ``lr_scheduler_type="constant"`` so no step-based schedule fights it.
+    """
+    from transformers import TrainerCallback
+
+    class TimeLimit(TrainerCallback):
+        def __init__(self) -> None:
+            self.started = time.time()
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.started = time.time()  # model loading and data preparation are not training
+            return control
+
+        def on_step_begin(self, args, state, control, optimizer=None, **kwargs):
+            done = (time.time() - self.started) / (60 * minutes)
+            factor = done / warmup if done < warmup else max(0.0, 1 - done) / (1 - warmup)
+            for group in optimizer.param_groups if optimizer is not None else []:
+                group["lr"] = lr * max(factor, 0.01)
+            return control
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.time() - self.started > 60 * minutes:
+                logger.warning("time limit of %.0f min reached at step %d", minutes, state.global_step)
+                control.should_training_stop = True
+                control.should_save = True
+                control.should_evaluate = args.eval_strategy != "no"
+            return control
+
+    return TimeLimit()

@@ -201,7 +201,7 @@ def train_attribution(
         TrainingArguments,
     )
 
-    from training.arguments import use_bf16
+    from training.arguments import time_limit, use_bf16
 
     output, work, started = start_run(output, config.train.seed, config.train.num_threads)
 
@@ -248,7 +248,7 @@ def train_attribution(
         args=args,
         train_dataset=rows,
         data_collator=DataCollatorForTokenClassification(tokenizer),
-        callbacks=[_TimeLimit(config.train.max_minutes, config.train.lr, config.train.warmup_ratio)]
+        callbacks=[time_limit(config.train.max_minutes, config.train.lr, config.train.warmup_ratio)]
         if config.train.max_minutes
         else None,
     )
@@ -298,41 +298,6 @@ def train_attribution(
     shutil.rmtree(work, ignore_errors=True)
     logger.info("tagger written to %s in %.0f s", output, time.time() - started)
     return output
-
-
-def _time_limit_callback():
-    from transformers import TrainerCallback
-
-    class TimeLimit(TrainerCallback):
-        """Ends training after ``minutes``, the learning rate warming up and decaying to 0 over that time.
-
-        A shared CPU runs at an unknown speed, so the schedule follows the clock, not the step count.
-        """
-
-        def __init__(self, minutes: float, lr: float, warmup: float) -> None:
-            self.minutes = minutes
-            self.lr = lr
-            self.warmup = warmup
-            self.started = time.time()
-
-        def on_step_begin(self, args, state, control, optimizer=None, **kwargs):
-            done = (time.time() - self.started) / (60 * self.minutes)
-            factor = done / self.warmup if done < self.warmup else max(0.0, 1 - done) / (1 - self.warmup)
-            for group in optimizer.param_groups if optimizer is not None else []:
-                group["lr"] = self.lr * max(factor, 0.01)
-            return control
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if time.time() - self.started > 60 * self.minutes:
-                logger.warning("time limit of %.0f min reached at step %d", self.minutes, state.global_step)
-                control.should_training_stop = True
-            return control
-
-    return TimeLimit
-
-
-def _TimeLimit(minutes: float, lr: float, warmup: float):  # noqa: N802 - the class needs transformers
-    return _time_limit_callback()(minutes, lr, warmup)
 
 
 def write_tagger_card(

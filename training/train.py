@@ -24,7 +24,7 @@ from stance.metrics import classification_metrics
 from stance.model.classifier import StanceClassifier
 from stance.model.encoders import cache_dir, resolve_encoder
 from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
-from training.arguments import training_arguments, world_size
+from training.arguments import time_limit, training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.runs import encoder_info, start_run
 from training.splits import prepare_sources
@@ -113,6 +113,8 @@ def train(
     has_dev = dev_ds is not None
     args = training_arguments(config, work / "checkpoints", has_dev)
     callbacks = [EarlyStoppingCallback(config.train.patience)] if has_dev and config.train.patience else []
+    if config.train.max_minutes:
+        callbacks.append(time_limit(config.train.max_minutes, config.train.lr, config.train.warmup_ratio))
     trainer = Trainer(
         model=clf.model,
         args=args,
