@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large quick benchmarks
+.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large train-attribution-distilled quick benchmarks
 
 setup: $(STAMP)
 
@@ -57,6 +57,10 @@ train-attribution: setup
 
 train-attribution-large: setup
 	$(VENV)/bin/stance train configs/attribution_large.yaml --output models/attribution_large
+
+# MiniLM learning the large tagger's probabilities (needs models/attribution_large)
+train-attribution-distilled: setup
+	$(VENV)/bin/stance train configs/attribution_distill.yaml --output models/attribution_distilled
 
 quick: setup
 	$(VENV)/bin/stance train configs/quick.yaml --output models/default

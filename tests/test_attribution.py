@@ -4,6 +4,7 @@ paths, its merge with the rules on hand-written articles, and the rules-only fal
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -72,14 +73,17 @@ def write_polnear(root: Path, split: str = "train") -> Path:
     return root
 
 
-def test_both_tagger_configs_load_and_the_large_one_is_mpnet_bound_by_the_clock():
+def test_the_tagger_configs_load_the_large_one_mpnet_bound_by_the_clock_the_distilled_one_its_student():
     from training.attribution import load_attribution_config
 
     root = Path(__file__).resolve().parents[1] / "configs"
     small = load_attribution_config(root / "attribution.yaml")
     large = load_attribution_config(root / "attribution_large.yaml")
-    assert (small.model.base, large.model.base) == ("minilm", "mpnet")
+    student = load_attribution_config(root / "attribution_distill.yaml")
+    assert (small.model.base, large.model.base, student.model.base) == ("minilm", "mpnet", "minilm")
     assert large.train.max_minutes > 0 and large.model.window == small.model.window
+    assert student.distill.teacher == "models/attribution_large" and not small.distill.teacher
+    assert student.model.window == large.model.window and student.model.overlap == large.model.overlap
 
 
 def test_windows_cover_every_piece_and_share_the_overlap():
@@ -133,22 +137,25 @@ def tiny_tagger(tiny_base, tmp_path_factory) -> Path:
 
     root = write_polnear(tmp_path_factory.mktemp("polnear"))
     write_polnear(root, "dev")
-    config = load_attribution_config(
-        "configs/attribution.yaml",
-        {
-            "data.path": str(root),
-            "model.base": str(tiny_base),
-            "model.window": "48",
-            "model.overlap": "8",
-            "train.lr": "3e-3",
-            "train.max_steps": "150",
-            "train.max_minutes": "0",
-            "train.batch_size": "4",
-            "train.warmup_ratio": "0",
-            "train.save_steps": "1000",
-        },
-    )
+    config = load_attribution_config("configs/attribution.yaml", tiny_tagger_overrides(root, tiny_base))
     return train_attribution(config, tmp_path_factory.mktemp("tagger") / "attribution")
+
+
+def tiny_tagger_overrides(polnear: Path, tiny_base: Path, more: dict | None = None) -> dict[str, str]:
+    """A few seconds of tagger training on the hand-written articles, plus ``more`` dotted keys."""
+    return {
+        "data.path": str(polnear),
+        "model.base": str(tiny_base),
+        "model.window": "48",
+        "model.overlap": "8",
+        "train.lr": "3e-3",
+        "train.max_steps": "150",
+        "train.max_minutes": "0",
+        "train.batch_size": "4",
+        "train.warmup_ratio": "0",
+        "train.save_steps": "1000",
+        **(more or {}),
+    }
 
 
 def test_the_tiny_tagger_learns_its_articles_and_writes_a_complete_folder(tiny_tagger):
@@ -538,3 +545,65 @@ def test_sources_are_named_by_their_head_and_the_rules_fill_a_missing_one():
     # neither the JCPOA nor Russia was registered as a person, so "he" finds the last man who spoke
     assert found["the visit was a success"].speaker == "Sergei Lavrov"
     assert not any(q.speaker == "JCPOA" for q in found.values())
+
+
+def test_a_student_tagger_learns_from_a_teacher_and_unannotated_news(
+    tiny_tagger, tiny_base, tmp_path, monkeypatch
+):
+    """distill.teacher: soft targets from the teacher (cached), FNC-1 bodies read by the teacher alone."""
+    from training.attribution import load_attribution_config, train_attribution
+    from training.tagger_distill import FNC1_BODIES
+
+    data = tmp_path / "data"
+    (data / FNC1_BODIES).parent.mkdir(parents=True)
+    body = ("The ministry warned that prices will rise. " * 12).strip()
+    (data / FNC1_BODIES).write_text(
+        f'Body ID,articleBody\n1,"{body}"\n2,"too short to tag"\n3,"{body}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("STANCE_DATA_DIR", str(data))
+    root = write_polnear(tmp_path / "polnear")
+    write_polnear(root, "dev")
+    distill = {"distill.teacher": str(tiny_tagger), "distill.hard_weight": "0.5", "distill.news_bodies": "-1"}
+    overrides = tiny_tagger_overrides(root, tiny_base, distill)
+    out = train_attribution(load_attribution_config("configs/attribution.yaml", overrides), tmp_path / "s")
+    results = json.loads((out / "train_results.json").read_text())
+    assert results["distill"]["news_bodies"] == 1  # one distinct body long enough
+    assert results["train_windows"] == results["distill"]["windows"] > 2
+    assert "Distilled from" in (out / "README.md").read_text()
+    text, _ = ARTICLES["a2"]
+    found = {
+        (s.role, text[s.start : s.end].lower()) for s in AttributionTagger.from_pretrained(out).tag(text)
+    }
+    assert ("Content", "the deal is good for norway") in found
+    # the teacher's reading is cached for the next student
+    assert list((Path(os.environ["STANCE_CACHE_DIR"]) / "tagger_teacher").glob("*.pt"))
+
+
+def test_soft_targets_mix_gold_and_teacher_and_the_loss_ignores_edges():
+    from types import SimpleNamespace
+
+    from training.tagger_distill import soft_collator, soft_targets, soft_token_loss
+
+    teacher = torch.full((3, len(LABELS)), 1 / len(LABELS))
+    offsets = [(0, 2), (3, 7), (8, 12)]
+    mixed = soft_targets(teacher, offsets, (("Source", 0, 2),), hard_weight=0.5)
+    assert mixed.sum(-1).tolist() == pytest.approx([1, 1, 1])
+    assert mixed[0, LABELS.index("B-Source")] == pytest.approx(0.5 + 0.5 / len(LABELS))
+    assert torch.equal(soft_targets(teacher, offsets, None, 0.5), teacher)
+
+    edge = [0.0] * len(LABELS)
+    batch = soft_collator(pad_id=0)(
+        [
+            {"input_ids": [101, 5, 102], "labels": [edge, mixed[0].tolist(), edge]},
+            {"input_ids": [101, 102], "labels": [edge, edge]},
+        ]
+    )
+    assert batch["labels"].shape == (2, 3, len(LABELS)) and batch["attention_mask"].tolist() == [
+        [1, 1, 1],
+        [1, 1, 0],
+    ]
+    # the loss is the cross-entropy of the one scored piece, whatever the logits on the edges
+    logits = torch.randn(2, 3, len(LABELS))
+    loss = soft_token_loss(SimpleNamespace(logits=logits), batch["labels"])
+    expected = -(mixed[0] * torch.log_softmax(logits[0, 1], -1)).sum()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)

@@ -69,14 +69,32 @@ class AttributionTrain:
 
 
 @dataclass
+class AttributionDistill:
+    """Learn a larger tagger's per-piece probabilities (training/tagger_distill.py)."""
+
+    # a tagger or ensemble folder sharing the student's tokenizer; empty: gold tags only
+    teacher: str = ""
+    # share of the gold tag in each annotated piece's target; the rest is the teacher's
+    hard_weight: float = 0.5
+    # unannotated FNC-1 training bodies read by the teacher alone; -1: all, 0: none
+    news_bodies: int = 0
+
+
+@dataclass
 class AttributionConfig:
     task: str = TASK
     data: AttributionData = field(default_factory=AttributionData)
     model: AttributionModel = field(default_factory=AttributionModel)
     train: AttributionTrain = field(default_factory=AttributionTrain)
+    distill: AttributionDistill = field(default_factory=AttributionDistill)
 
 
-_SECTIONS: dict[str, type] = {"data": AttributionData, "model": AttributionModel, "train": AttributionTrain}
+_SECTIONS: dict[str, type] = {
+    "data": AttributionData,
+    "model": AttributionModel,
+    "train": AttributionTrain,
+    "distill": AttributionDistill,
+}
 _RANGES: dict[str, tuple[float, float]] = {
     "data.max_articles": (0, 1_000_000),
     "model.window": (16, 512),
@@ -89,6 +107,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "train.save_steps": (1, 1_000_000),
     "train.max_minutes": (0, 10_000),
     "train.num_threads": (0, 1024),
+    "distill.hard_weight": (0.0, 1.0),
+    "distill.news_bodies": (-1, 1_000_000),
 }
 _CHOICES = {
     "train.precision": ("auto", "bf16", "fp32"),
@@ -211,7 +231,25 @@ def train_attribution(
         articles = articles[: config.data.max_articles]
     base_path = resolve_encoder(config.model.base)
     tokenizer = AutoTokenizer.from_pretrained(base_path)
-    rows = article_windows(tokenizer, articles, config.model.window, config.model.overlap)
+    distill_stats: dict = {}
+    if config.distill.teacher:
+        from training.tagger_distill import distilled_windows, soft_collator, soft_token_loss
+
+        rows, distill_stats = distilled_windows(
+            tokenizer,
+            articles,
+            config.distill.teacher,
+            config.distill.hard_weight,
+            config.distill.news_bodies,
+            config.model.window,
+            config.model.overlap,
+            config.train.precision,
+        )
+        collator: Any = soft_collator(tokenizer.pad_token_id)
+        loss: Any = soft_token_loss
+    else:
+        rows = article_windows(tokenizer, articles, config.model.window, config.model.overlap)
+        collator, loss = DataCollatorForTokenClassification(tokenizer), None
     logger.info("train: %d articles, %d windows", len(articles), len(rows))
 
     model = AutoModelForTokenClassification.from_pretrained(
@@ -247,7 +285,8 @@ def train_attribution(
         model=model,
         args=args,
         train_dataset=rows,
-        data_collator=DataCollatorForTokenClassification(tokenizer),
+        data_collator=collator,
+        compute_loss_func=loss,
         callbacks=[time_limit(config.train.max_minutes, config.train.lr, config.train.warmup_ratio)]
         if config.train.max_minutes
         else None,
@@ -275,6 +314,7 @@ def train_attribution(
         "resumed": checkpoint is not None,
         "bf16": args.bf16,
         "base_encoder": encoder_info(base_path),
+        **({"distill": distill_stats} if distill_stats else {}),
     }
     with atomic_dir(output) as tmp:
         tagger.model.save_pretrained(tmp, safe_serialization=True)
@@ -327,6 +367,15 @@ def write_tagger_card(
         f"- Training data: PolNeAR {config.data.train_split} ({train_results['train_articles']} articles, "
         f"{train_results['train_windows']} windows; one annotator per article). Research use, licence "
         "unstated: the data is not shipped.",
+        *(
+            [
+                f"- Distilled from `{d['teacher']}`: each piece's target is {d['hard_weight']} x the gold "
+                f"tag + the rest x the teacher's probabilities; plus {d['news_bodies']} unannotated FNC-1 "
+                "news bodies with the teacher's probabilities alone."
+            ]
+            if (d := train_results.get("distill"))
+            else []
+        ),
         f"- Training: lr {config.train.lr}, batch {config.train.batch_size}, epochs {config.train.epochs}, "
         f"bf16 {train_results.get('bf16')}, seed {config.train.seed}; "
         f"{train_results['wall_seconds'] / 60:.1f} min wall clock on "
