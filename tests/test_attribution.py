@@ -607,3 +607,20 @@ def test_soft_targets_mix_gold_and_teacher_and_the_loss_ignores_edges():
     loss = soft_token_loss(SimpleNamespace(logits=logits), batch["labels"])
     expected = -(mixed[0] * torch.log_softmax(logits[0, 1], -1)).sum()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_keep_layers_cuts_the_encoder_and_the_folder_loads_as_is(tiny_base, tmp_path):
+    from transformers import AutoModelForTokenClassification
+
+    from stance.errors import ConfigError
+    from training.attribution import keep_layers
+
+    model = AutoModelForTokenClassification.from_pretrained(tiny_base, num_labels=len(LABELS))
+    last = model.bert.encoder.layer[1]
+    assert keep_layers(model, 1) == [0]
+    model.save_pretrained(tmp_path / "cut")
+    again = AutoModelForTokenClassification.from_pretrained(tmp_path / "cut")
+    assert len(again.bert.encoder.layer) == again.config.num_hidden_layers == 1
+    assert last not in list(model.bert.encoder.layer)
+    with pytest.raises(ConfigError, match="model.layers=3; the base encoder has 1 layers"):
+        keep_layers(model, 3)

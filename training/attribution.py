@@ -49,6 +49,9 @@ class AttributionModel:
     base: str = "minilm"
     window: int = WINDOW
     overlap: int = OVERLAP
+    # keep this many of the encoder's layers, evenly spaced from the first (a faster reader,
+    # DistilBERT's initialisation); 0 keeps all
+    layers: int = 0
 
 
 @dataclass
@@ -99,6 +102,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "data.max_articles": (0, 1_000_000),
     "model.window": (16, 512),
     "model.overlap": (0, 256),
+    "model.layers": (0, 48),
     "train.lr": (1e-7, 1e-2),
     "train.epochs": (0.01, 100),
     "train.batch_size": (1, 1024),
@@ -196,6 +200,23 @@ def article_windows(tokenizer, articles: list[Article], window: int, overlap: in
     return rows
 
 
+def keep_layers(model: Any, n: int) -> list[int]:
+    """Cut the encoder of ``model`` to ``n`` of its layers, evenly spaced from the first (6 -> 3
+    keeps 0, 2, 4); the saved config says ``num_hidden_layers = n``, so the folder loads as is.
+
+    Raises:
+        ConfigError: ``n`` is more than the encoder has.
+    """
+    encoder = getattr(model, model.base_model_prefix).encoder
+    total = len(encoder.layer)
+    if not 1 <= n <= total:
+        raise ConfigError(f"model.layers={n}; the base encoder has {total} layers")
+    kept = [i * total // n for i in range(n)]
+    encoder.layer = torch.nn.ModuleList(encoder.layer[i] for i in kept)
+    model.config.num_hidden_layers = n
+    return kept
+
+
 def train_attribution(
     config: AttributionConfig, output: str | Path, resume: bool = False, evaluate_after: bool = True
 ) -> Path:
@@ -258,6 +279,8 @@ def train_attribution(
         id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
     )
+    if config.model.layers:
+        keep_layers(model, config.model.layers)
     args = TrainingArguments(
         output_dir=str(work / "checkpoints"),
         learning_rate=config.train.lr,
@@ -363,7 +386,8 @@ def write_tagger_card(
         "",
         f"- Base encoder: `{config.model.base}` ({encoder.get('upstream', 'local folder')}, "
         f"model.safetensors sha256 `{encoder.get('sha256')}`); windows of {config.model.window} word "
-        f"pieces sharing {config.model.overlap}.",
+        f"pieces sharing {config.model.overlap}"
+        + (f"; {config.model.layers} of the encoder's layers kept." if config.model.layers else "."),
         f"- Training data: PolNeAR {config.data.train_split} ({train_results['train_articles']} articles, "
         f"{train_results['train_windows']} windows; one annotator per article). Research use, licence "
         "unstated: the data is not shipped.",
