@@ -86,12 +86,17 @@ def test_time_limit_follows_the_clock(monkeypatch):
     class State:
         global_step = 0
 
+    # the Trainer's constant schedule runs beside it: it must keep (and report) the clock's rate
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     callback.on_train_begin(Args, State, Control)
     seen = []
     for minute in (0.5, 1.0, 5.5, 9.99):
         clock[0] = 1000.0 + 60 * minute
-        callback.on_step_begin(Args, State, Control, optimizer=optimizer)
-        seen.append(optimizer.param_groups[0]["lr"])
+        callback.on_step_begin(Args, State, Control, optimizer=optimizer, lr_scheduler=schedule)
+        optimizer.step()
+        schedule.step()
+        seen.append(schedule.get_last_lr()[0])
+        assert optimizer.param_groups[0]["lr"] == seen[-1]
         callback.on_step_end(Args, State, Control)
         assert not Control.should_training_stop
     assert seen == pytest.approx([5e-4, 1e-3, 5e-4, 1e-5], rel=0.01)

@@ -121,11 +121,14 @@ def time_limit(minutes: float, lr: float, warmup: float) -> Any:
             self.started = time.time()  # model loading and data preparation are not training
             return control
 
-        def on_step_begin(self, args, state, control, optimizer=None, **kwargs):
+        def on_step_begin(self, args, state, control, optimizer=None, lr_scheduler=None, **kwargs):
             done = (time.time() - self.started) / (60 * minutes)
             factor = done / warmup if done < warmup else max(0.0, 1 - done) / (1 - warmup)
+            value = lr * max(factor, 0.01)
             for group in optimizer.param_groups if optimizer is not None else []:
-                group["lr"] = lr * max(factor, 0.01)
+                group["lr"] = value
+            if hasattr(lr_scheduler, "base_lrs"):  # the constant schedule then keeps (and logs) it
+                lr_scheduler.base_lrs = [value] * len(lr_scheduler.base_lrs)
             return control
 
         def on_step_end(self, args, state, control, **kwargs):
