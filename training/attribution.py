@@ -13,6 +13,7 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -185,19 +186,27 @@ def article_windows(tokenizer, articles: list[Article], window: int, overlap: in
     """Training rows: each article cut into windows of ids with BIO labels (-100 on [CLS]/[SEP])."""
     rows = []
     for article in articles:
-        encoded = tokenizer(
-            article.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
-        labels = piece_labels(offsets, article.roles)
-        for a, b in windows(len(ids), window, overlap):
-            rows.append(
-                {
-                    "input_ids": [tokenizer.cls_token_id, *ids[a:b], tokenizer.sep_token_id],
-                    "labels": [-100, *labels[a:b], -100],
-                }
-            )
+        tags = partial(piece_labels, spans=article.roles)
+        rows += text_windows(tokenizer, article.text, tags, window, overlap, -100)
     return rows
+
+
+def text_windows(tokenizer, text: str, targets: Any, window: int, overlap: int, edge: Any) -> list[dict]:
+    """One text's training rows: windows of word-piece ids and their ``labels``.
+
+    ``targets(offsets)`` gives one label per piece of the whole text (a tag id, or a distribution);
+    ``edge`` is the label of [CLS] and [SEP], which no loss counts.
+    """
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    ids = encoded["input_ids"]
+    labels = targets([tuple(o) for o in encoded["offset_mapping"]])
+    return [
+        {
+            "input_ids": [tokenizer.cls_token_id, *ids[a:b], tokenizer.sep_token_id],
+            "labels": [edge, *labels[a:b], edge],
+        }
+        for a, b in windows(len(ids), window, overlap)
+    ]
 
 
 def keep_layers(model: Any, n: int) -> list[int]:

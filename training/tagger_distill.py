@@ -27,8 +27,9 @@ from stance.atomic import atomic_file
 from stance.errors import ConfigError, DataNotFoundError
 from stance.model.encoders import cache_dir
 from stance.model.folder import CHECKSUMS
-from stance.quotes.tagger import ENSEMBLE, LABELS, SpanTagger, load_tagger, piece_labels, windows
+from stance.quotes.tagger import ENSEMBLE, LABELS, SpanTagger, load_tagger, piece_labels
 from stance.settings import data_dir
+from training.attribution import text_windows
 from training.polnear import Article
 
 logger = logging.getLogger(__name__)
@@ -127,24 +128,19 @@ def distilled_windows(
     texts = [a.text for a in articles] + extra
     read = teacher_probabilities(teacher, teacher_path, texts)
     gold: list[tuple[tuple[str, int, int], ...] | None] = [a.roles for a in articles] + [None] * len(extra)
+    edge = [0.0] * len(LABELS)
     rows = []
     for text, (probs, offsets), roles in zip(texts, read, gold, strict=True):
-        encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        if [tuple(o) for o in encoded["offset_mapping"]] != [tuple(o) for o in offsets]:
-            raise ConfigError(
-                f"distill.teacher={teacher_path} cuts text into other word pieces than the student's "
-                "tokenizer; a teacher must share the student's tokenizer (MiniLM and mpnet do)"
-            )
-        ids = encoded["input_ids"]
-        targets = soft_targets(probs, offsets, roles, hard_weight)
-        edge = [0.0] * len(LABELS)
-        for a, b in windows(len(ids), window, overlap):
-            rows.append(
-                {
-                    "input_ids": [tokenizer.cls_token_id, *ids[a:b], tokenizer.sep_token_id],
-                    "labels": [edge, *targets[a:b].tolist(), edge],
-                }
-            )
+
+        def targets(student: list, probs=probs, offsets=offsets, roles=roles) -> list:
+            if student != [tuple(o) for o in offsets]:
+                raise ConfigError(
+                    f"distill.teacher={teacher_path} cuts text into other word pieces than the student's "
+                    "tokenizer; a teacher must share the student's tokenizer (MiniLM and mpnet do)"
+                )
+            return soft_targets(probs, offsets, roles, hard_weight).tolist()
+
+        rows += text_windows(tokenizer, text, targets, window, overlap, edge)
     stats = {
         "teacher": str(teacher_path),
         "hard_weight": hard_weight,
