@@ -25,7 +25,7 @@ from stance.config import _coerce, find_config
 from stance.errors import ConfigError
 from stance.model.encoders import resolve_encoder
 from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAIN_RESULTS, write_checksums
-from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, windows
+from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, text_windows
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.polnear import Article, load_polnear
 from training.runs import encoder_info, start_run
@@ -189,24 +189,6 @@ def article_windows(tokenizer, articles: list[Article], window: int, overlap: in
         tags = partial(piece_labels, spans=article.roles)
         rows += text_windows(tokenizer, article.text, tags, window, overlap, -100)
     return rows
-
-
-def text_windows(tokenizer, text: str, targets: Any, window: int, overlap: int, edge: Any) -> list[dict]:
-    """One text's training rows: windows of word-piece ids and their ``labels``.
-
-    ``targets(offsets)`` gives one label per piece of the whole text (a tag id, or a distribution);
-    ``edge`` is the label of [CLS] and [SEP], which no loss counts.
-    """
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    ids = encoded["input_ids"]
-    labels = targets([tuple(o) for o in encoded["offset_mapping"]])
-    return [
-        {
-            "input_ids": [tokenizer.cls_token_id, *ids[a:b], tokenizer.sep_token_id],
-            "labels": [edge, *labels[a:b], edge],
-        }
-        for a, b in windows(len(ids), window, overlap)
-    ]
 
 
 def keep_layers(model: Any, n: int) -> list[int]:

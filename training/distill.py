@@ -21,13 +21,12 @@ from pathlib import Path
 import torch
 
 from stance.analysis import quote_contexts, quote_reading
-from stance.atomic import atomic_file
 from stance.config import Config
 from stance.data.examples import Example, examples_key
 from stance.model.classifier import StanceClassifier
-from stance.model.encoders import cache_dir
 from stance.model.folder import CHECKSUMS, WEIGHTS
 from stance.quotes import extract_quotes
+from training.runs import cached_teacher_reading
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +80,13 @@ def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list
     """
     checksums = teacher_path / CHECKSUMS
     weights = checksums.read_bytes() if checksums.is_file() else str(teacher_path.resolve()).encode()
-    cached = cache_dir() / "teacher" / f"{examples_key(weights + teacher.precision.encode(), examples)}.pt"
-    if cached.is_file():
-        logger.info("teacher probabilities from cache %s", cached)
-        return torch.load(cached)
-    logger.info("teacher %s labels %d examples", teacher_path, len(examples))
-    probs = teacher.predict_proba([e.pair for e in examples], batch_size=64, show_progress=True)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(cached, "wb") as handle:
-        torch.save(probs, handle)
-    return probs
+    key = examples_key(weights + teacher.precision.encode(), examples)
+
+    def read() -> torch.Tensor:
+        logger.info("teacher %s labels %d examples", teacher_path, len(examples))
+        return teacher.predict_proba([e.pair for e in examples], batch_size=64, show_progress=True)
+
+    return cached_teacher_reading("teacher", key, read)
 
 
 def teacher_targets(

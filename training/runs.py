@@ -2,18 +2,26 @@
 
 :func:`training.train.train` (the stance model) and :func:`training.attribution.train_attribution`
 (the attribution tagger) both open with :func:`start_run` and name their base encoder in
-``train_results.json`` and the model card with :func:`encoder_info`.
+``train_results.json`` and the model card with :func:`encoder_info`. Both distillations keep
+their teacher's reading with :func:`cached_teacher_reading`.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
-from stance.model.encoders import encoder_for_folder
+from stance.atomic import atomic_file
+from stance.model.encoders import cache_dir, encoder_for_folder
 from stance.model.folder import weights_sha256
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def start_run(output: str | Path, seed: int, num_threads: int = 0) -> tuple[Path, Path, float]:
@@ -39,3 +47,20 @@ def encoder_info(path: Path) -> dict:
     if encoder is None:
         return {"name": str(path), "sha256": weights_sha256(path)}
     return {"name": encoder.name, "upstream": encoder.upstream, "sha256": encoder.weights_sha256}
+
+
+def cached_teacher_reading(kind: str, key: str, read: Callable[[], T]) -> T:
+    """``read()``, kept as ``$STANCE_CACHE_DIR/<kind>/<key>.pt`` (written atomically) for the next run.
+
+    A teacher's reading of every training text costs minutes to half an hour; a second student
+    (another seed, another mix) reuses it. ``key`` must cover the teacher's weights and the texts.
+    """
+    cached = cache_dir() / kind / f"{key}.pt"
+    if cached.is_file():
+        logger.info("teacher reading from cache %s", cached)
+        return torch.load(cached)
+    value = read()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(cached, "wb") as handle:
+        torch.save(value, handle)
+    return value

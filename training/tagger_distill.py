@@ -23,14 +23,12 @@ from typing import Any
 
 import torch
 
-from stance.atomic import atomic_file
 from stance.errors import ConfigError, DataNotFoundError
-from stance.model.encoders import cache_dir
 from stance.model.folder import CHECKSUMS
-from stance.quotes.tagger import ENSEMBLE, LABELS, SpanTagger, load_tagger, piece_labels
+from stance.quotes.tagger import ENSEMBLE, LABELS, SpanTagger, load_tagger, piece_labels, text_windows
 from stance.settings import data_dir
-from training.attribution import text_windows
 from training.polnear import Article
+from training.runs import cached_teacher_reading
 
 logger = logging.getLogger(__name__)
 
@@ -79,16 +77,12 @@ def teacher_probabilities(
     digest = hashlib.sha256(_fingerprint(teacher_path) + teacher.precision.encode())
     for text in texts:
         digest.update(hashlib.sha256(text.encode()).digest())
-    cached = cache_dir() / "tagger_teacher" / f"{digest.hexdigest()[:32]}.pt"
-    if cached.is_file():
-        logger.info("teacher probabilities from cache %s", cached)
-        return torch.load(cached)
-    logger.info("teacher %s reads %d texts", teacher_path, len(texts))
-    read = teacher.probabilities(texts, show_progress=True)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(cached, "wb") as handle:
-        torch.save(read, handle)
-    return read
+
+    def read() -> list[tuple[torch.Tensor, list]]:
+        logger.info("teacher %s reads %d texts", teacher_path, len(texts))
+        return teacher.probabilities(texts, show_progress=True)
+
+    return cached_teacher_reading("tagger_teacher", digest.hexdigest()[:32], read)
 
 
 def soft_targets(

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from stance.errors import InputError, ModelLoadError
 from stance.model.folder import STANCE_CONFIG, verify_folder
@@ -102,6 +102,24 @@ def piece_labels(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[str, 
         for n, i in enumerate(inside):
             labels[i] = ids[f"{'B' if n == 0 else 'I'}-{role}"]
     return labels
+
+
+def text_windows(tokenizer, text: str, targets: Any, window: int, overlap: int, edge: Any) -> list[dict]:
+    """One text's training rows: windows of word-piece ids and their ``labels``.
+
+    ``targets(offsets)`` gives one label per piece of the whole text (a tag id, or a distribution);
+    ``edge`` is the label of [CLS] and [SEP], which no loss counts.
+    """
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    ids = encoded["input_ids"]
+    labels = targets([tuple(o) for o in encoded["offset_mapping"]])
+    return [
+        {
+            "input_ids": [tokenizer.cls_token_id, *ids[a:b], tokenizer.sep_token_id],
+            "labels": [edge, *labels[a:b], edge],
+        }
+        for a, b in windows(len(ids), window, overlap)
+    ]
 
 
 def _predecessors() -> list[tuple[int, int] | None]:
