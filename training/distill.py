@@ -24,9 +24,9 @@ from stance.analysis import quote_contexts, quote_reading
 from stance.config import Config
 from stance.data.examples import Example, examples_key
 from stance.model.classifier import StanceClassifier
-from stance.model.folder import CHECKSUMS, WEIGHTS
+from stance.model.folder import WEIGHTS
 from stance.quotes import extract_quotes
-from training.runs import cached_teacher_reading
+from training.runs import cached_teacher_reading, teacher_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +78,7 @@ def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list
     Labelling 20,000 pairs with the large model takes minutes; a second student (another seed or
     hard_weight) reuses them.
     """
-    checksums = teacher_path / CHECKSUMS
-    weights = checksums.read_bytes() if checksums.is_file() else str(teacher_path.resolve()).encode()
-    key = examples_key(weights + teacher.precision.encode(), examples)
+    key = examples_key(teacher_fingerprint(teacher_path) + teacher.precision.encode(), examples)
 
     def read() -> torch.Tensor:
         logger.info("teacher %s labels %d examples", teacher_path, len(examples))

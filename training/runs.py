@@ -3,7 +3,7 @@
 :func:`training.train.train` (the stance model) and :func:`training.attribution.train_attribution`
 (the attribution tagger) both open with :func:`start_run` and name their base encoder in
 ``train_results.json`` and the model card with :func:`encoder_info`. Both distillations keep
-their teacher's reading with :func:`cached_teacher_reading`.
+their teacher's reading with :func:`cached_teacher_reading`, keyed by :func:`teacher_fingerprint`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import torch
 
 from stance.atomic import atomic_file
 from stance.model.encoders import cache_dir, encoder_for_folder
-from stance.model.folder import weights_sha256
+from stance.model.folder import CHECKSUMS, weights_sha256
+from stance.quotes.tagger import ENSEMBLE
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,3 +65,11 @@ def cached_teacher_reading(kind: str, key: str, read: Callable[[], T]) -> T:
     with atomic_file(cached, "wb") as handle:
         torch.save(value, handle)
     return value
+
+
+def teacher_fingerprint(folder: Path) -> bytes:
+    """What identifies a teacher's weights: every checksums.json (and ensemble.json) under its folder."""
+    parts = [p.read_bytes() for p in sorted(folder.rglob(CHECKSUMS))]
+    if (folder / ENSEMBLE).is_file():
+        parts.append((folder / ENSEMBLE).read_bytes())
+    return b"\n".join(parts) or str(folder.resolve()).encode()

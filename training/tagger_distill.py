@@ -24,11 +24,10 @@ from typing import Any
 import torch
 
 from stance.errors import ConfigError, DataNotFoundError
-from stance.model.folder import CHECKSUMS
-from stance.quotes.tagger import ENSEMBLE, LABELS, SpanTagger, load_tagger, piece_labels, text_windows
+from stance.quotes.tagger import LABELS, SpanTagger, load_tagger, piece_labels, text_windows
 from stance.settings import data_dir
 from training.polnear import Article
-from training.runs import cached_teacher_reading
+from training.runs import cached_teacher_reading, teacher_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +61,11 @@ def news_bodies(limit: int, root: Path | None = None) -> list[str]:
     return out
 
 
-def _fingerprint(folder: Path) -> bytes:
-    """What identifies a teacher's weights: every checksums.json (and ensemble.json) under its folder."""
-    parts = [p.read_bytes() for p in sorted(folder.rglob(CHECKSUMS))]
-    if (folder / ENSEMBLE).is_file():
-        parts.append((folder / ENSEMBLE).read_bytes())
-    return b"\n".join(parts) or str(folder.resolve()).encode()
-
-
 def teacher_probabilities(
     teacher: SpanTagger, teacher_path: Path, texts: list[str]
 ) -> list[tuple[torch.Tensor, list]]:
     """The teacher's per-piece probabilities and offsets of every text, cached on disk."""
-    digest = hashlib.sha256(_fingerprint(teacher_path) + teacher.precision.encode())
+    digest = hashlib.sha256(teacher_fingerprint(teacher_path) + teacher.precision.encode())
     for text in texts:
         digest.update(hashlib.sha256(text.encode()).digest())
 
