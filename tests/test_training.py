@@ -105,6 +105,30 @@ def test_time_limit_follows_the_clock(monkeypatch):
     assert Control.should_training_stop and Control.should_save and Control.should_evaluate
 
 
+def test_time_limit_follows_the_steps_when_they_end_first(monkeypatch):
+    # a fast machine: 100 steps in 2 of the 10 minutes; the rate decays by the steps, to 0 at the last
+    import torch
+
+    from training import arguments
+
+    clock = [0.0]
+    monkeypatch.setattr(arguments.time, "time", lambda: clock[0])
+    callback = arguments.time_limit(10, lr=1e-3, warmup=0.1)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+
+    class State:
+        global_step = 0
+        max_steps = 100
+
+    callback.on_train_begin(None, State, None)
+    seen = []
+    for step, minute in ((5, 0.1), (50, 1.0), (99, 1.98)):
+        State.global_step, clock[0] = step, 60 * minute
+        callback.on_step_begin(None, State, None, optimizer=optimizer)
+        seen.append(optimizer.param_groups[0]["lr"])
+    assert seen == pytest.approx([5e-4, 1e-3 * 0.5 / 0.9, 1e-3 * 0.01 / 0.9], rel=0.01)
+
+
 def test_same_seed_same_model(tiny_base, data_dir, tmp_path):
     a = train(tiny_config(tiny_base, max_steps=3), tmp_path / "a", evaluate_after=False)
     b = train(tiny_config(tiny_base, max_steps=3), tmp_path / "b", evaluate_after=False)

@@ -108,7 +108,10 @@ def time_limit(minutes: float, lr: float, warmup: float) -> Any:
     A shared CPU runs at an unknown speed, so the schedule is a fraction of the time budget, not
     of the step count: linear warm-up over the first ``warmup`` of it, then linear decay to 0 at
     ``minutes``, when training stops (and the Trainer saves, scores dev and keeps the best
-    checkpoint as it would at the last step). A run resumed with ``--resume`` gets a fresh budget.
+    checkpoint as it would at the last step). Progress is whichever is further along, the clock
+    or the steps: on a machine fast enough to finish the epochs inside the budget the rate decays
+    by the steps, as without a budget, instead of stopping at the last step part-way down.
+    A run resumed with ``--resume`` gets a fresh budget.
     Use it with ``lr_scheduler_type="constant"`` so no step-based schedule fights it.
     """
     from transformers import TrainerCallback
@@ -123,6 +126,8 @@ def time_limit(minutes: float, lr: float, warmup: float) -> Any:
 
         def on_step_begin(self, args, state, control, optimizer=None, lr_scheduler=None, **kwargs):
             done = (time.time() - self.started) / (60 * minutes)
+            if getattr(state, "max_steps", 0) > 0:
+                done = max(done, state.global_step / state.max_steps)
             factor = done / warmup if done < warmup else max(0.0, 1 - done) / (1 - warmup)
             value = lr * max(factor, 0.01)
             for group in optimizer.param_groups if optimizer is not None else []:
