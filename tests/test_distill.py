@@ -16,6 +16,7 @@ from stance.model.modeling import stance_loss
 from tests.conftest import build_tiny_base, tiny_config
 from training.arguments import use_bf16
 from training.distill import news_quote_examples
+from training.runs import cached_teacher_rows
 from training.splits import add_swap_negatives, prepare_data
 from training.train import train
 
@@ -57,6 +58,30 @@ def test_student_moves_towards_the_teacher(tiny_base, tiny_model, data_dir, tmp_
     assert kl(after) < 0.5 * kl(before)
     stats = json.loads((out / "train_results.json").read_text())["distill"]
     assert stats["teacher"] == str(tiny_model) and stats["train_examples"] == len(examples)
+
+
+def test_teacher_reads_each_row_once_across_students(tmp_path, monkeypatch):
+    # a second seed shares most rows with the first: only the new ones are read
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path))
+    asked = []
+
+    def reader(keys):
+        def read(indices):
+            asked.append([keys[i] for i in indices])
+            return torch.tensor([[float(ord(keys[i])), 0.0, 1.0] for i in indices])
+
+        return read
+
+    first = ["a", "b", "c", "a"]
+    rows = cached_teacher_rows("teacher", "t1", first, reader(first))
+    assert asked == [["a", "b", "c"]] and rows[:, 0].tolist() == [97.0, 98.0, 99.0, 97.0]
+    second = ["c", "d", "a"]
+    rows = cached_teacher_rows("teacher", "t1", second, reader(second))
+    assert asked[1] == ["d"] and rows[:, 0].tolist() == [99.0, 100.0, 97.0]
+    cached_teacher_rows("teacher", "t1", second, reader(second))
+    assert len(asked) == 2  # nothing new: nothing read
+    cached_teacher_rows("teacher", "t2", ["a"], reader(["a"]))
+    assert asked[2] == ["a"]  # another teacher reads for itself
 
 
 def test_missing_teacher_falls_back_to_gold_labels(tiny_base, data_dir, tmp_path):

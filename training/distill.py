@@ -26,7 +26,7 @@ from stance.data.examples import Example, examples_key
 from stance.model.classifier import StanceClassifier
 from stance.model.folder import WEIGHTS
 from stance.quotes import extract_quotes
-from training.runs import cached_teacher_reading, teacher_fingerprint
+from training.runs import cached_teacher_rows, teacher_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -73,18 +73,20 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
 
 
 def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list[Example]) -> torch.Tensor:
-    """The teacher's probabilities, cached by the teacher's weights checksum and the examples.
+    """The teacher's probabilities, cached row by row under the teacher's weights checksum.
 
     Labelling 20,000 pairs with the large model takes minutes; a second student (another seed or
-    hard_weight) reuses them.
+    hard_weight) reads the rows it shares with the first from the cache.
     """
-    key = examples_key(teacher_fingerprint(teacher_path) + teacher.precision.encode(), examples)
+    key = examples_key(teacher_fingerprint(teacher_path) + teacher.precision.encode(), [])
+    rows = [examples_key(b"", [e]) for e in examples]
 
-    def read() -> torch.Tensor:
-        logger.info("teacher %s labels %d examples", teacher_path, len(examples))
-        return teacher.predict_proba([e.pair for e in examples], batch_size=64, show_progress=True)
+    def read(indices: list[int]) -> torch.Tensor:
+        logger.info("teacher %s labels %d examples", teacher_path, len(indices))
+        pairs = [examples[i].pair for i in indices]
+        return teacher.predict_proba(pairs, batch_size=64, show_progress=True)
 
-    return cached_teacher_reading("teacher", key, read)
+    return cached_teacher_rows("teacher", key, rows, read)
 
 
 def teacher_targets(

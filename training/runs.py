@@ -3,7 +3,8 @@
 :func:`training.train.train` (the stance model) and :func:`training.attribution.train_attribution`
 (the attribution tagger) both open with :func:`start_run` and name their base encoder in
 ``train_results.json`` and the model card with :func:`encoder_info`. Both distillations keep
-their teacher's reading with :func:`cached_teacher_reading`, keyed by :func:`teacher_fingerprint`.
+their teacher's reading with :func:`cached_teacher_reading` (the tagger's, whole) or
+:func:`cached_teacher_rows` (the stance teacher's, row by row), keyed by :func:`teacher_fingerprint`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,37 @@ def cached_teacher_reading(kind: str, key: str, read: Callable[[], T]) -> T:
     with atomic_file(cached, "wb") as handle:
         torch.save(value, handle)
     return value
+
+
+def cached_teacher_rows(
+    kind: str, key: str, row_keys: list[str], read: Callable[[list[int]], torch.Tensor]
+) -> torch.Tensor:
+    """One tensor row per ``row_keys`` entry, each read once and kept for the next run.
+
+    ``$STANCE_CACHE_DIR/<kind>/<key>.rows.pt`` holds every row this teacher (``key``) has read so
+    far; ``read(indices)`` is asked only for the rows it lacks (by position in ``row_keys``), and the
+    file is rewritten atomically with them. A second student with another seed (other dev rows,
+    another sample of a capped source) shares most of its rows with the first and so pays only for
+    the rest.
+    """
+    store = cache_dir() / kind / f"{key}.rows.pt"
+    known: dict[str, torch.Tensor] = {}
+    if store.is_file():
+        saved = torch.load(store)
+        known = dict(zip(saved["keys"], saved["rows"], strict=True))
+    missing, wanted = [], set()
+    for index, row_key in enumerate(row_keys):
+        if row_key not in known and row_key not in wanted:
+            wanted.add(row_key)
+            missing.append(index)
+    logger.info("teacher reading: %d rows cached, %d to read", len(row_keys) - len(missing), len(missing))
+    if missing:
+        for index, row in zip(missing, read(missing), strict=True):
+            known[row_keys[index]] = row
+        store.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_file(store, "wb") as handle:
+            torch.save({"keys": list(known), "rows": torch.stack(list(known.values()))}, handle)
+    return torch.stack([known[k] for k in row_keys])
 
 
 def teacher_fingerprint(folder: Path) -> bytes:
