@@ -89,7 +89,13 @@ def cached_teacher_rows(
         if row_key not in known and row_key not in wanted:
             wanted.add(row_key)
             missing.append(index)
-    logger.info("teacher reading: %d rows cached, %d to read", len(row_keys) - len(missing), len(missing))
+    distinct = len(set(row_keys))
+    logger.info(
+        "teacher reading: %d distinct rows, %d cached, %d to read",
+        distinct,
+        distinct - len(missing),
+        len(missing),
+    )
     if missing:
         for index, row in zip(missing, read(missing), strict=True):
             known[row_keys[index]] = row
