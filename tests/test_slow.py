@@ -68,12 +68,9 @@ CLIENT_EXPECTATIONS = {
 # until the mark is removed. A key "default:gold" holds only for a default trained on gold labels
 # (no teacher: `make train` without models/large), "default" for either recipe.
 KNOWN_MISSES = {
-    ("large", "jalali_jcpoa_none"): (
-        "large model: favor 0.43 (none 0.37; 2026-11-29); favor 0.48 (none 0.42; with FNC-1, 2026-12-01)"
-    ),
     ("default", "lavrov_jcpoa_favor"): (
-        "default (distilled 2026-11-29; gold labels 2026-12-01, with FNC-1 too): Lavrov's summary is "
-        "not favor on the JCPOA"
+        "default (distilled 2026-11-29 and 2026-12-02; gold labels 2026-12-01, with FNC-1 too): "
+        "Lavrov's summary is not favor on the JCPOA"
     ),
     ("default:gold", "amir_abdollahian_israel_against"): (
         "default on gold labels with FNC-1 (2026-12-01, seeds 42 and 7): favor 0.50 and 0.56"
