@@ -92,6 +92,7 @@ def _tagger_row(articles, folder: Path, quantize: str | None = None, precision: 
     cache = {a.text: f for a, f in zip(articles, found, strict=True)}
     row = score_articles(articles, lambda t: [q for q in cache[t] if q.kind != "indirect"])
     row["articles_per_second"] = len(articles) / seconds
+    row["precision"] = quantize or tagger.precision
     print(f"quote-stance + tagger ({quantize or tagger.precision}) done in {seconds:.1f} s", file=sys.stderr)
     return row
 
@@ -112,12 +113,10 @@ def main() -> None:
     rows["quote-stance direct"] = score_articles(articles, lambda t: extract_quotes(t, kinds="direct,mixed"))
     print(f"quote-stance direct done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.tagger is not None:
-        from stance.model.classifier import cpu_has_fast_bf16
-
-        auto = "bf16" if cpu_has_fast_bf16() else "fp32"
-        rows[f"quote-stance + tagger {auto}, all kinds"] = _tagger_row(articles, args.tagger)
+        auto = _tagger_row(articles, args.tagger)  # the precision load_tagger picks for this CPU
+        rows[f"quote-stance + tagger {auto['precision']}, all kinds"] = auto
         rows["quote-stance + tagger int8, all kinds"] = _tagger_row(articles, args.tagger, "int8", "fp32")
-        if auto == "bf16":
+        if auto["precision"] == "bf16":
             rows["quote-stance + tagger fp32, all kinds"] = _tagger_row(articles, args.tagger, None, "fp32")
     try:
         if "spacy" in skip:

@@ -67,15 +67,23 @@ def test_time_limit_stops_training_and_keeps_the_model(tiny_base, data_dir, tmp_
     assert (out / "model.safetensors").exists() and (out / "eval_results.json").exists()
 
 
-def test_time_limit_follows_the_clock(monkeypatch):
+def _ten_minute_budget(monkeypatch, start: float):
+    """A 10-minute ``time_limit`` (lr 1e-3, warm-up 0.1) on a hand-set clock, and an optimizer."""
     import torch
 
     from training import arguments
 
-    clock = [1000.0]
+    clock = [start]
     monkeypatch.setattr(arguments.time, "time", lambda: clock[0])
     callback = arguments.time_limit(10, lr=1e-3, warmup=0.1)
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    return clock, callback, optimizer
+
+
+def test_time_limit_follows_the_clock(monkeypatch):
+    import torch
+
+    clock, callback, optimizer = _ten_minute_budget(monkeypatch, 1000.0)
 
     class Control:
         should_training_stop = should_save = should_evaluate = False
@@ -107,14 +115,7 @@ def test_time_limit_follows_the_clock(monkeypatch):
 
 def test_time_limit_follows_the_steps_when_they_end_first(monkeypatch):
     # a fast machine: 100 steps in 2 of the 10 minutes; the rate decays by the steps, to 0 at the last
-    import torch
-
-    from training import arguments
-
-    clock = [0.0]
-    monkeypatch.setattr(arguments.time, "time", lambda: clock[0])
-    callback = arguments.time_limit(10, lr=1e-3, warmup=0.1)
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    clock, callback, optimizer = _ten_minute_budget(monkeypatch, 0.0)
 
     class State:
         global_step = 0

@@ -84,16 +84,14 @@ def cached_teacher_rows(
     if store.is_file():
         saved = torch.load(store)
         known = dict(zip(saved["keys"], saved["rows"], strict=True))
-    missing, wanted = [], set()
+    first: dict[str, int] = {}  # each distinct row, by where it first appears
     for index, row_key in enumerate(row_keys):
-        if row_key not in known and row_key not in wanted:
-            wanted.add(row_key)
-            missing.append(index)
-    distinct = len(set(row_keys))
+        first.setdefault(row_key, index)
+    missing = [index for row_key, index in first.items() if row_key not in known]
     logger.info(
         "teacher reading: %d distinct rows, %d cached, %d to read",
-        distinct,
-        distinct - len(missing),
+        len(first),
+        len(first) - len(missing),
         len(missing),
     )
     if missing:
