@@ -203,6 +203,22 @@ def test_batching_and_a_second_load_give_the_same_spans(tiny_tagger):
     assert same(again.tag_many(texts, batch_size=2, show_progress=True), one_by_one)
 
 
+def test_a_bf16_tagger_holds_bf16_weights_and_reads_what_fp32_reads(tiny_tagger):
+    """bf16 loads the weights in bf16 (not autocast alone); probabilities stay fp32 and near fp32's."""
+    import torch
+
+    exact = AttributionTagger.from_pretrained(tiny_tagger, precision="fp32")
+    fast = AttributionTagger.from_pretrained(tiny_tagger, precision="bf16")
+    assert {p.dtype for p in exact.model.parameters()} == {torch.float32}
+    assert {p.dtype for p in fast.model.parameters()} == {torch.bfloat16}
+    text = ARTICLES["a2"][0]
+    (p32, offsets), (p16, offsets16) = exact.probabilities([text])[0], fast.probabilities([text])[0]
+    assert p16.dtype == torch.float32 and offsets16 == offsets
+    assert torch.allclose(p16.sum(-1), torch.ones(len(offsets)), atol=1e-5)
+    assert (p16 - p32).abs().max() < 0.1
+    assert (p16.argmax(-1) == p32.argmax(-1)).float().mean() > 0.9
+
+
 def test_an_ensemble_folder_reads_like_one_tagger_from_every_entry_point(tiny_tagger, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
