@@ -130,6 +130,36 @@ def test_decoding_keeps_a_content_whole_across_one_unsure_piece():
     assert decode(probs[:0], []) == []
 
 
+def test_best_tags_is_the_most_probable_valid_bio_path():
+    """Against every tag sequence of up to four pieces: the best valid BIO path, first on ties."""
+    import itertools
+    import math
+
+    from stance.quotes.tagger import LABELS, best_tags
+
+    def valid(path: tuple[int, ...]) -> bool:
+        before = "O"
+        for tag in (LABELS[t] for t in path):
+            if tag.startswith("I-") and before[2:] != tag[2:]:
+                return False
+            before = tag
+        return True
+
+    def score(logp: list[list[float]], path) -> float:
+        return sum(logp[i][t] for i, t in enumerate(path))
+
+    g = torch.Generator().manual_seed(3)
+    cases = [torch.softmax(torch.randn(n, len(LABELS), generator=g) * 2, -1) for n in (1, 2, 3, 4, 4, 4)]
+    cases.append(torch.full((3, len(LABELS)), 1 / len(LABELS)))  # all ties: the first valid path
+    for probs in cases:
+        logp = torch.log(probs.double()).tolist()
+        paths = [p for p in itertools.product(range(len(LABELS)), repeat=len(logp)) if valid(p)]
+        found = best_tags(probs)
+        assert valid(tuple(found))
+        assert math.isclose(score(logp, found), max(score(logp, p) for p in paths), abs_tol=1e-6)
+    assert best_tags(cases[-1]) == [0, 0, 0]
+
+
 @pytest.fixture(scope="module")
 def tiny_tagger(tiny_base, tmp_path_factory) -> Path:
     """A tagger trained for a few seconds on the two articles, written by the real training path."""
