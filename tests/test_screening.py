@@ -46,3 +46,13 @@ def test_adding_a_source_leaves_the_other_sources_train_and_dev_rows_alone(data_
     train_plus, dev_plus, _ = prepare_sources(config)
     assert dev_plus["vast:train"] == dev["vast:train"] and dev["vast:train"]
     assert set(train) < set(train_plus)
+
+
+def test_a_weighted_source_repeats_its_training_rows_but_not_its_dev_rows(data_dir):
+    config = load_config(ROOT / "configs" / "smoke.yaml", {"data.dev_fraction": "0.3"})
+    train, dev, _ = prepare_sources(config)
+    config.data.train[0].weight = 3
+    train3, dev3, _ = prepare_sources(config)
+    spec = next(iter(dev))
+    assert dev3[spec] == dev[spec] and dev[spec]
+    assert len(train3) > 2 * len(train)

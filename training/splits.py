@@ -59,6 +59,9 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
         # topic recurs, so a held-out share would simply be lost
         fraction = 0.0 if id(source) in extra else config.data.dev_fraction
         tr, dv = split_dev(examples, fraction, rng)
+        # a weight over 1 repeats rows for training; dev keeps one of each, so that a weighted
+        # source does not also weigh more in checkpoint choice and the fitted temperature
+        dv = list({id(e): e for e in dv}.values())
         train += tr
         dev += [(spec, e) for e in dv]
         stats[spec] = {"train": len(tr), "dev": len(dv)}

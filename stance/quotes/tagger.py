@@ -140,6 +140,9 @@ _I_PAIRS = [(n, before[0]) for n, before in enumerate(_PREDECESSORS) if before i
 _SLOT = [0] * len(LABELS)
 for _slot, (_tag, _) in enumerate(_I_PAIRS, start=1):
     _SLOT[_tag] = _slot
+# per tag id, its role ("" for O); per role, the id of its I- tag
+_ROLE = ["" if label == "O" else label[2:] for label in LABELS]
+_INSIDE = {label[2:]: n for n, label in enumerate(LABELS) if label.startswith("I-")}
 
 
 def best_tags(probs: torch.Tensor) -> list[int]:
@@ -183,31 +186,28 @@ def decode(probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool
     probable tag instead, where a span opens on B or on an I that does not continue the same role.
     Each span carries the mean probability of its pieces' chosen tags.
     """
+    import torch
+
     if greedy:
         best_p, best = probs.max(dim=-1)
         tags, chosen = best.tolist(), best_p.tolist()
     else:
         tags = best_tags(probs)
-        chosen = probs[range(len(tags)), tags].tolist() if tags else []
+        chosen = probs.gather(1, torch.tensor(tags, dtype=torch.long)[:, None])[:, 0].tolist() if tags else []
     out: list[TaggedSpan] = []
-    current: tuple[str, int, int, list[float]] | None = None
-    for i, (label_id, p) in enumerate(zip(tags, chosen, strict=True)):
-        label = LABELS[label_id]
-        if label == "O":
-            tag, role = "O", ""
-        else:
-            tag, role = label.split("-", 1)
-        if current is not None and (tag != "I" or role != current[0]):
-            out.append(_span(current))
-            current = None
-        if tag == "O":
+    i, n = 0, len(tags)
+    while i < n:
+        role = _ROLE[tags[i]]
+        if not role:  # O
+            i += 1
             continue
-        if current is None:
-            current = (role, offsets[i][0], offsets[i][1], [p])
-        else:
-            current = (role, current[1], offsets[i][1], [*current[3], p])
-    if current is not None:
-        out.append(_span(current))
+        # a span opens on any tag of a role (B, or an I that continues nothing) and runs on
+        # over the I tags of the same role
+        j = i + 1
+        while j < n and tags[j] == _INSIDE[role]:
+            j += 1
+        out.append(TaggedSpan(role, offsets[i][0], offsets[j - 1][1], sum(chosen[i:j]) / (j - i)))  # type: ignore[arg-type]
+        i = j
     return out
 
 
@@ -226,11 +226,6 @@ def _whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
     while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
     return span if (start, end) == (span.start, span.end) else TaggedSpan(span.role, start, end, span.prob)
-
-
-def _span(current: tuple[str, int, int, list[float]]) -> TaggedSpan:
-    role, start, end, ps = current
-    return TaggedSpan(role, start, end, sum(ps) / len(ps))  # type: ignore[arg-type]
 
 
 class SpanTagger:
