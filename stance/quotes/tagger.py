@@ -206,7 +206,7 @@ def decode(probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool
         j = i + 1
         while j < n and tags[j] == _INSIDE[role]:
             j += 1
-        out.append(TaggedSpan(role, offsets[i][0], offsets[j - 1][1], sum(chosen[i:j]) / (j - i)))  # type: ignore[arg-type]
+        out.append(TaggedSpan(role, offsets[i][0], offsets[j - 1][1], sum(chosen[i:j]) / (j - i)))
         i = j
     return out
 
