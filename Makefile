@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large train-attribution-distilled quick benchmarks
+.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large train-attribution-distilled train-attribution-fast quick benchmarks
 
 setup: $(STAMP)
 
@@ -61,6 +61,10 @@ train-attribution-large: setup
 # MiniLM learning the large tagger's probabilities (needs models/attribution_large)
 train-attribution-distilled: setup
 	$(VENV)/bin/stance train configs/attribution_distill.yaml --output models/attribution_distilled
+
+# 3 of the shipped tagger's layers learning from it (needs models/attribution): 1.8x the articles/s
+train-attribution-fast: setup
+	$(VENV)/bin/stance train configs/attribution_fast.yaml --output models/attribution_fast
 
 quick: setup
 	$(VENV)/bin/stance train configs/quick.yaml --output models/default

@@ -73,7 +73,7 @@ def write_polnear(root: Path, split: str = "train") -> Path:
     return root
 
 
-def test_the_tagger_configs_load_the_large_one_mpnet_bound_by_the_clock_the_distilled_one_its_student():
+def test_the_tagger_configs_load_the_large_one_mpnet_by_the_clock_the_students_of_their_teachers():
     from training.attribution import load_attribution_config
 
     root = Path(__file__).resolve().parents[1] / "configs"
@@ -84,6 +84,8 @@ def test_the_tagger_configs_load_the_large_one_mpnet_bound_by_the_clock_the_dist
     assert large.train.max_minutes > 0 and large.model.window == small.model.window
     assert student.distill.teacher == "models/attribution_large" and not small.distill.teacher
     assert student.model.window == large.model.window and student.model.overlap == large.model.overlap
+    fast = load_attribution_config(root / "attribution_fast.yaml")
+    assert (fast.model.base, fast.distill.teacher, fast.model.layers) == ("models/attribution",) * 2 + (3,)
 
 
 def test_windows_cover_every_piece_and_share_the_overlap():
