@@ -93,7 +93,7 @@ def _tagger_row(articles, folder: Path, quantize: str | None = None, precision: 
     row = score_articles(articles, lambda t: [q for q in cache[t] if q.kind != "indirect"])
     row["articles_per_second"] = len(articles) / seconds
     row["precision"] = quantize or tagger.precision
-    print(f"quote-stance + tagger ({quantize or tagger.precision}) done in {seconds:.1f} s", file=sys.stderr)
+    print(f"quote-stance + tagger ({row['precision']}) done in {seconds:.1f} s", file=sys.stderr)
     return row
 
 

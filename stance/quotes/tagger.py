@@ -122,27 +122,17 @@ def text_windows(tokenizer, text: str, targets: Any, window: int, overlap: int, 
     ]
 
 
-def _predecessors() -> list[tuple[int, int] | None]:
-    """Per tag, the tags it may follow: any (None) for O and B-, its own B- and I- for an I- tag."""
-    out: list[tuple[int, int] | None] = []
-    for label in LABELS:
-        role = label[2:]
-        out.append((LABELS.index(f"B-{role}"), LABELS.index(f"I-{role}")) if label.startswith("I-") else None)
-    return out
-
-
-_PREDECESSORS = _predecessors()
 # an I- tag cannot open the text
 _FIRST = [float("-inf") if label.startswith("I-") else 0.0 for label in LABELS]
-# each I- tag with the B- tag of its role, and where a step's back-pointers keep each tag's
-# predecessor: slot 0 the best tag of the step before (any tag may precede O and B-), then the I- tags
-_I_PAIRS = [(n, before[0]) for n, before in enumerate(_PREDECESSORS) if before is not None]
-_SLOT = [0] * len(LABELS)
-for _slot, (_tag, _) in enumerate(_I_PAIRS, start=1):
-    _SLOT[_tag] = _slot
+# per role (in ROLES' order), its I- tag and its B- tag: O and every B- may follow any tag, an I- only
+# its role's B- or I-
+_I_PAIRS = [(LABELS.index(f"I-{role}"), LABELS.index(f"B-{role}")) for role in ROLES]
+# where a step's back-pointers keep each tag's predecessor: slot 0 the best tag of the step before
+# (for O and the B- tags), then one slot per I- tag
+_SLOT = [1 + ROLES.index(label[2:]) if label.startswith("I-") else 0 for label in LABELS]
 # per tag id, its role ("" for O); per role, the id of its I- tag
 _ROLE = ["" if label == "O" else label[2:] for label in LABELS]
-_INSIDE = {label[2:]: n for n, label in enumerate(LABELS) if label.startswith("I-")}
+_INSIDE = {role: i_tag for role, (i_tag, _) in zip(ROLES, _I_PAIRS, strict=True)}
 
 
 def best_tags(probs: torch.Tensor) -> list[int]:
