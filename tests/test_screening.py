@@ -56,3 +56,14 @@ def test_a_weighted_source_repeats_its_training_rows_but_not_its_dev_rows(data_d
     spec = next(iter(dev))
     assert dev3[spec] == dev[spec] and dev[spec]
     assert len(train3) > 2 * len(train)
+
+
+def test_a_weight_below_one_thins_the_training_rows_and_leaves_dev_whole(data_dir):
+    config = load_config(ROOT / "configs" / "smoke.yaml", {"data.dev_fraction": "0.3"})
+    train, dev, stats = prepare_sources(config)
+    config.data.train[0].weight = 0.5
+    half, dev_half, stats_half = prepare_sources(config)
+    spec = next(iter(dev))
+    assert dev_half[spec] == dev[spec] and dev[spec]
+    assert stats_half[spec]["train"] == round(0.5 * stats[spec]["train"])
+    assert {e.text for e in half} < {e.text for e in train}

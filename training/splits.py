@@ -6,12 +6,15 @@ model's own dev split from its ``resolved_config.yaml`` (:func:`training.evaluat
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
 from stance.config import Config
-from stance.data.examples import Example, mix_sources, split_dev
+from stance.data.examples import Example, load_source, split_dev, weigh
 from stance.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 
 def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Random) -> list[Example]:
@@ -53,15 +56,16 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
     extra = {id(source) for source in config.data.extra}
     for source in config.data.sources():
         rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
-        [(spec, examples)] = mix_sources([source], rng)
+        spec, examples = load_source(source, rng)
         # an extra file (pseudo-labels, say) is training rows only: its own dev split would
         # measure agreement with whoever labelled it, and split_dev drops many-topic rows whose
         # topic recurs, so a held-out share would simply be lost
         fraction = 0.0 if id(source) in extra else config.data.dev_fraction
         tr, dv = split_dev(examples, fraction, rng)
-        # a weight over 1 repeats rows for training; dev keeps one of each, so that a weighted
-        # source does not also weigh more in checkpoint choice and the fitted temperature
-        dv = list({id(e): e for e in dv}.values())
+        # the weight shapes training only: dev holds each row once, so that a weighted source does
+        # not also weigh more in checkpoint choice and the fitted temperature
+        tr = weigh(tr, source.weight)
+        logger.info("source %s: %d training, %d dev (weight %.2f)", spec, len(tr), len(dv), source.weight)
         train += tr
         dev += [(spec, e) for e in dv]
         stats[spec] = {"train": len(tr), "dev": len(dv)}

@@ -195,20 +195,20 @@ def load_examples(spec: str, columns: dict[str, str] | None = None) -> list[Exam
     return examples
 
 
-def mix_sources(sources: Sequence, rng: random.Random) -> list[tuple[str, list[Example]]]:
-    """Load each configured source; weight < 1 subsamples, weight > 1 repeats rows."""
-    loaded = []
-    for source in sources:
-        spec = source.name if source.name not in SOURCES else f"{source.name}:{source.split}"
-        examples = load_examples(spec, source.columns)
-        rng.shuffle(examples)
-        if source.max_examples is not None:
-            examples = examples[: source.max_examples]
-        whole, frac = divmod(source.weight, 1.0)
-        examples = examples * int(whole) + examples[: round(frac * len(examples))]
-        logger.info("source %s: %d examples (weight %.2f)", spec, len(examples), source.weight)
-        loaded.append((spec, examples))
-    return loaded
+def load_source(source, rng: random.Random) -> tuple[str, list[Example]]:
+    """One configured source's rows, shuffled by ``rng`` and cut to ``max_examples``, with its spec."""
+    spec = source.name if source.name not in SOURCES else f"{source.name}:{source.split}"
+    examples = load_examples(spec, source.columns)
+    rng.shuffle(examples)
+    if source.max_examples is not None:
+        examples = examples[: source.max_examples]
+    return spec, examples
+
+
+def weigh(examples: list[Example], weight: float) -> list[Example]:
+    """A source's training rows under its weight: below 1 the leading share, above 1 repeated."""
+    whole, frac = divmod(weight, 1.0)
+    return examples * int(whole) + examples[: round(frac * len(examples))]
 
 
 def split_dev(

@@ -124,15 +124,15 @@ def text_windows(tokenizer, text: str, targets: Any, window: int, overlap: int, 
 
 # an I- tag cannot open the text
 _FIRST = [float("-inf") if label.startswith("I-") else 0.0 for label in LABELS]
-# per role (in ROLES' order), its I- tag and its B- tag: O and every B- may follow any tag, an I- only
-# its role's B- or I-
-_I_PAIRS = [(LABELS.index(f"I-{role}"), LABELS.index(f"B-{role}")) for role in ROLES]
+# per role, the id of its I- tag; per role (in ROLES' order), its I- tag and its B- tag: O and every B-
+# may follow any tag, an I- only its role's B- or I-
+_INSIDE = {role: LABELS.index(f"I-{role}") for role in ROLES}
+_I_PAIRS = [(_INSIDE[role], LABELS.index(f"B-{role}")) for role in ROLES]
 # where a step's back-pointers keep each tag's predecessor: slot 0 the best tag of the step before
 # (for O and the B- tags), then one slot per I- tag
 _SLOT = [1 + ROLES.index(label[2:]) if label.startswith("I-") else 0 for label in LABELS]
-# per tag id, its role ("" for O); per role, the id of its I- tag
+# per tag id, its role ("" for O)
 _ROLE = ["" if label == "O" else label[2:] for label in LABELS]
-_INSIDE = {role: i_tag for role, (i_tag, _) in zip(ROLES, _I_PAIRS, strict=True)}
 
 
 def best_tags(probs: torch.Tensor) -> list[int]:
