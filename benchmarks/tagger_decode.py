@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt] [--int8]
+        [--window 512 --overlap 128]
         [--min-probs 0.5 0.6 0.7] [--with OTHER_MODEL [--with-cache FILE2.pt] [--weights 0.5 ...]]
 
 The tagger reads the split once (its per-piece probabilities are saved to ``--cache`` and read
@@ -36,7 +37,7 @@ import torch  # noqa: E402
 
 from stance.quotes import KINDS, decode_entities, tagged  # noqa: E402
 from stance.quotes.pipeline import extract_quotes_many  # noqa: E402
-from stance.quotes.tagger import TaggedSpan, load_tagger, mean_probabilities, read_spans  # noqa: E402
+from stance.quotes.tagger import TaggedSpan, load_tagger, mean_probabilities, read_spans, windows  # noqa: E402
 from training.polnear import load_polnear  # noqa: E402
 from training.quotes_eval import score_found, score_spans  # noqa: E402
 
@@ -56,6 +57,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None, help="probabilities file (.pt), written once")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--int8", action="store_true", help="tag with int8 linear layers")
+    parser.add_argument("--window", type=int, default=None, help="read in windows of this many pieces")
+    parser.add_argument("--overlap", type=int, default=None, help="pieces shared by neighbouring windows")
     parser.add_argument(
         "--min-probs", type=float, nargs="+", default=list(MIN_PROBS), help="content thresholds to compare"
     )
@@ -69,7 +72,8 @@ def main() -> None:
     articles = list(load_polnear(args.split))
     texts = [a.text for a in articles]
     decoded = [decode_entities(t)[0] for t in texts]
-    probabilities = read_probabilities(args.model, args.cache, decoded, args.batch_size, args.int8)
+    reading = {"window": args.window, "overlap": args.overlap}
+    probabilities = read_probabilities(args.model, args.cache, decoded, args.batch_size, args.int8, reading)
     spans: dict[str, list[list[TaggedSpan]]] = {}
     for name, greedy in DECODERS.items():
         started = time.perf_counter()
@@ -114,12 +118,24 @@ def main() -> None:
 
 
 def read_probabilities(
-    model: Path, cache: Path | None, decoded: list[str], batch_size: int, int8: bool
+    model: Path,
+    cache: Path | None,
+    decoded: list[str],
+    batch_size: int,
+    int8: bool,
+    reading: dict | None = None,
 ) -> list:
-    """The tagger's per-piece probabilities of each text, read from ``cache`` or computed (and cached)."""
+    """The tagger's per-piece probabilities of each text, read from ``cache`` or computed (and cached).
+
+    ``reading`` may set the tagger's ``window`` and ``overlap`` (None keeps the folder's own).
+    """
     if cache and cache.exists():
         return torch.load(cache)
     tagger = load_tagger(model, quantize="int8" if int8 else None)
+    for name, value in (reading or {}).items():
+        if value is not None:
+            setattr(tagger, name, value)
+    windows(100, tagger.window, tagger.overlap)  # refuses an overlap that leaves no room
     started = time.perf_counter()
     probabilities = tagger.probabilities(decoded, batch_size, show_progress=True)
     seconds = time.perf_counter() - started
