@@ -25,6 +25,7 @@ from serving.middleware import (
     MetricsMiddleware,
 )
 from serving.page import page_router
+from serving.parsing import json_body_routes
 from serving.routes import ROUTERS
 from serving.schemas import ErrorResponse
 from serving.settings import ServiceSettings
@@ -57,12 +58,13 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.state.service = Service(settings=settings, metrics=metrics, model=model, pool=pool)
-    for router in ROUTERS:
+    routers = [*ROUTERS, page_router(settings)]
+    for router in routers:
         app.include_router(router)
-    app.include_router(page_router(settings))
     errors.install(app)
     # added innermost first: metrics see everything, the key is checked before the body is read,
-    # and a concurrency slot is taken only once the whole body is in (a slow body holds none)
+    # only a route that takes a JSON body has its body read and checked, and a concurrency slot
+    # is taken only once the whole body is in (a slow body holds none)
     app.add_middleware(
         ConcurrencyLimitMiddleware, limit=settings.max_concurrency, retry_after_s=settings.retry_after_s
     )
@@ -71,6 +73,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         timeout_s=settings.body_timeout_s,
         max_depth=settings.max_json_depth,
+        takes_json=json_body_routes(routers),
     )
     app.add_middleware(ApiKeyMiddleware, key=settings.key())
     app.add_middleware(MetricsMiddleware, metrics=metrics)

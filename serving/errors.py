@@ -11,7 +11,7 @@ status  code                  when
 405     method_not_allowed    wrong method for the path
 408     body_timeout          the client took longer than ``body_timeout_s`` to send its body
 413     body_too_large        body over ``max_body_bytes`` (declared or chunked)
-413     too_large             a text, item list or topic list over its limit
+413     too_large             a text, context, item list or topic list over its limit
 422     malformed_json        not UTF-8, not JSON, nested too deep, absurd numbers, NaN
 422     invalid_request       valid JSON that does not fit the schema, empty text or topic
 429     overloaded            too many requests in flight or queued (Retry-After)

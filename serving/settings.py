@@ -37,6 +37,10 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, ge=1024)
     max_text_chars: int = Field(200_000, ge=1)
     max_quote_chars: int = Field(10_000, ge=1)
+    # a /v1/stance item's context is the quote's paragraph: /v1/analyze sends at most 600
+    # characters and the model reads 128 tokens in all; 2,000 takes a long paragraph whole and
+    # bounds what one item costs to tokenise on the model thread every client shares
+    max_context_chars: int = Field(2_000, ge=1)
     max_items: int = Field(256, ge=1)
     max_topics: int = Field(16, ge=1)
     # 32 levels is deeper than any request schema here (3) with room for clients' own wrappers

@@ -121,8 +121,16 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_file(target: str | Path, mode: str = "w") -> Iterator:
-    """Open a temporary sibling for writing; it is renamed onto ``target`` only on success."""
+    """Open a temporary sibling for writing; it is renamed onto ``target`` only on success.
+
+    Raises:
+        IsADirectoryError: ``target`` is a folder (before anything is written).
+        OSError: the folder of ``target`` cannot be made or written (naming the path).
+    """
     target = Path(target)
+    if target.is_dir():
+        # else the rename at the end fails, naming the temporary file instead of the target
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:

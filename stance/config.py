@@ -182,8 +182,21 @@ def _build_sources(values: list, key: str) -> list[DataSource]:
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
-    """Bring a YAML or command-line value to the type of the default, or raise naming the key."""
-    if default is None or isinstance(default, (list, dict)):
+    """Bring a YAML or command-line value to the type of the default, or raise naming the key.
+
+    A list of strings takes one string as a list of one (``--data.eval vast:test``); a mapping
+    must map strings to strings.
+    """
+    if default is None:
+        return value
+    if isinstance(default, list):
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{key}: expected a list of names, got {value!r}")
+        return value
+    if isinstance(default, dict):
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in [*value, *value.values()]):
+            raise ConfigError(f"{key}: expected a mapping of names to names, got {value!r}")
         return value
     expected = type(default)
     if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
@@ -194,6 +207,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
                 return value.lower() in {"true", "1"}
             raise ValueError
         if expected is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        if expected is str and isinstance(value, (list, dict)):
             raise ValueError
         return expected(value)
     except (TypeError, ValueError):
@@ -211,6 +226,8 @@ def validate(config: Config) -> Config:
         obj, ref = getattr(config, section), getattr(defaults, section)
         for f in dataclasses.fields(obj):
             key = f"{section}.{f.name}"
+            if key in ("data.train", "data.extra"):
+                continue  # built by _build_sources, each source checked below
             value = _coerce(key, getattr(obj, f.name), getattr(ref, f.name))
             setattr(obj, f.name, value)
             if key in _RANGES:
@@ -239,6 +256,8 @@ DATA_FILE_SUFFIXES = (".jsonl", ".json", ".csv")
 def _check_source(source: DataSource, key: str) -> None:
     if not isinstance(source.name, str) or not source.name:
         raise ConfigError(f"{key}.name: expected a dataset name or path")
+    source.split = _coerce(f"{key}.split", source.split, "train")
+    source.columns = _coerce(f"{key}.columns", source.columns, {})
     source.weight = _coerce(f"{key}.weight", source.weight, 1.0)
     if not 0 < source.weight <= 100:
         raise ConfigError(f"{key}.weight={source.weight!r}; allowed (0, 100]")
@@ -271,11 +290,22 @@ def check_topic_template(template: str | None, key: str = "topic template") -> s
             f"{key}={template!r} must hold {{topic}} exactly once and no other {{field}} "
             f"(found {', '.join(fields) or 'none'}); e.g. 'The author is in favor of {{topic}}.'"
         )
+    try:  # a conversion or format spec ({topic!z}, {topic:d}) fails only when filled
+        template.format(topic="a topic")
+    except (ValueError, IndexError, KeyError, AttributeError) as err:
+        raise ConfigError(f"{key}={template!r}: {err}; write the topic as plain {{topic}}") from None
     return template
 
 
-def _parse_scalar(text: str) -> Any:
-    return yaml.safe_load(text) if text != "" else ""
+def parse_scalar(text: str) -> Any:
+    """A command-line value read as YAML (``3e-5``, ``[a, b]``, ``true``); text YAML cannot read
+    (``[1``) stays a string, so the key's type check names it."""
+    if text == "":
+        return ""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def parse_overrides(args: list[str]) -> dict[str, str]:
@@ -314,7 +344,7 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str,
         raw.setdefault(parts[0], {})
         if not isinstance(raw[parts[0]], dict):
             raise ConfigError(f"{parts[0]}: expected a mapping")
-        raw[parts[0]][parts[1]] = _parse_scalar(text)
+        raw[parts[0]][parts[1]] = parse_scalar(text)
     return raw
 
 
@@ -351,25 +381,37 @@ def find_config(spec: str | Path) -> Path:
     )
 
 
+def read_yaml(spec: str | Path) -> dict[str, Any]:
+    """The mapping a config file holds (found by :func:`find_config`); empty file, empty mapping.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not UTF-8, not YAML or not a mapping.
+    """
+    path = find_config(spec)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a YAML text file (invalid UTF-8 at byte {err.start})") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror or err}") from None
+    except yaml.YAMLError as err:
+        # one line: the problem and where, not PyYAML's multi-line snippet
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or err
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    return raw
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, str] | None = None) -> Config:
     """Load defaults, then the YAML file, then dotted overrides, and validate.
 
     Example:
         >>> cfg = load_config("configs/smoke.yaml", {"train.lr": "3e-5"})
     """
-    raw: dict[str, Any] = {}
-    if path is not None:
-        path = find_config(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except UnicodeDecodeError as err:
-            raise ConfigError(f"{path}: not a YAML text file (invalid UTF-8 at byte {err.start})") from None
-        except yaml.YAMLError as err:
-            # one line: the problem and where, not PyYAML's multi-line snippet
-            mark = getattr(err, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(err, "problem", None) or err
-            raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    raw = read_yaml(path) if path is not None else {}
     raw = apply_overrides(raw, overrides or {})
     return validate(_build(Config, raw, ""))
 

@@ -1,4 +1,4 @@
-"""Small file helpers every layer may use: one JSON object per line, and a file's sha256.
+"""Small file helpers every layer may use: strict UTF-8 lines, one JSON object per line, a file's sha256.
 
 Example:
     >>> parse_json_object('{"text": "hi"}', "in.jsonl:1")
@@ -9,9 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from stance.errors import DataError
+
+
+def decoded_lines(path: str | Path, handle: Iterable[bytes]) -> Iterator[tuple[int, str]]:
+    """(physical line number, text) of a binary file; invalid UTF-8 names the line.
+
+    Raises:
+        DataError: ``path:line`` and the byte of the line where the UTF-8 breaks.
+    """
+    for line_no, raw in enumerate(handle, start=1):
+        try:
+            yield line_no, raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path}:{line_no}: not valid UTF-8 (byte {err.start} of the line)") from None
 
 
 def parse_json_object(line: str, where: str, error: type[ValueError] = DataError) -> dict:

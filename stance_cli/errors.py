@@ -1,12 +1,13 @@
 """Core errors -> exit codes, once. Commands raise or let through :class:`stance.errors.StanceError`;
-:func:`cli_errors` prints ``error: MESSAGE`` and exits with the code below.
+:func:`cli_errors` prints ``error: MESSAGE`` and exits with the code below. A file-system error
+(a folder where a file should go, a missing permission, a full disk) is ``error: PATH: reason``, 2.
 
 ====  =============================================================================
 code  meaning
 ====  =============================================================================
 0     done
 1     an unexpected error (a bug: the traceback is printed)
-2     bad input: arguments, config, data rows, article files
+2     bad input: arguments, config, data rows, article files, paths that cannot be read or written
 3     something needed is missing or broken: model folder, data folder
 4     refused for load or time (budget exceeded, overloaded)
 130   interrupted (Ctrl-C); outputs are unchanged
@@ -64,8 +65,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def os_error_message(err: OSError) -> str:
+    """``PATH: reason`` (``SOURCE -> TARGET: reason`` for a rename), or the error's own words."""
+    if err.filename is None or not err.strerror:
+        return str(err)
+    paths = f"{err.filename} -> {err.filename2}" if err.filename2 is not None else f"{err.filename}"
+    return f"{paths}: {err.strerror}"
+
+
 def cli_errors(command: F) -> F:
-    """Turn core errors into ``error: ...`` and their exit code; Ctrl-C into exit 130."""
+    """Turn core errors into ``error: ...`` and their exit code, file-system errors into
+    ``error: PATH: reason`` and exit 2; Ctrl-C into exit 130."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -75,5 +85,9 @@ def cli_errors(command: F) -> F:
             fail(str(err), exit_code_for(err))
         except KeyboardInterrupt:
             fail("interrupted; outputs are unchanged", INTERRUPTED)
+        except BrokenPipeError:
+            raise  # a reader that went away (`| head`): click exits quietly
+        except OSError as err:
+            fail(os_error_message(err), 2)
 
     return wrapper  # type: ignore[return-value]

@@ -31,7 +31,13 @@ def read_input(path: str) -> str:
         InputError: no such file, or not UTF-8 (with the byte offset).
     """
     if path == "-":
-        return sys.stdin.read()
+        # bytes, decoded strictly: Python's own stdin lets bad bytes through as surrogates, which
+        # break later (spaCy, JSON output) far from the input
+        data = sys.stdin.buffer.read()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputError(f"{path}: not UTF-8 text (byte {err.start})") from None
     file = Path(path)
     if not file.is_file():
         raise InputError(f"{path}: no such file")

@@ -88,3 +88,13 @@ def test_a_failed_write_leaves_the_old_folder_and_no_temporaries(tmp_path):
             raise RuntimeError("killed")
     assert (target / "weights").read_text() == "v1"
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_a_file_onto_a_folder_is_refused_naming_the_folder_and_writes_nothing(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as caught:
+        with atomic_file(folder) as handle:
+            handle.write("{}")
+    assert caught.value.filename == str(folder)  # not the temporary file's name
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any(folder.iterdir())

@@ -196,6 +196,32 @@ def test_quotes_and_analyze_no_stance_need_no_model(tmp_path, monkeypatch):
     assert result.exit_code == 3 and "--no-stance" in result.output and "stance train" in result.output
 
 
+def test_analyze_reads_stdin_as_strict_utf8():
+    article = "“We will not sign,” Jalali said."
+    result = runner.invoke(app, ["analyze", "-", "--no-stance", "--format", "json"], input=article.encode())
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["quotes"][0]["speaker"] == "Jalali"
+    bad = runner.invoke(app, ["analyze", "-", "--no-stance"], input=article.encode() + b" \xff\n")
+    assert bad.exit_code == 2 and "error: -: not UTF-8 text (byte 37)" in bad.output
+
+
+def test_labels_commands_name_the_path_a_file_system_error_is_about(tmp_path):
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"text": "We will sign.", "topic": "the deal", "label": "favor"}\n')
+    db = tmp_path / "labels.sqlite3"
+    assert runner.invoke(app, ["labels", "import", str(good), "--db", str(db)]).exit_code == 0
+    (tmp_path / "out").mkdir()
+    cases = [
+        (["labels", "export", str(tmp_path / "out"), "--db", str(db)], f"{tmp_path / 'out'}: Is a directory"),
+        (["labels", "export", str(good / "x.jsonl"), "--db", str(db)], f"{good}: File exists"),
+        (["labels", "import", str(good), "--db", str(good / "x.sqlite3")], f"{good}: File exists"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.exception
+        assert f"error: {message}" in result.output
+
+
 @pytest.fixture()
 def http_root(tmp_path):
     root = tmp_path / "www"

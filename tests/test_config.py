@@ -32,6 +32,15 @@ def test_overrides_win_over_the_file(tmp_path):
         ("data:\n  train: []\n", {}, r"data.train: expected a non-empty list"),
         ("data:\n  train: [{name: vast, weight: -1}]\n", {}, r"data.train\[0\].weight"),
         ("train: [1, 2\n", {}, r"not valid YAML"),
+        ("- 1\n", {}, r"expected a mapping at the top level, got list"),
+        ("", {"train.lr": "[1"}, r"train.lr: expected float, got '\[1'"),
+        ("", {"data.eval": "5"}, r"data.eval: expected a list of names, got 5"),
+        ("", {"data.eval": "[vast:test, {a: 1}]"}, r"data.eval: expected a list of names"),
+        ("data:\n  train: [{name: vast, columns: 5}]\n", {}, r"data.train\[0\].columns: expected a mapping"),
+        ("data:\n  train: [{name: vast, split: [1]}]\n", {}, r"data.train\[0\].split: expected str"),
+        ("", {"model.topic_template": "'{topic!z}'"}, r"topic_template='\{topic!z\}': .*plain \{topic\}"),
+        ("", {"model.topic_template": "'{topic:d}'"}, r"model.topic_template='\{topic:d\}'"),
+        ("", {"model.base": "[a]"}, r"model.base: expected str, got \['a'\]"),
     ],
 )
 def test_bad_values_are_named(tmp_path, yaml_text, overrides, message):
@@ -44,3 +53,7 @@ def test_bad_values_are_named(tmp_path, yaml_text, overrides, message):
 def test_missing_config_file():
     with pytest.raises(ConfigError, match="does not exist"):
         load_config("no/such/file.yaml")
+
+
+def test_one_test_set_on_the_command_line_is_a_list_of_one():
+    assert load_config(None, {"data.eval": "vast:test"}).data.eval == ["vast:test"]

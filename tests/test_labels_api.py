@@ -122,6 +122,71 @@ def test_a_span_is_read_exactly_as_the_analysis_fed_the_model(tiny_model, tmp_pa
     assert "Foreign Minister" not in json.dumps([r["text"] for r in rows])  # the article is not stored
 
 
+def _spans_into(article: str, n: int) -> list[dict]:
+    """``n`` labels, each with a span on one line of an article of one-sentence lines."""
+    lines = article.split("\n")
+    labels, start = [], 0
+    for paragraph, line in enumerate(lines[:n]):
+        span = {
+            "text": line,
+            "start": start,
+            "end": start + len(line),
+            "kind": "mixed",
+            "paragraph": paragraph,
+            "sentence_start": start,
+            "sentence_end": start + len(line),
+        }
+        labels.append({"topic": "it", "label": "none", "span": span})
+        start += len(line) + 1
+    return labels
+
+
+def test_an_article_is_split_into_paragraphs_once_however_many_spans_point_into_it(
+    tiny_model, tmp_path, monkeypatch
+):
+    """Before, every span split the whole article again: 256 spans into a 200,000-character
+    article cost 46 s of CPU in the thread pool every request shares."""
+    import stance.analysis
+
+    splits = []
+    split = stance.analysis.paragraphs
+
+    def counting_split(text: str) -> list[tuple[int, int]]:
+        splits.append(len(text))
+        return split(text)
+
+    monkeypatch.setattr(stance.analysis, "paragraphs", counting_split)
+    article = "\n".join(f"line {i}." for i in range(2000))
+    body = {"article": article, "labels": _spans_into(article, 256)}
+    with TestClient(app_with(tiny_model, tmp_path / "labels.sqlite3")) as client:
+        assert client.post("/v1/labels", json=body).status_code == 201
+        rows = client.get("/v1/labels", params={"limit": 1000}).json()["labels"]
+    assert splits == [len(article)]
+    assert [(r["text"], r["context"]) for r in rows] == [(f"line {i}.", f"line {i}.") for i in range(256)]
+
+
+def test_labels_past_the_time_budget_are_503_and_nothing_is_stored(tiny_model, tmp_path, monkeypatch):
+    """POST /v1/labels runs within request_timeout_s, as the other /v1 routes do (before: no budget)."""
+    import stance.analysis
+
+    split = stance.analysis.paragraphs
+
+    def slow_split(text: str) -> list[tuple[int, int]]:
+        time.sleep(2)
+        return split(text)
+
+    monkeypatch.setattr(stance.analysis, "paragraphs", slow_split)
+    article = "\n".join(f"line {i}." for i in range(10))
+    body = {"article": article, "labels": _spans_into(article, 3)}
+    db = tmp_path / "labels.sqlite3"
+    with TestClient(app_with(tiny_model, db, request_timeout_s=0.3)) as client:
+        started = time.perf_counter()
+        r = client.post("/v1/labels", json=body)
+        assert r.status_code == 503 and r.json()["error"]["code"] == "timeout", r.text
+        assert time.perf_counter() - started < 1.5
+        assert client.get("/v1/labels").json()["labels"] == []
+
+
 @pytest.mark.parametrize(
     "body, status, where",
     [

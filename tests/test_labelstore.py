@@ -3,6 +3,8 @@ lose nothing, and a process killed with SIGKILL mid-writes loses no acknowledged
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import multiprocessing
 import os
 import signal
@@ -113,6 +115,62 @@ def test_export_is_what_evaluate_and_train_read_and_imports_back(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"text": "a", "topic": "b", "label": "favor"}\n{"text": "a"}\n')
     with pytest.raises(DataError, match=r"bad.jsonl:2: missing or empty field 'topic'"):
         list(read_records(tmp_path / "bad.jsonl"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("context", 5, "field 'context' must be text or null, found the number 5"),
+        ("speaker", {"a": 1}, "field 'speaker' must be text or null, found an object"),
+        ("label", ["favor"], "field 'label' must be text, found a list"),
+        ("created_at", "yesterday", "field 'created_at' must be a number .* found the text 'yesterday'"),
+        ("created_at", float("nan"), "field 'created_at' must be a number"),
+        ("model_scores", "high", "field 'model_scores' must be an object"),
+        ("model_scores", {"favor": True}, "field 'model_scores' must map labels to numbers; 'favor' is true"),
+        ("text", "\ud800 half a pair", "field 'text' holds an unpaired surrogate"),
+    ],
+)
+def test_import_refuses_a_badly_typed_field_naming_line_and_field(tmp_path, field, value, message):
+    good = {"text": "We will sign.", "topic": "the deal", "label": "favor"}
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, field: value}) + "\n")
+    with pytest.raises(DataError, match=rf"bad.jsonl:2: {message}"):
+        list(read_records(path))
+    # the same check guards every writer (the service too): nothing of the call is stored
+    store = LabelStore(tmp_path / "labels.sqlite3")
+    with pytest.raises(InputError, match=rf"labels\[1\]: {message}"):
+        store.add(OPEN_SCOPE, [LabelRecord(**good), LabelRecord(**{**good, field: value})])
+    assert store.stats().rows == 0
+
+
+def test_every_field_of_a_record_is_type_checked():
+    """A field added to LabelRecord without a check here fails this test (it would store anything)."""
+    good = {"text": "We will sign.", "topic": "the deal", "label": "favor"}
+    for name in {f.name for f in dataclasses.fields(LabelRecord)} - {"id"}:
+        with pytest.raises(InputError, match=rf"row: field '{name}' must be"):
+            LabelRecord(**{**good, name: object()}).checked("row")
+
+
+def test_import_names_the_line_that_is_not_utf8(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    good = b'{"text": "a", "topic": "b", "label": "favor"}\n'
+    path.write_bytes(good + b'{"text": "\xff", "topic": "b", "label": "none"}\n')
+    with pytest.raises(DataError, match=r"bad.jsonl:2: not valid UTF-8 \(byte 10 of the line\)"):
+        list(read_records(path))
+
+
+def test_every_imported_row_can_be_answered_by_the_api(tmp_path):
+    """What import accepts, ``GET /v1/labels`` can return: whole numbers and times become floats."""
+    from serving.routes.labels import LabelOut
+
+    path = tmp_path / "labels.jsonl"
+    row = {**record(1).to_example_row(), "id": 7, "created_at": 1700000000, "model_scores": {"favor": 1}}
+    path.write_text(json.dumps(row) + "\n")
+    store = LabelStore(tmp_path / "labels.sqlite3")
+    store.add(OPEN_SCOPE, list(read_records(path)))
+    (stored,), _ = store.page(OPEN_SCOPE)
+    assert stored.created_at == 1700000000.0 and stored.model_scores == {"favor": 1.0}
+    LabelOut.model_validate(dataclasses.asdict(stored))
 
 
 def test_schema_is_versioned_and_a_newer_file_is_refused(tmp_path):

@@ -86,6 +86,23 @@ def test_analyze_endpoint(client):
     assert summary[("Sergei Lavrov", "the JCPOA")]["quotes"] == 2
 
 
+def test_a_stance_context_over_its_limit_is_413_naming_the_item(tiny_model):
+    """Every context is tokenised in full on the one model thread all clients share; before, a
+    100,000-character context per item was taken (/v1/analyze sends at most 600)."""
+    settings = ServiceSettings(model_path=str(tiny_model))
+    with TestClient(create_app(settings)) as c:
+        paragraph = {"text": "we support it", "topic": "it", "context": "a " * 300}
+        article = {"text": "we support it", "topic": "it", "context": "a " * 50_000}
+        r = c.post("/v1/stance", json={"items": [paragraph, article]})
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_large", r.text
+        limit = settings.max_context_chars
+        message = r.json()["error"]["message"]
+        assert f"items[1].context has 100000 characters; limit {limit}" in message
+        assert c.app.state.service.batcher.pending == 0
+        at_limit = {**paragraph, "context": "a" * limit}
+        assert c.post("/v1/stance", json={"items": [paragraph, at_limit]}).status_code == 200
+
+
 BAD_REQUESTS = [
     (
         "post",

@@ -8,6 +8,8 @@ splitter's speed.
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import os
 import socket
 import statistics
@@ -18,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serving.app import create_app
+from serving.middleware import json_problem, parse_json
 from serving.settings import ServiceSettings
 from serving.workers import TextWorkerPool
 from tests.servers import ServerThread
@@ -244,3 +247,69 @@ def test_api_key_file_is_read_and_the_key_leaves_the_environment(tmp_path, monke
     with TestClient(app) as c:
         headers = {"Authorization": "Bearer from-env"}
         assert c.post("/v1/quotes", json={"text": ARTICLE}, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/health", "/", "/no/such/path"])
+def test_a_body_sent_where_no_route_takes_one_is_never_parsed(tiny_model, path):
+    """A body where no route reads one is answered 405/404 unread: before, the guard parsed it on
+    the event loop for any path (no key needed), and a 2 MB body held every client for seconds."""
+    settings = _settings(tiny_model, api_key="s3cret", max_body_bytes=60_000)
+    with TestClient(create_app(settings)) as c:
+        for body in (b"{not json", b"[" * 5000 + b"]" * 5000, b"[" + b"1" * 5000 + b"]"):
+            for content_type in ("application/json", None):
+                headers = {"content-type": content_type} if content_type else {}
+                r = c.post(path, content=body, headers=headers)
+                assert r.status_code == (404 if "no/such" in path else 405), (path, r.text)
+                assert r.json()["error"]["code"] in {"not_found", "method_not_allowed"}
+        assert c.get("/health").status_code == 200
+
+
+HOSTILE_BODIES = {
+    "a million numbers": b"[" + b"0," * 500_000 + b"0]",
+    "a million lists": b"[" + b"[]," * 333_333 + b"[]]",
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES)
+def test_checking_a_hostile_body_costs_about_what_parsing_it_costs(body):
+    """The body guard checks JSON on the event loop, so its check must cost about json.loads:
+    before, a Python call per number and a walk of every node cost ten times that."""
+
+    def best_of_3(work) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    assert parse_json(body, 32)[1] is None
+    # timed without the cyclic collector, whose passes over a million new lists cost more the
+    # more objects this process holds: the ratio is then the checks' own cost
+    gc.disable()
+    try:
+        loads = best_of_3(lambda: json.loads(body.decode("utf-8")))
+        check = best_of_3(lambda: parse_json(body, 32))
+    finally:
+        gc.enable()
+    assert check < 3 * loads, (check, loads)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"text": "' + b"1" * 60 + b'"}', None),  # digits in a string are text, not a number
+        (b'{"text": "\\" [[[[ {{{{ 1e999"}', None),  # after an escaped quote, still the string
+        (b'{"text": "a\\\\", "n": ' + b"[" * 31 + b"]" * 31 + b"}", None),
+        (b'{"text": "a\\\\", "n": ' + b"[" * 32 + b"]" * 32 + b"}", "JSON nested deeper than 32 levels"),
+        (b"[" * 2000 + b"]" * 2000, "JSON nested deeper than 32 levels"),
+        (b'{"n": -' + b"1" * 39 + b"}", None),
+        (b'{"n": -' + b"1" * 40 + b"}", "a number literal of 41 characters; at most 40"),
+        (b'{"n": [1.5e300, 1e308, 1e-999, 0e999]}', None),
+        (b'{"n": [1.5e300, -2E+308]}', "number -2E+308 is out of range"),
+        (b'{"n": Infinity}', "Infinity is not a JSON number"),
+        (b'{"n": 1}  x', "not valid JSON: Extra data (line 1, column 11)"),
+    ],
+)
+def test_json_problems_are_found_outside_strings_only(body, problem):
+    assert json_problem(body, 32) == problem

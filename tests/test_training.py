@@ -256,3 +256,18 @@ def test_resume_skips_a_half_written_checkpoint(tiny_base, data_dir, tmp_path, m
     assert "skipping half-written checkpoint" in caplog.text and "checkpoint-4" in caplog.text
     results = json.loads((out / "train_results.json").read_text())
     assert results["resumed"] is True and results["global_step"] == 6 and results["steps_this_run"] == 4
+
+
+def test_a_misspelt_test_set_is_refused_before_training(tiny_base, data_dir, tmp_path, monkeypatch):
+    import transformers
+
+    from stance.data.examples import DataError
+
+    def never(self, *args, **kwargs):
+        raise AssertionError("trained before the test sets were read")
+
+    monkeypatch.setattr(transformers.Trainer, "train", never)
+    config = conftest.tiny_config(tiny_base, {"data.eval": "[vast:test, vast:no_such_split]"}, max_steps=2)
+    with pytest.raises(DataError, match="no split 'no_such_split'"):
+        train(config, tmp_path / "model")
+    assert not (tmp_path / "model").exists()

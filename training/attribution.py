@@ -21,7 +21,7 @@ import torch
 import yaml
 
 from stance.atomic import atomic_dir
-from stance.config import _coerce, find_config
+from stance.config import _coerce, find_config, parse_scalar, read_yaml
 from stance.errors import ConfigError
 from stance.model.encoders import resolve_encoder
 from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAIN_RESULTS, write_checksums
@@ -137,19 +137,16 @@ def load_attribution_config(path: str | Path, overrides: dict[str, str] | None =
     Raises:
         ConfigError: an unknown key, a value of the wrong type or out of range, naming it.
     """
-    try:
-        raw = yaml.safe_load(find_config(path).read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+    raw = read_yaml(path)
     for dotted, text in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         if section not in _SECTIONS or not key:
             raise ConfigError(
                 f"override --{dotted}: expected --section.key with section {', '.join(_SECTIONS)}"
             )
-        raw.setdefault(section, {})[key] = yaml.safe_load(text) if text != "" else ""
+        if not isinstance(raw.setdefault(section, {}), dict):
+            raise ConfigError(f"{section}: expected a mapping, got {raw[section]!r}")
+        raw[section][key] = parse_scalar(text)
     unknown = sorted(set(raw) - {"task", *_SECTIONS})
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]}; allowed at top level: task, {', '.join(_SECTIONS)}")

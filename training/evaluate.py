@@ -8,7 +8,7 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -250,6 +250,22 @@ def _link_or_copy(source: str | Path, target: str | Path) -> None:
         shutil.copy2(source, target)
 
 
+def eval_sets(data: str | Sequence[str]) -> Iterator[tuple[str, list[Example]]]:
+    """``(name, rows)`` of each data spec :func:`evaluate` takes, read one at a time.
+
+    ``stance train`` reads them all once before training (``list(eval_sets(...))``), so that a
+    misspelt set is refused before the run spends its hours rather than after.
+
+    Raises:
+        stance.data.examples.DataError: an unknown set or split, a missing file, a bad row.
+    """
+    for spec in [data] if isinstance(data, str) else list(data):
+        if is_store_spec(spec):  # the user's own labels (`labels:`), newest label per item
+            yield spec, store_examples(spec)
+        else:
+            yield parse_spec(spec)[0], load_examples(spec)
+
+
 def evaluate(
     model: StanceClassifier, data: str | Sequence[str], batch_size: int = 64, topic_swap: bool = False
 ) -> dict[str, dict]:
@@ -265,14 +281,8 @@ def evaluate(
     Raises:
         stance.data.examples.DataError: a bad row, with file and line.
     """
-    specs = [data] if isinstance(data, str) else list(data)
     results = {}
-    for spec in specs:
-        if is_store_spec(spec):  # the user's own labels (`labels:`), newest label per item
-            name, examples = spec, store_examples(spec)
-        else:
-            name, _ = parse_spec(spec)
-            examples = load_examples(spec)
+    for name, examples in eval_sets(data):
         results[name] = evaluate_examples(model, examples, batch_size, topic_swap)
         m = results[name]
         logger.info(

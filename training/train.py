@@ -95,6 +95,11 @@ def train(
 
     train_examples, dev_by_source, data_stats = prepare_sources(config)
     dev_examples = [e for rows in dev_by_source.values() for e in rows]
+    if evaluate_after and config.data.eval:
+        from training.evaluate import eval_sets
+
+        # read once now: a misspelt test set is refused before training, not after
+        logger.info("test sets: %s", {name: len(rows) for name, rows in eval_sets(config.data.eval)})
     logger.info("train %d examples, dev %d", len(train_examples), len(dev_examples))
 
     base_path = resolve_encoder(config.model.base)

@@ -18,18 +18,20 @@ import threading
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 
-from serving.deps import ServiceDep
+from serving.deps import ServiceDep, within_budget
+from serving.parsing import ParsedJsonRoute
 from serving.schemas import Strict, model_of
-from stance.analysis import quote_context, quote_reading
+from stance.analysis import quote_contexts, quote_reading
 from stance.data.labelstore import OPEN_SCOPE, LabelRecord, LabelStore, scope_of
 from stance.errors import InputError, InputTooLargeError
 from stance.model.folder import recorded_weights_sha256
 from stance.quotes import Kind, Quote
 
-router = APIRouter(prefix="/v1", tags=["labels"])
+router = APIRouter(prefix="/v1", tags=["labels"], route_class=ParsedJsonRoute)
 
 UserLabel = Literal["favor", "against", "none", "not_a_quote"]
 ModelLabel = Literal["favor", "against", "none", "uncertain"]
@@ -144,14 +146,14 @@ def _served_checksum(request: Request, service: ServiceDep) -> str | None:
     return state.label_model_checksum
 
 
-def _from_span(article: str | None, span: QuoteRef, where: str) -> dict[str, str]:
-    """Reading, context and words of a quote, derived as the analysis derived them for the model."""
+def _span_quote(article: str | None, span: QuoteRef, where: str) -> Quote:
+    """The quote a span points to in ``article``, checked to lie inside it."""
     if article is None:
         raise InputError(f"{where}.span: send the article the span points into")
     n = len(article)
     if not (span.start <= span.end <= n and span.sentence_start <= span.sentence_end <= n):
         raise InputError(f"{where}.span: offsets outside the article ({n} characters)")
-    quote = Quote(
+    return Quote(
         text=span.text,
         start=span.start,
         end=span.end,
@@ -167,30 +169,28 @@ def _from_span(article: str | None, span: QuoteRef, where: str) -> dict[str, str
         sentence_start=span.sentence_start,
         sentence_end=span.sentence_end,
     )
+
+
+def _from_spans(article: str | None, labels: list[LabelIn]) -> dict[int, dict[str, str]]:
+    """Reading, context and words of each label's span (by label index), derived as the analysis
+    derived them for the model; the article is split into paragraphs once for all of them."""
+    spans = {i: _span_quote(article, item.span, f"labels[{i}]") for i, item in enumerate(labels) if item.span}
+    if not spans or article is None:  # _span_quote refused a span without an article
+        return {}
+    contexts = quote_contexts(article, list(spans.values()))
     return {
-        "text": quote_reading(article, quote),
-        "context": quote_context(article, quote),
-        "quote": span.text,
+        i: {"text": quote_reading(article, quote), "context": context, "quote": quote.text}
+        for (i, quote), context in zip(spans.items(), contexts, strict=True)
     }
 
 
-@router.post("/labels", status_code=201, response_model=LabelsStored)
-def add_labels(
-    body: LabelsRequest, request: Request, service: ServiceDep, store: StoreDep, scope: ScopeDep
-) -> dict:
-    """Store corrected labels; 201 once they are on disk, with their ids in request order."""
-    limit = service.settings.max_items
-    if len(body.labels) > limit:
-        raise InputTooLargeError(f"{len(body.labels)} labels; limit {limit} per request")
-    served = _served_checksum(request, service)
-    if body.article is not None and len(body.article) > service.settings.max_text_chars:
-        raise InputTooLargeError(
-            f"article has {len(body.article)} characters; limit {service.settings.max_text_chars}"
-        )
+def _records(body: LabelsRequest, served: str | None) -> list[LabelRecord]:
+    """The request's labels as records, each span's fields derived from the article."""
     article_hash = hashlib.sha256(body.article.encode("utf-8")).hexdigest() if body.article else None
+    derived_by_label = _from_spans(body.article, body.labels)
     records = []
     for i, item in enumerate(body.labels):
-        derived = _from_span(body.article, item.span, f"labels[{i}]") if item.span else {}
+        derived = derived_by_label.get(i, {})
         text = item.text or derived.get("text")
         if not text:
             raise InputError(f"labels[{i}]: give text (what the model read) or span with article")
@@ -208,7 +208,32 @@ def add_labels(
                 model_checksum=item.model_checksum or served,
             )
         )
-    ids = store.add(scope, records)
+    return records
+
+
+@router.post("/labels", status_code=201, response_model=LabelsStored)
+async def add_labels(
+    body: LabelsRequest, request: Request, service: ServiceDep, store: StoreDep, scope: ScopeDep
+) -> dict:
+    """Store corrected labels; 201 once they are on disk, with their ids in request order.
+
+    The records are derived on a worker thread within the request's time budget (503 ``timeout``
+    past it, nothing stored). The write that follows is outside the budget: a commit cannot be
+    stopped halfway, and a 503 for rows already stored would invite their retry as duplicates.
+    """
+    settings = service.settings
+    if len(body.labels) > settings.max_items:
+        raise InputTooLargeError(f"{len(body.labels)} labels; limit {settings.max_items} per request")
+    if body.article is not None and len(body.article) > settings.max_text_chars:
+        raise InputTooLargeError(
+            f"article has {len(body.article)} characters; limit {settings.max_text_chars}"
+        )
+    records = await within_budget(
+        request,
+        run_in_threadpool(lambda: _records(body, _served_checksum(request, service))),
+        settings.request_timeout_s,
+    )
+    ids = await run_in_threadpool(store.add, scope, records)
     return {"ids": ids, "stored": len(ids)}
 
 

@@ -22,8 +22,8 @@ MAX_TOPIC_CHARS = 500
 async def stance(body: StanceRequest, request: Request, service: StanceDep) -> Response:
     """Stance of each (text, topic[, context]) item, in input order.
 
-    Every item is checked before any is queued; an item the model cannot read fails this request
-    alone, with a 422 that names it.
+    Every item is checked before any is queued (a text or context over its limit is a 413 that
+    names it); an item the model cannot read fails this request alone, with a 422 that names it.
     """
     settings = service.settings
     if len(body.items) > settings.max_items:
@@ -32,6 +32,11 @@ async def stance(body: StanceRequest, request: Request, service: StanceDep) -> R
     for i, item in enumerate(body.items):
         check_text(item.text, settings.max_quote_chars, f"items[{i}].text")
         check_text(item.topic, MAX_TOPIC_CHARS, f"items[{i}].topic")
+        if item.context is not None and len(item.context) > settings.max_context_chars:
+            raise InputTooLargeError(
+                f"items[{i}].context has {len(item.context)} characters; limit "
+                f"{settings.max_context_chars} (send the quote's paragraph, not the article)"
+            )
         pair = StancePair(item.text, item.topic, item.context)
         check_pair(pair, f"items[{i}]")
         pairs.append(pair)

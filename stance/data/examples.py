@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stance.data.sources import SOURCES
 from stance.errors import DataError
-from stance.files import parse_json_object
+from stance.files import decoded_lines, parse_json_object
 from stance.labels import normalize_label
 from stance.pairs import StancePair
 from stance.settings import data_dir
@@ -113,18 +113,9 @@ def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
     return Example(context=str(context) if context else None, **values)
 
 
-def _decoded_lines(path: Path, handle) -> Iterator[tuple[int, str]]:
-    """(physical line number, text) of a binary file; invalid UTF-8 names the line."""
-    for line_no, raw in enumerate(handle, start=1):
-        try:
-            yield line_no, raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise DataError(f"{path}:{line_no}: not valid UTF-8 (byte {err.start} of the line)") from None
-
-
 def _iter_csv(path: Path, columns: dict[str, str]) -> Iterator[Example]:
     with open(path, "rb") as handle:
-        numbered = _decoded_lines(path, handle)
+        numbered = decoded_lines(path, handle)
         line_of_last = 0
 
         def lines() -> Iterator[str]:
@@ -169,7 +160,7 @@ def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterat
         yield from _iter_csv(path, columns)
         return
     with open(path, "rb") as handle:
-        for line_no, line in _decoded_lines(path, handle):
+        for line_no, line in decoded_lines(path, handle):
             if not line.strip():
                 continue
             row = parse_json_object(line, f"{path}:{line_no}")

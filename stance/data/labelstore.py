@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -38,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from stance.errors import DataError, InputError, StanceError
+from stance.files import decoded_lines, parse_json_object
 from stance.labels import LABELS, normalize_label
+from stance.pairs import require_text
 
 NOT_A_QUOTE = "not_a_quote"
 """The label for "this is not a quote of this speaker": kept, counted, never trained on."""
@@ -123,12 +126,24 @@ class LabelRecord:
     id: int | None = field(default=None, compare=False)
 
     def checked(self, where: str = "label") -> LabelRecord:
-        """The record with its label normalised; raises :class:`InputError` naming ``where``."""
-        if not isinstance(self.text, str) or not self.text.strip():
+        """The record with its label normalised and every field's type checked.
+
+        Only what fits :class:`LabelRecord`'s types is stored, so every stored row can be read
+        back (``GET /v1/labels`` answers each one with a model built from these types).
+
+        Raises:
+            InputError: naming ``where`` and the field: a text or topic that is missing or empty, an
+                unknown label, a text field holding another type or text that is not valid Unicode,
+                a ``created_at`` that is not a finite number, a ``model_scores`` that is not an
+                object of finite numbers.
+        """
+        for name in ("text", "topic", "label", *_OPTIONAL_TEXT):
+            _check_text(getattr(self, name), name, where, optional=name in _OPTIONAL_TEXT)
+        if not self.text.strip():
             raise InputError(f"{where}: text is empty")
-        if not isinstance(self.topic, str) or not self.topic.strip():
+        if not self.topic.strip():
             raise InputError(f"{where}: topic is empty")
-        label = str(self.label).strip().lower()
+        label = self.label.strip().lower()
         if label != NOT_A_QUOTE:
             try:
                 label = normalize_label(label)
@@ -136,7 +151,17 @@ class LabelRecord:
                 raise InputError(
                     f"{where}: label {self.label!r}; expected one of {', '.join(USER_LABELS)}"
                 ) from None
-        return replace(self, label=label)
+        created_at = self.created_at
+        if created_at is not None:
+            created_at = _finite(created_at)
+            if created_at is None:
+                raise InputError(
+                    f"{where}: field 'created_at' must be a number (Unix seconds) or null, "
+                    f"found {_json_kind(self.created_at)}"
+                )
+        return replace(
+            self, label=label, created_at=created_at, model_scores=_checked_scores(self.model_scores, where)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,6 +169,71 @@ class LabelRecord:
     def to_example_row(self) -> dict[str, Any]:
         """A row ``stance evaluate``/``stance train`` read (text, topic, label, context), plus the rest."""
         return {k: v for k, v in self.to_dict().items() if v is not None}
+
+
+# the fields that hold text or nothing; created_at and model_scores hold numbers
+_OPTIONAL_TEXT = ("context", "speaker", "quote", "article_hash", "model_label", "model_checksum")
+
+
+def _json_kind(value: Any) -> str:
+    """What a value is, in JSON's words, for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _check_text(value: Any, name: str, where: str, optional: bool) -> None:
+    """Raise :class:`InputError` unless ``value`` is text SQLite can store (or None when optional)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        if value is None:
+            raise InputError(f"{where}: {name} is empty")
+        expected = "text or null" if optional else "text"
+        raise InputError(f"{where}: field {name!r} must be {expected}, found {_json_kind(value)}")
+    # JSON may spell half of a surrogate pair ("\ud800"), which no UTF-8 file can hold; emptiness
+    # is LabelRecord.checked's to name
+    require_text(value, f"{where}: field {name!r}", optional=True)
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number (not true/false), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _checked_scores(scores: Any, where: str) -> dict[str, float] | None:
+    """``model_scores`` as an object of label -> finite float; raises :class:`InputError` otherwise."""
+    if scores is None:
+        return None
+    if not isinstance(scores, dict):
+        raise InputError(
+            f"{where}: field 'model_scores' must be an object of label: probability or null, "
+            f"found {_json_kind(scores)}"
+        )
+    checked = {}
+    for key, value in scores.items():
+        number = _finite(value)
+        if not isinstance(key, str) or number is None:
+            raise InputError(
+                f"{where}: field 'model_scores' must map labels to numbers; {key!r} is {_json_kind(value)}"
+            )
+        _check_text(key, "model_scores", where, optional=False)
+        checked[key] = number
+    return checked
 
 
 _COLUMNS = (
@@ -365,24 +455,25 @@ class LabelStore:
 def read_records(path: str | Path) -> Iterator[LabelRecord]:
     """Label records from a JSONL file (an export, or any file with text, topic and label).
 
-    Raises:
-        DataError: with ``file:line`` for bad JSON, a missing field or an unknown label.
-    """
-    from stance.data.examples import parse_json_object
+    Fields other than :class:`LabelRecord`'s (an export's ``id``) are ignored.
 
+    Raises:
+        DataError: with ``file:line`` for invalid UTF-8, bad JSON, a missing field, a field of the
+            wrong type (see :meth:`LabelRecord.checked`) or an unknown label.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     known = {f for f in LabelRecord.__dataclass_fields__ if f != "id"}
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for line_no, line in decoded_lines(path, handle):
             if not line.strip():
                 continue
             where = f"{path}:{line_no}"
             row = parse_json_object(line, where)
             values = {k: v for k, v in row.items() if k in known}
             for name in ("text", "topic", "label"):
-                if not isinstance(values.get(name), str) or not values[name].strip():
+                if values.get(name) is None or (isinstance(values[name], str) and not values[name].strip()):
                     raise DataError(f"{where}: missing or empty field {name!r}")
             try:
                 yield LabelRecord(**values).checked(where)
