@@ -165,6 +165,21 @@ def test_an_article_is_split_into_paragraphs_once_however_many_spans_point_into_
     assert [(r["text"], r["context"]) for r in rows] == [(f"line {i}.", f"line {i}.") for i in range(256)]
 
 
+def test_a_span_whose_reading_is_past_the_quote_limit_is_413_and_nothing_is_stored(tiny_model, tmp_path):
+    """A span's sentence offsets may cover the whole article: one request of 256 such spans
+    stored 256 copies of it (51 MB from a 2 MB body) before readings were held to max_quote_chars."""
+    article = "\n".join(f"line {i}." for i in range(100))
+    labels = _spans_into(article, 2)
+    labels[1]["span"] |= {"sentence_start": 0, "sentence_end": len(article)}
+    db = tmp_path / "labels.sqlite3"
+    with TestClient(app_with(tiny_model, db, max_quote_chars=200)) as client:
+        r = client.post("/v1/labels", json={"article": article, "labels": labels})
+        assert r.status_code == 413 and "labels[1].span's reading has" in r.json()["error"]["message"], r.text
+        assert client.get("/v1/labels").json()["labels"] == []
+        del labels[1]
+        assert client.post("/v1/labels", json={"article": article, "labels": labels}).status_code == 201
+
+
 def test_labels_past_the_time_budget_are_503_and_nothing_is_stored(tiny_model, tmp_path, monkeypatch):
     """POST /v1/labels runs within request_timeout_s, as the other /v1 routes do (before: no budget)."""
     import stance.analysis

@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 
-from serving.deps import ServiceDep, within_budget
+from serving.deps import ServiceDep, check_text, within_budget
 from serving.parsing import ParsedJsonRoute
 from serving.schemas import Strict, model_of
 from stance.analysis import quote_contexts, quote_reading
@@ -184,8 +184,13 @@ def _from_spans(article: str | None, labels: list[LabelIn]) -> dict[int, dict[st
     }
 
 
-def _records(body: LabelsRequest, served: str | None) -> list[LabelRecord]:
-    """The request's labels as records, each span's fields derived from the article."""
+def _records(body: LabelsRequest, served: str | None, max_text_chars: int) -> list[LabelRecord]:
+    """The request's labels as records, each span's fields derived from the article.
+
+    A reading is held to ``max_text_chars`` (``max_quote_chars``, as ``/v1/stance`` holds its
+    texts): a span's sentence offsets may cover the whole article, and 256 of them would otherwise
+    store 256 copies of it from one request.
+    """
     article_hash = hashlib.sha256(body.article.encode("utf-8")).hexdigest() if body.article else None
     derived_by_label = _from_spans(body.article, body.labels)
     records = []
@@ -194,6 +199,7 @@ def _records(body: LabelsRequest, served: str | None) -> list[LabelRecord]:
         text = item.text or derived.get("text")
         if not text:
             raise InputError(f"labels[{i}]: give text (what the model read) or span with article")
+        check_text(text, max_text_chars, f"labels[{i}].text" if item.text else f"labels[{i}].span's reading")
         records.append(
             LabelRecord(
                 text=text,
@@ -228,9 +234,10 @@ async def add_labels(
         raise InputTooLargeError(
             f"article has {len(body.article)} characters; limit {settings.max_text_chars}"
         )
+    limit = settings.max_quote_chars
     records = await within_budget(
         request,
-        run_in_threadpool(lambda: _records(body, _served_checksum(request, service))),
+        run_in_threadpool(lambda: _records(body, _served_checksum(request, service), limit)),
         settings.request_timeout_s,
     )
     ids = await run_in_threadpool(store.add, scope, records)
