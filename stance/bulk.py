@@ -13,6 +13,7 @@ from stance.analysis import apply_min_confidence
 from stance.errors import InputError
 from stance.files import parse_json_object
 from stance.model.classifier import StanceClassifier
+from stance.pairs import require_text
 
 
 class BulkInputError(InputError):
@@ -56,12 +57,17 @@ def _parse(line: str | dict, line_no: int, topic: str | None, source: str) -> di
     if not isinstance(row_topic, str) or not row_topic.strip():
         raise BulkInputError(f"{source}:{line_no}: no topic (give --topic or a 'topic' field)")
     context = row.get("context")
-    return {
-        "text": text,
-        "topic": row_topic,
-        "context": context if isinstance(context, str) else None,
-        "id": row.get("id"),
-    }
+    context = context if isinstance(context, str) else None
+    ident = row.get("id")
+    # JSON may escape a lone surrogate ("\\ud800"), which the UTF-8 output cannot hold; a number or
+    # a nested id is checked as it will be written
+    written_id = ident if isinstance(ident, str) else json.dumps(ident, ensure_ascii=False)
+    for name, value in (("text", text), ("topic", row_topic), ("context", context), ("id", written_id)):
+        try:
+            require_text(value, f"{source}:{line_no}: field {name!r}", optional=True)
+        except InputError as err:
+            raise BulkInputError(str(err)) from None
+    return {"text": text, "topic": row_topic, "context": context, "id": ident}
 
 
 def predict_stream(

@@ -8,6 +8,7 @@ code  meaning
 0     done
 1     an unexpected error (a bug: the traceback is printed)
 2     bad input: arguments, config, data rows, article files, paths that cannot be read or written
+      (a label database that is not one, or is newer than this code)
 3     something needed is missing or broken: model folder, data folder
 4     refused for load or time (budget exceeded, overloaded)
 130   interrupted (Ctrl-C); outputs are unchanged
@@ -22,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
+from stance.data.labelstore import LabelStoreError
 from stance.errors import (
     BudgetExceededError,
     CapabilityUnavailableError,
@@ -39,6 +41,7 @@ EXIT_CODES: dict[type[StanceError], int] = {
     InputError: 2,
     ConfigError: 2,
     DataError: 2,
+    LabelStoreError: 2,
     DataNotFoundError: 3,
     ModelLoadError: 3,
     CapabilityUnavailableError: 3,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stance.data.labelstore import LabelStore
-from stance.errors import DataError
+from stance.errors import DataError, InputError
 from stance.model.classifier import StanceClassifier
 from stance_cli.app import app
 from tests.conftest import tiny_config
@@ -75,6 +75,31 @@ def test_adapt_refuses_too_few_labels_and_leaves_no_folder(trained_model, tmp_pa
     few.write_text(json.dumps({"text": "we love the tax cut", "topic": "tax", "label": "favor"}) + "\n")
     with pytest.raises(DataError, match="too few for 2 folds"):
         adapt(trained_model, few, tmp_path / "out", FAST)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("replay", "nan"), ("replay", "inf"), ("epochs", "inf"), ("lr", "nan")]
+)
+def test_adapt_options_refuse_nan_and_inf(field, value):
+    from dataclasses import replace
+
+    with pytest.raises(InputError, match=f"{field}={value}; expected a finite number"):
+        replace(FAST, **{field: float(value)}).check()
+
+
+def test_adapt_command_refuses_replay_inf_before_loading_anything(labels_file, tmp_path):
+    args = [
+        "adapt",
+        str(tmp_path / "no-model"),
+        str(labels_file),
+        "-o",
+        str(tmp_path / "out"),
+        "--replay",
+        "inf",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "replay=inf" in result.output, (result.output, result.exception)
     assert not (tmp_path / "out").exists()
 
 

@@ -514,6 +514,39 @@ def test_the_evaluate_quotes_command_scores_a_tagger_and_says_when_polnear_is_mi
     assert missing.exit_code == 3 and "error:" in missing.output
 
 
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        (
+            "attributions/a1_4b22.ann",
+            "T9\tSource 0 x\tHe\n",
+            r"a1_4b22.ann:9: Source expects character offsets",
+        ),
+        ("attributions/a1_4b22.ann", "T9\tCue 5 9999\tsaid\n", r"a1_4b22.ann:9: Cue span 5-9999 is outside"),
+        ("attributions/a1_4b22.ann", "E9\tAttribution T1\n", r"a1_4b22.ann:9: an event argument without"),
+        ("attributions/a1_4b22.ann", b"T9\tSource 0 2\tcaf\xe9\n", r"a1_4b22.ann: not valid UTF-8"),
+        ("text/a2.txt", b"caf\xe9", r"a2.txt: not valid UTF-8"),
+    ],
+)
+def test_a_malformed_polnear_file_is_a_data_error_naming_file_and_line(tmp_path, file, content, message):
+    from typer.testing import CliRunner
+
+    from stance.errors import DataError
+    from stance_cli import app
+    from training.polnear import load_polnear
+
+    root = write_polnear(tmp_path / "polnear", "dev")
+    path = root / "dev" / file
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(path.read_text() + content)
+    with pytest.raises(DataError, match=message):
+        list(load_polnear("dev", root))
+    result = CliRunner().invoke(app, ["evaluate-quotes", str(root), "--split", "dev"])
+    assert result.exit_code == 2 and "error:" in result.output, (result.output, result.exception)
+
+
 def _name(phrase: str, known: str = "") -> str | None:
     """:func:`source_name` of ``phrase`` (read as the tagger's source) after a sentence ``known``."""
     from stance.quotes.entities import Entities, collect_names, note_subjects

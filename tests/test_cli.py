@@ -126,6 +126,15 @@ def test_predict_bad_line_names_the_line(tiny_model, tmp_path):
     assert result.exit_code == 2 and f"{rows}:2: missing or empty 'text'" in result.output
 
 
+def test_predict_refuses_an_escaped_lone_surrogate_naming_the_line(tiny_model, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "fine", "topic": "t"}\n{"text": "ok", "topic": "t", "id": "\\ud800"}\n')
+    out = tmp_path / "preds.jsonl"
+    result = runner.invoke(app, ["predict", str(tiny_model), "--input", str(rows), "--output", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f"{rows}:2: field 'id' holds an unpaired surrogate" in result.output and not out.exists()
+
+
 def test_evaluate_bad_data_names_file_and_line(tiny_model, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(

@@ -335,6 +335,18 @@ def test_report_with_no_dates_and_no_quotes(tiny_model, tmp_path):
     assert not list(out.glob("timeline-*.png"))
 
 
+def test_a_topic_with_dollar_signs_is_drawn_as_text_not_tex(tiny_model, corpus_file, tmp_path):
+    import matplotlib
+
+    out = tmp_path / "out"
+    topic = r"tax $\x$ plan"  # TeX would fail on the unknown symbol \x
+    run_corpus(corpus_file, [topic, "Iran"], out, tiny_model, progress=False)
+    assert (out / "run.json").is_file() and (out / "heatmap.png").is_file()
+    assert html.escape(topic) in (out / "summary.html").read_text(encoding="utf-8")
+    assert list(out.glob("timeline-tax-x-plan.png"))
+    assert matplotlib.rcParams["text.parse_math"]  # only the report's plots read text plainly
+
+
 # ---------------------------------------------------------------------------------------------
 # CLI and Ray
 # ---------------------------------------------------------------------------------------------

@@ -59,6 +59,20 @@ def test_hostile_json_lines_are_skipped_and_counted_and_the_rest_is_read():
     assert [i.id for i in items if isinstance(i, Article)] == ["ok"]
 
 
+def test_a_json_line_with_an_escaped_lone_surrogate_is_a_bad_row_and_the_rest_is_read():
+    lines = [
+        rb'{"id": "\ud800", "text": "x"}',
+        rb'{"id": "m", "text": "x", "title": "\udc00"}',
+        rb'{"id": "t", "text": "caf\ud800"}',
+        json.dumps(GOOD).encode(),
+    ]
+    items, _ = _rows(b"\n".join(lines) + b"\n", "jsonl")
+    bad = [i for i in items if isinstance(i, BadRow)]
+    assert [(b.row, b.id) for b in bad] == [(1, "in.jsonl:1"), (2, "m"), (3, "t")]
+    assert [b.reason.split("'")[1] for b in bad] == ["id", "title", "text"]
+    assert [i.id for i in items if isinstance(i, Article)] == ["ok"]
+
+
 def test_a_line_past_the_limit_is_refused_without_being_read_whole():
     data = b'{"text": "' + b"a" * 3_000_000 + b'"}\n' + json.dumps(GOOD).encode() + b"\n"
     items, largest = _rows(data, "jsonl", max_bytes=10_000)
@@ -112,6 +126,18 @@ def test_corpus_command_on_a_file_as_output_is_one_line_and_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["corpus", str(inputs), "--topic", "t", "--output", str(afile)])
     assert result.exit_code == 2, result.output
     assert "is a file" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("limit", ["inf", "1e9"])
+def test_corpus_command_refuses_an_article_limit_past_1000_mb_in_one_line(tmp_path, limit):
+    from stance_cli.app import app
+
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text(json.dumps(GOOD) + "\n")
+    args = ["corpus", str(inputs), "-t", "t", "-o", str(tmp_path / "out"), "--max-article-mb", limit]
+    result = CliRunner().invoke(app, [*args, "--model", str(tmp_path / "no-model")])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "--max-article-mb" in result.output and not (tmp_path / "out").exists()
 
 
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "  =1", "\u3000＝1", "＠x"]

@@ -78,6 +78,24 @@ def test_csv_line_numbers_count_physical_lines(tmp_path):
         list(iter_file(path))
 
 
+def test_a_csv_field_past_the_csv_module_default_is_read_and_the_limit_put_back(tmp_path):
+    import csv
+
+    long_text = "we agree " * 20_000  # 180,000 characters, past the csv module's 131,072
+    path = write(tmp_path / "d.csv", ["text,topic,label", f'"{long_text}",tax,favor', "no,tax,against"])
+    before = csv.field_size_limit()
+    rows = list(iter_file(path))
+    assert [len(r.text) for r in rows] == [len(long_text.strip()), 2]
+    assert csv.field_size_limit() == before  # the process-wide limit is put back
+
+
+def test_a_lone_carriage_return_in_a_csv_field_names_file_and_line(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"text,topic,label\nok,tax,favor\nwe\ragree,tax,favor\n")
+    with pytest.raises(DataError, match=r"d.csv:3: a carriage return"):
+        list(iter_file(path))
+
+
 def test_a_csv_header_without_a_column_is_reported_once(tmp_path):
     path = write(tmp_path / "d.csv", ["post,target", "we agree,tax", "no,tax"])
     with pytest.raises(DataError) as caught:

@@ -186,6 +186,26 @@ def test_plan_rejects_unknown_names_and_empty_requests():
         plan([])
 
 
+@pytest.mark.parametrize(
+    ("content", "message"), [(b"a: [\n", "not valid YAML at line 2"), (b"task: \xff\n", "UTF-8")]
+)
+def test_plan_for_a_config_that_is_not_yaml_names_the_file(tmp_path, content, message):
+    from stance.config import ConfigError
+
+    config = tmp_path / "bad.yaml"
+    config.write_bytes(content)
+    with pytest.raises(ConfigError, match=f"bad.yaml: .*{message}"):
+        plan([], config, root=tmp_path)
+
+
+@pytest.mark.parametrize("address", ["http://[::1", "http://[oops/"])
+def test_a_mirror_address_that_is_not_a_url_is_a_fetch_error_not_unreachable(tiny_set, tmp_path, address):
+    with pytest.raises(FetchError, match="bad mirror address") as caught:
+        fetch("tiny", tmp_path / "data", mirror=address)
+    assert not isinstance(caught.value, Unreachable)  # --offline-ok does not hide a typo
+    assert _files_under(tmp_path / "data") == []
+
+
 def test_unspreadsheet_restores_semicolons_and_line_breaks():
     # the original lines: a,"b;c" / 1,"x" / 2,"two<CRLF>lines"
     mangled = '"a,""b";"c""";;;;\r\n"1,""x""";;;;\r\n"2,""two\r\nlines"""\r\n'

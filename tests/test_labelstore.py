@@ -189,6 +189,22 @@ def test_schema_is_versioned_and_a_newer_file_is_refused(tmp_path):
         LabelStore(tmp_path / "junk.sqlite3")
 
 
+def test_a_file_that_is_not_a_label_database_is_bad_input_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from stance.data.labelstore import store_examples
+    from stance_cli.app import app
+    from stance_cli.errors import exit_code_for
+
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(LabelStoreError) as caught:
+        store_examples(f"labels:{junk}")  # a `labels:` spec of train, evaluate or adapt
+    assert exit_code_for(caught.value) == 2
+    result = CliRunner().invoke(app, ["labels", "stats", "--db", str(junk)])
+    assert result.exit_code == 2 and "cannot be opened" in result.output, (result.output, result.exception)
+
+
 def test_concurrent_threads_lose_no_label(tmp_path):
     store = LabelStore(tmp_path / "labels.sqlite3")
     ids: list[int] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import shutil
 import tempfile
@@ -63,6 +64,15 @@ class AdaptOptions:
     num_threads: int = 0
 
     def check(self) -> AdaptOptions:
+        """The options, if every value is in range.
+
+        Raises:
+            InputError: naming the value out of range (nan and inf included).
+        """
+        for name in ("epochs", "lr", "replay"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise InputError(f"{name}={value}; expected a finite number")
         if self.folds < 2:
             raise InputError(f"folds={self.folds}; at least 2 (one held out, the rest trained on)")
         if not 0 <= self.held_out_folds <= self.folds:

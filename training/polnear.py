@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from stance.errors import DataError
 from stance.settings import data_dir
 
 logger = logging.getLogger(__name__)
@@ -80,17 +81,43 @@ _ROLE_KEYS = (("Source", "Source"), ("Cue", "Cue"), ("Content", "Content"), ("Co
 _ANY_MARK = re.compile(r"''|``|[“”\"«»„]")
 
 
+def _read_utf8(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not valid UTF-8 (byte {err.start})") from None
+
+
+def _spans(field: str, size: int, where: str) -> list[tuple[int, int]]:
+    """``(start, end)`` pieces of a text-bound annotation's ``Label START END[;START END...]``."""
+    label, _, offsets = field.partition(" ")
+    pieces = []
+    for piece in offsets.split(";"):
+        try:
+            start, end = (int(n) for n in piece.split())
+        except ValueError:
+            raise DataError(
+                f"{where}: {label} expects character offsets START END, found {piece.strip()!r}"
+            ) from None
+        if not 0 <= start <= end <= size:
+            raise DataError(f"{where}: {label} span {start}-{end} is outside the text ({size} characters)")
+        pieces.append((start, end))
+    return pieces
+
+
 def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote], list[tuple[str, int, int]]]:
     spans: dict[str, list[tuple[int, int]]] = {}
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        fields = line.split("\t")
+    # brat standoff is one annotation per \n-ended line; a span's text may hold other line breaks
+    for line_no, line in enumerate(_read_utf8(path).split("\n"), start=1):
+        fields = line.rstrip("\r").split("\t")
         if line.startswith("T") and len(fields) >= 2:
-            label_and_spans = fields[1].split(" ", 1)
-            pairs = (s.split() for s in label_and_spans[1].split(";"))
-            spans[fields[0]] = [(int(a), int(b)) for a, b, *_ in pairs]
+            spans[fields[0]] = _spans(fields[1], len(text), f"{path}:{line_no}")
         elif line.startswith("E") and len(fields) >= 2:
-            events.append(dict(a.split(":", 1) for a in fields[1].split()))
+            arguments = fields[1].split()
+            if not all(":" in a for a in arguments):
+                raise DataError(f"{path}:{line_no}: an event argument without ROLE:ID in {fields[1]!r}")
+            events.append(dict(a.split(":", 1) for a in arguments))
     gold = []
     reported = []
     roles: set[tuple[str, int, int]] = set()
@@ -115,7 +142,13 @@ def _parse_ann(path: Path, text: str) -> tuple[list[GoldQuote], list[GoldQuote],
 
 
 def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator[Article]:
-    """Articles of a PolNeAR split with gold quotes, one annotator per article (the first file)."""
+    """Articles of a PolNeAR split with gold quotes, one annotator per article (the first file).
+
+    Raises:
+        FileNotFoundError: no PolNeAR folder, split or article text.
+        DataError: an annotation file or text that is not UTF-8, or an annotation line that is not
+            brat standoff (``path:line``).
+    """
     root = polnear_dir(path) / split
     if not root.is_dir():
         raise FileNotFoundError(f"PolNeAR has no split {split!r} under {root.parent}")
@@ -123,6 +156,6 @@ def load_polnear(split: str = "dev", path: str | Path | None = None) -> Iterator
     for ann in sorted((root / "attributions").glob("*.ann")):
         chosen.setdefault(ann.stem.rsplit("_", 1)[0], ann)
     for stem, ann in chosen.items():
-        text = (root / "text" / f"{stem}.txt").read_text(encoding="utf-8")
+        text = _read_utf8(root / "text" / f"{stem}.txt")
         direct, reported, roles = _parse_ann(ann, text)
         yield Article(stem, text, tuple(direct), tuple(reported), tuple(roles))

@@ -207,6 +207,15 @@ def _jsonl_rows(handle: BinaryIO, file: InputFile, columns: Mapping[str, str], m
         if not isinstance(row, dict):
             yield BadRow(file.input, line_no, fallback, where, "not a JSON object")
             continue
+        # JSON may escape a lone surrogate ("\\ud800"), which no UTF-8 output can hold: the row is
+        # bad, as a CSV row of invalid UTF-8 is, and the run goes on
+        names = [columns.get(f, f) for f in FIELDS]
+        bad = [n for n in names if isinstance(row.get(n), str) and _has_surrogate(row[n])]
+        if bad:
+            ident = row.get(columns.get("id", "id"))
+            ident = str(ident) if ident not in (None, "") and columns.get("id", "id") not in bad else fallback
+            yield BadRow(file.input, line_no, ident, where, f"an unpaired surrogate in field {bad[0]!r}")
+            continue
         yield _article(row, file, line_no, where, fallback, columns, max_bytes)
 
 

@@ -31,6 +31,9 @@ TOP_SPEAKERS = 25
 TIMELINE_SPEAKERS = 5
 QUOTES_PER_CELL = 3
 CMAP = colormaps["RdBu"]  # red = against (-1), blue = favor (+1)
+# topics and speaker names are the user's text: "$" in them is a dollar sign, not TeX (matplotlib
+# would parse "tax $\x$ plan" as math and fail on the unknown symbol)
+_PLAIN_TEXT = {"text.parse_math": False}
 
 
 def _slug(text: str) -> str:
@@ -59,15 +62,16 @@ def heatmap_matrix(speakers: pd.DataFrame, topics: Sequence[str], top: int = TOP
 
 def plot_heatmap(matrix: pd.DataFrame, path: Path) -> bytes:
     """The heat map as PNG; returns its bytes."""
-    fig, ax = plt.subplots(
-        figsize=(2.2 + 1.6 * max(1, matrix.shape[1]), 1.2 + 0.32 * max(1, matrix.shape[0]))
-    )
-    image = ax.imshow(matrix.to_numpy(dtype=float), cmap=CMAP, vmin=-1, vmax=1, aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=20, ha="right")
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
-    fig.colorbar(image, ax=ax, label="mean stance (favor - against)")
-    ax.set_title("Stance by speaker and topic")
-    return _save_png(fig, path)
+    with plt.rc_context(_PLAIN_TEXT):
+        fig, ax = plt.subplots(
+            figsize=(2.2 + 1.6 * max(1, matrix.shape[1]), 1.2 + 0.32 * max(1, matrix.shape[0]))
+        )
+        image = ax.imshow(matrix.to_numpy(dtype=float), cmap=CMAP, vmin=-1, vmax=1, aspect="auto")
+        ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=20, ha="right")
+        ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index])
+        fig.colorbar(image, ax=ax, label="mean stance (favor - against)")
+        ax.set_title("Stance by speaker and topic")
+        return _save_png(fig, path)
 
 
 def plot_timeline(quotes: pd.DataFrame, topic: str, path: Path) -> bytes | None:
@@ -80,17 +84,18 @@ def plot_timeline(quotes: pd.DataFrame, topic: str, path: Path) -> bytes | None:
     top = rows["speaker"].value_counts().index[:TIMELINE_SPEAKERS]
     rows["stance"] = rows["favor"] - rows["against"]
     rows["month"] = rows["when"].dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    for speaker in top:
-        series = rows[rows["speaker"] == speaker].groupby("month")["stance"].mean()
-        ax.plot(series.index, series.to_numpy(), marker="o", label=speaker)
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_ylabel("mean stance")
-    ax.set_title(f"Stance over time: {topic}")
-    ax.legend(fontsize=8, loc="best")
-    fig.autofmt_xdate()
-    return _save_png(fig, path)
+    with plt.rc_context(_PLAIN_TEXT):
+        fig, ax = plt.subplots(figsize=(8, 3.6))
+        for speaker in top:
+            series = rows[rows["speaker"] == speaker].groupby("month")["stance"].mean()
+            ax.plot(series.index, series.to_numpy(), marker="o", label=speaker)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylabel("mean stance")
+        ax.set_title(f"Stance over time: {topic}")
+        ax.legend(fontsize=8, loc="best")
+        fig.autofmt_xdate()
+        return _save_png(fig, path)
 
 
 def _cell_html(value: float) -> str:

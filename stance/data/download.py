@@ -107,7 +107,8 @@ def download(remote: RemoteFile, target: str | Path, mirror: str | None = None) 
 
     Raises:
         Unreachable: no connection could be made (nothing was received).
-        FetchError: HTTP error, dropped connection, short or oversized file, checksum mismatch.
+        FetchError: a mirror address that is not one, HTTP error, dropped connection, short or
+            oversized file, checksum mismatch.
     """
     source = locate(remote, mirror)
     try:
@@ -122,6 +123,13 @@ def download(remote: RemoteFile, target: str | Path, mirror: str | None = None) 
         raise FetchError(
             f"{source} does not exist: the mirror folder {mirror} lacks this file "
             "(it is laid out as owner/repo/commit/path, like raw.githubusercontent.com)."
+        ) from None
+    except ValueError as err:
+        # urllib refuses an address it cannot parse ("http://[::1": Invalid IPv6 URL) with a
+        # ValueError before connecting: a typo, not a network that is down
+        raise FetchError(
+            f"bad mirror address {mirror or source!r} ({err}); give a base address (https://host/path) or a "
+            f"local folder with --mirror or {MIRROR_ENV}"
         ) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
         reason = getattr(err, "reason", err)

@@ -113,7 +113,21 @@ def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
     return Example(context=str(context) if context else None, **values)
 
 
+# the largest field limit every platform's C long holds
+_CSV_FIELD_LIMIT_MAX = 2**31 - 1
+
+
 def _iter_csv(path: Path, columns: dict[str, str]) -> Iterator[Example]:
+    # the csv module refuses fields over 131,072 characters by default, and its limit is
+    # process-wide: raised to the file's size (no field can be longer) for this file, then put back
+    previous = csv.field_size_limit(min(path.stat().st_size + 1, _CSV_FIELD_LIMIT_MAX))
+    try:
+        yield from _csv_examples(path, columns)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_examples(path: Path, columns: dict[str, str]) -> Iterator[Example]:
     with open(path, "rb") as handle:
         numbered = decoded_lines(path, handle)
         line_of_last = 0
@@ -125,7 +139,10 @@ def _iter_csv(path: Path, columns: dict[str, str]) -> Iterator[Example]:
                 yield text
 
         reader = csv.DictReader(lines())
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as err:
+            raise DataError(f"{path}:{line_of_last}: {_csv_problem(err)}") from None
         needed = [columns.get(name, name) for name in ("text", "topic", "label")]
         missing = [column for column in needed if column not in header]
         if missing:
@@ -134,10 +151,23 @@ def _iter_csv(path: Path, columns: dict[str, str]) -> Iterator[Example]:
                 f"(columns: {', '.join(header) or 'none'}); map yours with data.train[].columns"
             )
         first_line = line_of_last + 1
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                raise DataError(f"{path}:{line_of_last}: {_csv_problem(err)}") from None
             # a quoted field may hold newlines: report the physical line where the record starts
             yield _row_to_example(row, columns, f"{path}:{first_line}")
             first_line = line_of_last + 1
+
+
+def _csv_problem(err: csv.Error) -> str:
+    if "new-line character" in str(err):
+        # lines are split at \n only, so a lone \r is left inside a field
+        return "a carriage return (\\r) in an unquoted field; quote the field or remove the \\r"
+    return f"not valid CSV ({err})"
 
 
 def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterator[Example]:

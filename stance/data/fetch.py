@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from stance.atomic import atomic_dir, atomic_file
-from stance.config import Config, load_config
+from stance.config import Config, load_config, read_yaml
 from stance.data import polnear
 from stance.data.download import (
     FetchError,
@@ -190,13 +190,12 @@ def plan(
 
 
 def _trains_attribution(config_path: str | Path) -> bool:
-    """A ``task: attribution`` config (the tagger's), which reads PolNeAR rather than stance sets."""
-    import yaml
+    """A ``task: attribution`` config (the tagger's), which reads PolNeAR rather than stance sets.
 
-    from stance.config import find_config
-
-    raw = yaml.safe_load(find_config(config_path).read_text(encoding="utf-8"))
-    return isinstance(raw, dict) and raw.get("task") == "attribution"
+    Raises:
+        stance.config.ConfigError: the file is missing, not UTF-8, not YAML or not a mapping.
+    """
+    return read_yaml(config_path).get("task") == "attribution"
 
 
 def licence_notice(name: str) -> str:

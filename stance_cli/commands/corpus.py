@@ -27,7 +27,10 @@ def corpus(
     ray_actors: int = typer.Option(None, min=1, help="classifier actors (default: per GPU, or CPUs/2)"),
     batch_size: int = typer.Option(64, min=1, help="quote x topic pairs per forward pass"),
     part_size: int = typer.Option(100, min=1, help="articles per written part"),
-    max_article_mb: float = typer.Option(2.0, min=0.001, help="longer articles are skipped as bad rows"),
+    # at most 1,000 MB: an article is held in memory whole and none is longer; inf would overflow int()
+    max_article_mb: float = typer.Option(
+        2.0, min=0.001, max=1000.0, help="longer articles are skipped as bad rows"
+    ),
     kind: list[str] = typer.Option(None, "--kind", help="keep only these quote kinds (repeatable)"),
     int8: bool = typer.Option(False, help="use the int8-quantised model"),
     precision: str = typer.Option("fp32", help="fp32, bf16 or auto (bf16 where the CPU has it)"),
