@@ -106,3 +106,23 @@ def test_the_recorded_weights_checksum_is_read_or_computed_only_when_asked(folde
     (folder / CHECKSUMS).unlink()
     assert recorded_weights_sha256(folder, compute=False) is None
     assert recorded_weights_sha256(folder / "gone") is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"\xff\xfe", "not a YAML text file"), (b"- a list\n", "expected a mapping"), (b"a: [\n", "not valid YAML")],
+)
+def test_metadata_of_a_resolved_config_that_is_not_a_yaml_mapping_is_a_load_error(tmp_path, content, message):
+    from stance.model.folder import RESOLVED_CONFIG, read_metadata
+
+    (tmp_path / RESOLVED_CONFIG).write_bytes(content)
+    with pytest.raises(ModelLoadError, match=message):
+        read_metadata(tmp_path)
+
+
+def test_metadata_reads_past_sections_of_the_wrong_shape(tmp_path):
+    from stance.model.folder import RESOLVED_CONFIG, read_metadata
+
+    (tmp_path / RESOLVED_CONFIG).write_text("data: 5\nmodel: [x]\n")
+    meta = read_metadata(tmp_path)
+    assert meta.training_data == [] and meta.max_length == 128

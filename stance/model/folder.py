@@ -26,9 +26,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from stance.errors import ModelLoadError, ModelNotFoundError, ModelUnverifiedError
+from stance.config import read_yaml
+from stance.errors import ConfigError, ModelLoadError, ModelNotFoundError, ModelUnverifiedError
 from stance.files import sha256_file
 
 logger = logging.getLogger(__name__)
@@ -200,16 +199,23 @@ def read_metadata(path: str | Path) -> ModelMetadata:
     config: dict = {}
     if (path / RESOLVED_CONFIG).is_file():
         try:
-            config = yaml.safe_load((path / RESOLVED_CONFIG).read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ModelLoadError(f"{path / RESOLVED_CONFIG}: not valid YAML ({err})") from None
+            config = read_yaml(path / RESOLVED_CONFIG)
+        except ConfigError as err:  # not UTF-8, not YAML, not a mapping
+            raise ModelLoadError(str(err)) from None
+    data, model = (v if isinstance(v, dict) else {} for v in (config.get("data"), config.get("model")))
     evaluation = {
         name: {k: m[k] for k in ("n", "accuracy", "macro_f1", "f_avg") if k in m}
         for name, m in _read_json(path / EVAL_RESULTS).items()
         if isinstance(m, dict)
     }
-    sources = [f"{s.get('name')}:{s.get('split', 'train')}" for s in config.get("data", {}).get("train", [])]
-    base = config.get("model", {}).get("base", "unknown")
+    train = data.get("train")
+    sources = (
+        [f"{s.get('name')}:{s.get('split', 'train')}" for s in train if isinstance(s, dict)]
+        if isinstance(train, list)
+        else []
+    )
+    base = model.get("base", "unknown")
+    length = _read_json(path / STANCE_CONFIG).get("max_length")
     encoder = _read_json(path / TRAIN_RESULTS).get("base_encoder")
     if isinstance(encoder, dict) and encoder.get("sha256"):
         # training records the encoder it resolved: upstream name and weights checksum
@@ -221,7 +227,7 @@ def read_metadata(path: str | Path) -> ModelMetadata:
         name=path.resolve().name,
         path=str(path),
         base_encoder=base_label,
-        max_length=int(_read_json(path / STANCE_CONFIG).get("max_length", 128)),
+        max_length=length if isinstance(length, int) else 128,
         training_data=sources,
         evaluation=evaluation,
     )
