@@ -110,7 +110,11 @@ def test_the_recorded_weights_checksum_is_read_or_computed_only_when_asked(folde
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"\xff\xfe", "not a YAML text file"), (b"- a list\n", "expected a mapping"), (b"a: [\n", "not valid YAML")],
+    [
+        (b"\xff\xfe", "not a YAML text file"),
+        (b"- a list\n", "expected a mapping"),
+        (b"a: [\n", "not valid YAML"),
+    ],
 )
 def test_metadata_of_a_resolved_config_that_is_not_a_yaml_mapping_is_a_load_error(tmp_path, content, message):
     from stance.model.folder import RESOLVED_CONFIG, read_metadata
