@@ -190,3 +190,32 @@ def test_a_trained_folder_without_checksums_needs_allow_unverified(tiny_model, t
     with pytest.raises(ModelUnverifiedError, match="bare has no checksums.json.*--allow-unverified"):
         StanceClassifier.from_pretrained(bare)
     assert StanceClassifier.from_pretrained(bare, allow_unverified=True).labels == list(LABELS)
+
+
+def test_a_topic_check_on_another_thread_never_unsets_the_models_truncation(tiny_model):
+    """The service checks topics on its event loop while the model thread encodes. With one
+    shared fast tokenizer, whose truncation is switched on and off in place before each call, the
+    check switched it off between the model thread's switching it on and its encoding, and pairs
+    of hundreds of tokens reached a model that reads 32."""
+    import threading
+
+    from stance.pairs import StancePair
+
+    clf = StanceClassifier.from_pretrained(tiny_model)
+    long_pairs = [StancePair(reading="word " * 300, topic="a topic")] * 16
+    topics = [StancePair(reading="x", topic=f"topic {i} " * 3) for i in range(16)]
+    longest, stop = [], threading.Event()
+
+    def encode() -> None:
+        while not stop.is_set():
+            longest.append(max(map(len, clf.encode_pairs(long_pairs)["input_ids"])))
+
+    thread = threading.Thread(target=encode)
+    thread.start()
+    try:
+        for _ in range(400):
+            clf.check_pairs(topics)
+    finally:
+        stop.set()
+        thread.join()
+    assert longest and max(longest) <= clf.max_length

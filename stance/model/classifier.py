@@ -8,8 +8,10 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -64,6 +66,12 @@ class StanceClassifier:
         self.labels = [self.id2label[i] for i in range(len(self.id2label))]
         self.quantized = False
         self.precision = "fp32"
+        # check_pairs reads topics with a tokenizer of its own: a fast tokenizer switches truncation
+        # on and off in place before each call, so a check on the service's event loop could
+        # switch it off between the model thread's switching it on and its encoding (untruncated
+        # pairs then reached the model)
+        self._check_tokenizer = None
+        self._check_lock = threading.Lock()
 
     @classmethod
     def from_base(
@@ -225,7 +233,11 @@ class StanceClassifier:
         if not topics:
             return
         budget = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=True) - MIN_READING_TOKENS
-        ids = self.tokenizer([self.hypothesis(t) for t in topics], add_special_tokens=False)["input_ids"]
+        hypotheses = [self.hypothesis(t) for t in topics]
+        with self._check_lock:
+            if self._check_tokenizer is None:
+                self._check_tokenizer = copy.deepcopy(self.tokenizer)
+            ids = self._check_tokenizer(hypotheses, add_special_tokens=False)["input_ids"]
         lengths = dict(zip(topics, map(len, ids), strict=True))
         for i, pair in enumerate(pairs):
             if lengths[pair.topic] > budget:
