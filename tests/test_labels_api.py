@@ -300,3 +300,26 @@ def test_a_server_killed_mid_writes_keeps_every_acknowledged_label(tiny_model, t
     stored = {r.id: r.text for r in store.rows(scope_of("kill-key"))}
     missing = [(text, i) for text, i in acknowledged if stored.get(i) != text]
     assert not missing
+
+
+def test_a_context_past_the_stance_limit_is_413(tiny_model, tmp_path):
+    with TestClient(app_with(tiny_model, tmp_path / "labels.sqlite3", max_context_chars=50)) as client:
+        r = client.post("/v1/labels", json={"labels": [label(1, context="x" * 51)]})
+        assert r.status_code == 413 and "labels[0].context has 51 characters" in r.text, r.text
+        assert client.post("/v1/labels", json={"labels": [label(1, context="x" * 50)]}).status_code == 201
+
+
+def test_a_page_ends_early_past_its_text_budget_and_the_next_page_goes_on(tiny_model, tmp_path, monkeypatch):
+    """A page of 1,000 imported rows with long contexts was one response of hundreds of MB."""
+    import serving.routes.labels as labels_route
+
+    per_row = sum(len(v) for v in label(1).values() if isinstance(v, str)) + 2 * 64
+    monkeypatch.setattr(labels_route, "MAX_PAGE_CHARS", 3 * per_row)
+    with TestClient(app_with(tiny_model, tmp_path / "labels.sqlite3")) as client:
+        client.post("/v1/labels", json={"labels": [label(i) for i in range(8)]})
+        seen, after, pages = [], 0, 0
+        while after is not None:
+            page = client.get("/v1/labels", params={"after": after, "limit": 100}).json()
+            seen += [row["id"] for row in page["labels"]]
+            after, pages = page["next_after"], pages + 1
+    assert seen == list(range(1, 9)) and pages >= 3

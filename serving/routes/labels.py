@@ -36,8 +36,10 @@ router = APIRouter(prefix="/v1", tags=["labels"], route_class=ParsedJsonRoute)
 UserLabel = Literal["favor", "against", "none", "not_a_quote"]
 ModelLabel = Literal["favor", "against", "none", "uncertain"]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-# a page of 1,000 rows is about 1 MB of JSON with long contexts: small enough to hold in memory
+# at most 1,000 rows a page, and a page ends early past MAX_PAGE_CHARS of text (rows imported from
+# files may hold long contexts): what one request holds in memory and renders is bounded either way
 MAX_PAGE = 1000
+MAX_PAGE_CHARS = 2_000_000
 
 
 class ModelScores(Strict):
@@ -184,12 +186,15 @@ def _from_spans(article: str | None, labels: list[LabelIn]) -> dict[int, dict[st
     }
 
 
-def _records(body: LabelsRequest, served: str | None, max_text_chars: int) -> list[LabelRecord]:
+def _records(
+    body: LabelsRequest, served: str | None, max_text_chars: int, max_context_chars: int
+) -> list[LabelRecord]:
     """The request's labels as records, each span's fields derived from the article.
 
-    A reading is held to ``max_text_chars`` (``max_quote_chars``, as ``/v1/stance`` holds its
-    texts): a span's sentence offsets may cover the whole article, and 256 of them would otherwise
-    store 256 copies of it from one request.
+    A reading is held to ``max_text_chars`` and a context sent with it to ``max_context_chars``
+    (``max_quote_chars`` and ``max_context_chars``, as ``/v1/stance`` holds its items): a span's
+    sentence offsets may cover the whole article, and 256 of them would otherwise store 256 copies
+    of it from one request.
     """
     article_hash = hashlib.sha256(body.article.encode("utf-8")).hexdigest() if body.article else None
     derived_by_label = _from_spans(body.article, body.labels)
@@ -200,6 +205,11 @@ def _records(body: LabelsRequest, served: str | None, max_text_chars: int) -> li
         if not text:
             raise InputError(f"labels[{i}]: give text (what the model read) or span with article")
         check_text(text, max_text_chars, f"labels[{i}].text" if item.text else f"labels[{i}].span's reading")
+        if item.context is not None and len(item.context) > max_context_chars:
+            raise InputTooLargeError(
+                f"labels[{i}].context has {len(item.context)} characters; limit {max_context_chars} "
+                "(the quote's paragraph, as /v1/stance takes it)"
+            )
         records.append(
             LabelRecord(
                 text=text,
@@ -234,10 +244,10 @@ async def add_labels(
         raise InputTooLargeError(
             f"article has {len(body.article)} characters; limit {settings.max_text_chars}"
         )
-    limit = settings.max_quote_chars
+    limits = settings.max_quote_chars, settings.max_context_chars
     records = await within_budget(
         request,
-        run_in_threadpool(lambda: _records(body, _served_checksum(request, service), limit)),
+        run_in_threadpool(lambda: _records(body, _served_checksum(request, service), *limits)),
         settings.request_timeout_s,
     )
     ids = await run_in_threadpool(store.add, scope, records)
@@ -257,7 +267,14 @@ def list_labels(
     As JSONL the next cursor is in the ``X-Next-After`` header (absent on the last page).
     """
     records, next_after = store.page(scope, after=after, limit=limit)
-    rows = [{k: v for k, v in r.to_dict().items() if v is not None} for r in records]
+    rows, chars = [], 0
+    for record in records:
+        row = {k: v for k, v in record.to_dict().items() if v is not None}
+        chars += sum(len(v) for v in row.values() if isinstance(v, str))
+        if rows and chars > MAX_PAGE_CHARS:
+            next_after = rows[-1]["id"]  # the page ends here; the next one starts at this row
+            break
+        rows.append(row)
     if format == "jsonl":
         headers = {"X-Next-After": str(next_after)} if next_after is not None else {}
         text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
