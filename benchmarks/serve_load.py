@@ -87,12 +87,20 @@ def start_server(model: Path, batching: bool, extra_env: dict | None = None) -> 
     raise RuntimeError("server did not become ready")
 
 
+# the addresses the hostile client and the /health prober send as (ordinary clients: 10.1.x.y for
+# /v1/stance, 10.2.x.y for /v1/quotes)
+HOSTILE, PROBER = "10.255.0.1", "10.254.0.1"
+
+
 class KeepAliveClient:
     """A minimal HTTP/1.1 keep-alive client: cheap enough that the load generator, which shares
     the machine's cores with the server, is not what limits the measured throughput."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, client: str | None = None) -> None:
         self.host, self.port = host, port
+        # the service tells clients apart by address (serving/clients.py) and trusts
+        # X-Forwarded-For from loopback, so each simulated client names an address of its own
+        self.forwarded = f"X-Forwarded-For: {client}\r\n" if client else ""
         self.reader = self.writer = None
 
     async def post(self, path: str, body: bytes) -> int:
@@ -103,7 +111,7 @@ class KeepAliveClient:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            f"{self.forwarded}Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.writer.write(head + body)
         await self.writer.drain()
@@ -191,7 +199,8 @@ async def drive(
         error_status[status] = error_status.get(status, 0) + 1
 
     async def client(i: int, path: str, sample: list[float]) -> None:
-        http = KeepAliveClient(host, int(port))
+        address = f"10.{1 + (path == '/v1/quotes')}.{i // 200}.{i % 200 + 1}"
+        http = KeepAliveClient(host, int(port), address)
         k = i
         try:
             while time.perf_counter() < stop_at:
@@ -203,7 +212,7 @@ async def drive(
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     failed("dropped")
                     await http.close()
-                    http = KeepAliveClient(host, int(port))
+                    http = KeepAliveClient(host, int(port), address)
                     continue
                 if status != 200:
                     failed(status)
@@ -217,7 +226,7 @@ async def drive(
     nasty = pathological_texts()
 
     async def prober() -> None:
-        http = KeepAliveClient(host, int(port))
+        http = KeepAliveClient(host, int(port), PROBER)
         try:
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
@@ -231,7 +240,7 @@ async def drive(
         hostile_status[status] = hostile_status.get(status, 0) + 1
 
     async def one_hostile(body: bytes) -> None:
-        http = KeepAliveClient(host, int(port))
+        http = KeepAliveClient(host, int(port), HOSTILE)
         try:
             status = await http.post("/v1/quotes", body)
         except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -258,7 +267,7 @@ async def drive(
     async def looping(path: str, payloads: list[bytes]) -> None:
         """One client sending ``payloads`` in turn, each as soon as the last was answered."""
         nonlocal hostile_sent
-        http = KeepAliveClient(host, int(port))
+        http = KeepAliveClient(host, int(port), HOSTILE)
         try:
             while time.perf_counter() < stop_at:
                 try:
@@ -266,7 +275,7 @@ async def drive(
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     status = "dropped"
                     await http.close()
-                    http = KeepAliveClient(host, int(port))
+                    http = KeepAliveClient(host, int(port), HOSTILE)
                 hostile_sent += 1
                 tally(status)
         finally:

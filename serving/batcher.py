@@ -1,11 +1,17 @@
 """Micro-batching: concurrent requests share one forward pass without blocking the event loop.
 
-Each request's pairs wait in a :class:`Ticket`. The model thread takes batches round-robin over
-the waiting tickets, a fair share from each, so a one-pair request rides in the next forward pass
-even behind a 4,096-pair analysis. A request holds at most ``max_request_share`` places in the
-bounded queue however many pairs it has (the rest of a large request waits its turn and counts
-as one share), so a large request cannot make every other client's request a 429. A request
-that is cancelled (its client left, its budget ran out) takes its waiting pairs with it.
+Each request's pairs wait in a :class:`Ticket`, and each client's tickets in its own line
+(:mod:`serving.clients` says who a client is). The model thread takes batches round-robin over
+the waiting clients, a fair share from each, and each client's share round-robin over its own
+requests, so a one-pair request rides in the next forward pass even behind a 4,096-pair
+analysis, and a client with many requests in flight gets one turn, not one per request.
+
+A request holds at most ``max_request_share`` places in the bounded queue however many pairs it
+has (the rest of a large request waits its turn and counts as one share), and a client's
+requests together at most ``max_client_share``: past it that client's next request is a 429, so
+one client, however many requests it sends, cannot make every other client's request a 429.
+A request submitted without a client is a client of its own. A request that is cancelled (its
+client left, its budget ran out) takes its waiting pairs with it.
 
 When a batch fails, its pairs are run again one by one, so that a pair the model cannot read
 fails its own request only (:class:`ItemRejectedError`, 422) and the others get their answers.
@@ -16,9 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 from stance.errors import InputError, OverloadedError
 from stance.pairs import StancePair, StancePrediction
@@ -40,11 +46,16 @@ class Ticket:
     """One request's pairs: which are still waiting, and the answers (or errors) so far."""
 
     def __init__(
-        self, pairs: Sequence[StancePair], future: asyncio.Future, name: Callable[[int], str]
+        self,
+        pairs: Sequence[StancePair],
+        future: asyncio.Future,
+        name: Callable[[int], str],
+        client: Hashable,
     ) -> None:
         self.pairs = list(pairs)
         self.future = future
         self.name = name
+        self.client = client
         self.taken = 0  # pairs handed to the model so far; the rest wait
         self.answered = 0
         self.results: list[StancePrediction | None] = [None] * len(self.pairs)
@@ -69,6 +80,45 @@ class Ticket:
             self.future.set_exception(err)
 
 
+class _Client:
+    """One client's waiting requests, in the order they take turns."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[Ticket, Ticket] = {}  # an ordered set: the line of its requests
+
+    @property
+    def waiting(self) -> int:
+        return sum(t.waiting for t in self.tickets)
+
+    def held(self, request_share: int) -> int:
+        """Queue places its requests hold: each one's waiting pairs, up to ``request_share``."""
+        return sum(min(t.waiting, request_share) for t in self.tickets)
+
+    def take(self, n: int) -> list[tuple[Ticket, int]]:
+        return _round_robin(self.tickets, n)
+
+
+class _Waiting(Protocol):
+    @property
+    def waiting(self) -> int: ...
+
+    def take(self, n: int) -> list[tuple[Ticket, int]]: ...
+
+
+def _round_robin(line: dict, limit: int) -> list[tuple[Ticket, int]]:
+    """Up to ``limit`` pairs from the ``_Waiting`` values of ``line`` (an insertion-ordered
+    dict), round-robin, a fair share from each; one served and still waiting goes to the back."""
+    taken: list[tuple[Ticket, int]] = []
+    while len(taken) < limit and line:
+        key = next(iter(line))
+        turn: _Waiting = line.pop(key)
+        share = max(1, (limit - len(taken)) // (len(line) + 1))
+        taken += turn.take(share)
+        if turn.waiting:
+            line[key] = turn  # served: to the back of the line
+    return taken
+
+
 class MicroBatcher:
     """Collect pairs from concurrent requests into batches of up to ``max_batch_size``.
 
@@ -83,6 +133,8 @@ class MicroBatcher:
         max_wait_ms: how long a batch waits for more requests to join.
         max_queue: queue places; a request that finds too few free is refused (QueueFullError).
         max_request_share: places one request may hold; default a quarter of ``max_queue``.
+        max_client_share: places one client's requests may hold together; default a quarter
+            of ``max_queue`` (at least ``max_request_share``).
         check: called with a request's pairs and their ``name`` before they are queued; raises
             InputError for a pair the model cannot read (``StanceClassifier.check_pairs``).
         on_batch: called with (pairs, seconds) after each model call.
@@ -98,6 +150,7 @@ class MicroBatcher:
         on_batch: Callable[[int, float], None] | None = None,
         max_request_share: int | None = None,
         check: Callable[[Sequence[StancePair], Callable[[int], str]], None] | None = None,
+        max_client_share: int | None = None,
     ) -> None:
         self.predict = predict
         self.max_batch_size = max_batch_size
@@ -106,10 +159,14 @@ class MicroBatcher:
         # a quarter: a large request leaves room for three more of its size and any number of
         # small ones; its other pairs wait their turn without holding places
         self.max_request_share = max_request_share or max(1, max_queue // 4)
+        # a quarter too: however many requests one client sends, three quarters of the queue stay
+        # for the others; never below one request's share, so a client's first request fits
+        self.max_client_share = max(max_client_share or max_queue // 4, self.max_request_share)
         self.enabled = enabled
         self.on_batch = on_batch
         self.check = check
-        self._tickets: deque[Ticket] = deque()
+        # client -> its waiting requests; insertion-ordered: the line in which clients take turns
+        self._clients: dict[Hashable, _Client] = {}
         self._arrived: asyncio.Event | None = None
         self._stopping = False
         self._task: asyncio.Task | None = None
@@ -118,7 +175,7 @@ class MicroBatcher:
     @property
     def pending(self) -> int:
         """Queue places held now: each waiting request's pairs, up to its share."""
-        return sum(min(t.waiting, self.max_request_share) for t in self._tickets)
+        return sum(c.held(self.max_request_share) for c in self._clients.values())
 
     async def start(self) -> None:
         self._arrived = asyncio.Event()
@@ -134,18 +191,24 @@ class MicroBatcher:
         self._executor.shutdown(wait=True)
 
     async def submit(
-        self, pairs: Sequence[StancePair], name: Callable[[int], str] = "items[{}]".format
+        self,
+        pairs: Sequence[StancePair],
+        name: Callable[[int], str] = "items[{}]".format,
+        client: Hashable | None = None,
     ) -> list[StancePrediction]:
         """Queue one request's pairs; returns their predictions in order.
 
         Args:
             pairs: the request's pairs.
             name: how errors name the i-th pair (``items[3]``).
+            client: who sent the request (:func:`serving.clients.request_client`); requests of
+                one client share its turns and its ``max_client_share``. None: a client of its own.
 
         Raises:
             InputError: a pair the model cannot read (checked before anything is queued).
             ItemRejectedError: the model failed on one of the pairs, even alone.
-            QueueFullError: the queue has no room for this request now.
+            QueueFullError: the queue, or this client's share of it, has no room for this
+                request now.
         """
         if not pairs:
             return []
@@ -153,11 +216,22 @@ class MicroBatcher:
             raise RuntimeError("batcher not started")
         if self.check is not None:
             self.check(pairs, name)
+        key = client if client is not None else object()
+        need = min(len(pairs), self.max_request_share)
+        line = self._clients.get(key)
+        mine = line.held(self.max_request_share) if line is not None else 0
+        if mine + need > self.max_client_share:
+            raise QueueFullError(
+                f"your requests hold {mine} of the {self.max_client_share} queue places one client "
+                "may hold; send this one when they are answered"
+            )
         held = self.pending
-        if held + min(len(pairs), self.max_request_share) > self.max_queue:
+        if held + need > self.max_queue:
             raise QueueFullError(f"{held} pairs queued; limit {self.max_queue}")
-        ticket = Ticket(pairs, asyncio.get_running_loop().create_future(), name)
-        self._tickets.append(ticket)
+        ticket = Ticket(pairs, asyncio.get_running_loop().create_future(), name, key)
+        if line is None:
+            line = self._clients[key] = _Client()  # a new client joins the back of the line
+        line.tickets[ticket] = ticket
         self._arrived.set()
         try:
             return await ticket.future
@@ -165,37 +239,44 @@ class MicroBatcher:
             # cancelled (client gone, budget spent) or done: nothing of it waits any more
             if ticket.waiting:
                 ticket.taken = len(ticket.pairs)
-            if ticket in self._tickets:
-                self._tickets.remove(ticket)
+            self._forget(ticket)
+
+    def _forget(self, ticket: Ticket) -> None:
+        line = self._clients.get(ticket.client)
+        if line is not None and line.tickets.pop(ticket, None) is not None and not line.tickets:
+            del self._clients[ticket.client]
 
     def _take(self, limit: int) -> list[tuple[Ticket, int]]:
-        """Up to ``limit`` pairs, round-robin over the waiting requests, a fair share from each."""
-        taken: list[tuple[Ticket, int]] = []
-        while len(taken) < limit and self._tickets:
-            ticket = self._tickets.popleft()
-            share = max(1, (limit - len(taken)) // (len(self._tickets) + 1))
-            taken += ticket.take(share)
-            if ticket.waiting:
-                self._tickets.append(ticket)  # served: to the back of the line
-        return taken
+        """Up to ``limit`` pairs, round-robin over the waiting clients, a fair share from each,
+        and each client's share round-robin over its requests."""
+        return _round_robin(self._clients, limit)
+
+    def _take_request(self) -> list[tuple[Ticket, int]]:
+        """All of one request's pairs (no batching): the oldest of the next client's requests."""
+        key = next(iter(self._clients))
+        line = self._clients.pop(key)
+        ticket = next(iter(line.tickets))
+        del line.tickets[ticket]
+        if line.waiting:
+            self._clients[key] = line  # served: to the back of the line
+        return ticket.take(ticket.waiting)
 
     async def _run(self) -> None:
         assert self._arrived is not None
         loop = asyncio.get_running_loop()
         while True:
-            if not self._tickets:
+            if not self._clients:
                 if self._stopping:
                     return
                 self._arrived.clear()
                 await self._arrived.wait()
                 continue
             if not self.enabled:
-                ticket = self._tickets.popleft()
-                await self._process(ticket.take(ticket.waiting), loop)
+                await self._process(self._take_request(), loop)
                 continue
             # wait up to max_wait for more only when requests are arriving together
             deadline = loop.time() + self.max_wait
-            while len(self._tickets) > 1 and self._waiting() < self.max_batch_size and not self._stopping:
+            while self._requests() > 1 and self._waiting() < self.max_batch_size and not self._stopping:
                 timeout = deadline - loop.time()
                 if timeout <= 0:
                     break
@@ -207,7 +288,10 @@ class MicroBatcher:
             await self._process(self._take(self.max_batch_size), loop)
 
     def _waiting(self) -> int:
-        return sum(t.waiting for t in self._tickets)
+        return sum(c.waiting for c in self._clients.values())
+
+    def _requests(self) -> int:
+        return sum(len(c.tickets) for c in self._clients.values())
 
     async def _process(self, batch: list[tuple[Ticket, int]], loop: asyncio.AbstractEventLoop) -> None:
         # a request cancelled while its pairs sat in this batch no longer needs them

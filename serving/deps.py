@@ -1,7 +1,8 @@
 """The service's state and the dependencies that routes declare as ``Annotated`` types.
 
 ``ServiceDep`` is always there; ``StartedDep`` answers 503 ``not_ready`` while the service starts;
-``StanceDep`` answers 503 ``stance_unavailable`` when no stance model is loaded.
+``StanceDep`` answers 503 ``stance_unavailable`` when no stance model is loaded; ``ClientDep`` is
+who sent the request, the identity the shared queues are fair between (:mod:`serving.clients`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from serving.batcher import MicroBatcher
+from serving.clients import request_client
 from serving.errors import ApiError, ClientDisconnectedError
 from serving.metrics import Metrics
 from serving.settings import ServiceSettings
@@ -39,18 +41,22 @@ class Service:
     stance_unavailable: str | None = None
 
     async def predict(
-        self, pairs: Sequence[StancePair], name: Callable[[int], str] = "items[{}]".format
+        self,
+        pairs: Sequence[StancePair],
+        name: Callable[[int], str] = "items[{}]".format,
+        client: str | None = None,
     ) -> list[StancePrediction]:
         """Stance predictions through the micro-batcher (requires a model); ``name(i)`` names the
-        i-th pair in errors."""
+        i-th pair in errors; ``client`` (``ClientDep``) is who the pairs queue for."""
         if self.batcher is None:
             raise CapabilityUnavailableError(self.stance_unavailable or "no stance model is loaded")
-        return await self.batcher.submit(pairs, name)
+        return await self.batcher.submit(pairs, name, client)
 
-    async def text_job(self, name: str, *args: Any) -> Any:
-        """Run a text job (quote extraction) in a worker process within the request budget."""
+    async def text_job(self, name: str, *args: Any, client: str | None = None) -> Any:
+        """Run a text job (quote extraction) in a worker process within the request budget;
+        ``client`` (``ClientDep``) is who the job waits for a worker as."""
         assert self.pool is not None, "the lifespan starts the pool before the service is started"
-        return await self.pool.run(name, *args, budget_s=self.settings.request_timeout_s)
+        return await self.pool.run(name, *args, budget_s=self.settings.request_timeout_s, client=client)
 
 
 def get_service(request: Request) -> Service:
@@ -76,6 +82,8 @@ def require_stance(service: StartedDep) -> Service:
 
 
 StanceDep = Annotated[Service, Depends(require_stance)]
+
+ClientDep = Annotated[str, Depends(request_client)]
 
 
 def check_text(text: str, limit: int, what: str) -> None:

@@ -10,6 +10,12 @@ one started, so the work stops instead of running on unseen. An error a job rais
 caller as its own class when it is one of the project's errors (``ParserUnavailable`` is a 503
 that says what to install), else as :class:`TextJobError`.
 
+Jobs that wait for a worker wait in one line per client (:mod:`serving.clients`): a free worker
+goes to the oldest job of the next client in turn, not to the oldest job of all, and one client
+may keep at most ``max_client_waiting`` jobs waiting (past it its next job is refused), so a
+client sending many large texts at once delays another client's text by about one job, not by
+all of its own.
+
 Example:
     >>> pool = TextWorkerPool(size=2)
     >>> await pool.start()
@@ -27,7 +33,8 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
@@ -167,6 +174,8 @@ class TextWorkerPool:
     Args:
         size: worker processes.
         max_waiting: jobs that may wait for a free worker; more are refused (OverloadedError).
+        max_client_waiting: jobs one client may keep waiting; more of its jobs are refused
+            (OverloadedError). Default a quarter of ``max_waiting``.
         tasks: job name -> ``module:function``.
         on_outcome: called with "ok", "error", "timeout", "cancelled" or "lost" after each job.
         niceness: added to the workers' nice value, so that when the CPU is short, model
@@ -180,27 +189,38 @@ class TextWorkerPool:
         tasks: Mapping[str, str] | None = None,
         on_outcome: Callable[[str], None] | None = None,
         niceness: int = 0,
+        max_client_waiting: int | None = None,
     ) -> None:
         self.size = size
         self.niceness = niceness
         self.max_waiting = max_waiting
+        # a quarter: 16 of the default 64, about what two workers finish within the 10 s budget
+        # when each text is a 1 s article; one client's further jobs would wait only to time out
+        self.max_client_waiting = max_client_waiting or max(1, max_waiting // 4)
         self.tasks = dict(tasks or TASKS)
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.replaced = 0
-        self.waiting = 0
         self.busy = 0
         # spawn, not fork: the parent holds torch threads and an event loop that must not be copied
         self._context = multiprocessing.get_context("spawn")
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: list[_Worker] | None = None  # None: not started, or stopped
+        # client -> its jobs waiting for a worker, oldest first; insertion-ordered: the line in
+        # which clients take turns
+        self._waiting: dict[Hashable, deque[asyncio.Future[_Worker]]] = {}
         self._all: set[_Worker] = set()
         self._reclaiming: set[asyncio.Task] = set()
         # one blocking call per worker at a time, plus room for reaping killed ones
         self._io = ThreadPoolExecutor(max_workers=2 * size + 2, thread_name_prefix="stance-text-io")
 
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a free worker now."""
+        return sum(len(jobs) for jobs in self._waiting.values())
+
     async def start(self) -> None:
-        self._idle = asyncio.Queue()
+        self._idle = []
         for _ in range(self.size):
-            self._idle.put_nowait(self._spawn())
+            self._release(self._spawn())
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._context, self.tasks, self.niceness)
@@ -233,7 +253,7 @@ class TextWorkerPool:
                 fresh.kill()
                 return
             self._all.add(fresh)
-            self._idle.put_nowait(fresh)
+            self._release(fresh)
 
         loop.run_in_executor(self._io, respawn).add_done_callback(adopt)
 
@@ -245,13 +265,53 @@ class TextWorkerPool:
         """How many workers are running now."""
         return sum(w.process.is_alive() for w in self._all)
 
-    async def run(self, name: str, *args: Any, budget_s: float) -> Any:
+    def _release(self, worker: _Worker) -> None:
+        """Hand a free worker to the oldest job of the next client in line, or keep it idle."""
+        if self._idle is None:  # stopped
+            return
+        while self._waiting:
+            client = next(iter(self._waiting))
+            jobs = self._waiting.pop(client)
+            job = jobs.popleft()
+            if jobs:
+                self._waiting[client] = jobs  # served: to the back of the line
+            if not job.done():
+                job.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    async def _acquire(self, client: Hashable, budget_s: float) -> _Worker:
+        """A free worker, waiting in ``client``'s line for at most ``budget_s`` (TimeoutError)."""
+        if self._idle:  # a worker is idle only while no job waits
+            return self._idle.pop()
+        job: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(client, deque()).append(job)
+        try:
+            async with asyncio.timeout(budget_s):
+                return await job
+        except BaseException:  # the budget ran out, or the caller was cancelled
+            if job.done() and not job.cancelled():
+                self._release(job.result())  # handed a worker as it gave up: pass it on
+            else:
+                job.cancel()
+                jobs = self._waiting.get(client)
+                if jobs is not None and job in jobs:
+                    jobs.remove(job)
+                    if not jobs:
+                        del self._waiting[client]
+            raise
+
+    async def run(self, name: str, *args: Any, budget_s: float, client: Hashable | None = None) -> Any:
         """Run a job in a worker and return its result.
+
+        ``client`` names who sent it (:func:`serving.clients.request_client`): while jobs wait,
+        clients take turns at the free workers. None: a client of its own.
 
         Raises:
             BudgetExceededError: the job (with its wait for a worker) took longer than ``budget_s``;
                 its worker was killed and replaced.
-            OverloadedError: more than ``max_waiting`` jobs wait already.
+            OverloadedError: more than ``max_waiting`` jobs wait already, or more than
+                ``max_client_waiting`` of this client's.
             WorkerLostError: the worker died while running the job.
             StanceError: the job raised one of the project's errors (ParserUnavailable, InputError).
             TextJobError: the job raised any other error.
@@ -260,17 +320,21 @@ class TextWorkerPool:
         """
         if self._idle is None:
             raise RuntimeError("the worker pool is not started")
+        key = client if client is not None else object()
         if self.waiting >= self.max_waiting:
             raise OverloadedError(f"{self.waiting} text jobs waiting; limit {self.max_waiting}")
+        mine = len(self._waiting.get(key, ()))
+        if mine >= self.max_client_waiting:
+            raise OverloadedError(
+                f"{mine} of your text jobs wait for a worker; limit {self.max_client_waiting} per "
+                "client. Send more when they are answered."
+            )
         deadline = time.monotonic() + budget_s
-        self.waiting += 1
         try:
-            worker = await asyncio.wait_for(self._idle.get(), budget_s)
+            worker = await self._acquire(key, budget_s)
         except TimeoutError:
             self.on_outcome("timeout")
             raise BudgetExceededError(f"no text worker was free within {budget_s:g} s") from None
-        finally:
-            self.waiting -= 1
         loop = asyncio.get_running_loop()
         number = worker.next_job()
         call = loop.run_in_executor(self._io, worker.call, number, name, args)
@@ -298,8 +362,7 @@ class TextWorkerPool:
             raise WorkerLostError(f"a text worker died during the job ({err!r})") from None
         finally:
             self.busy -= 1
-        if self._idle is not None:
-            self._idle.put_nowait(worker)
+        self._release(worker)
         self.on_outcome(status)
         if status == "ok":
             return value
@@ -320,8 +383,7 @@ class TextWorkerPool:
             except (TimeoutError, EOFError, OSError):
                 self._replace(worker)
                 return
-            if self._idle is not None:
-                self._idle.put_nowait(worker)
+            self._release(worker)
 
         task = asyncio.get_running_loop().create_task(reclaim(), name="reclaim-text-worker")
         self._reclaiming.add(task)

@@ -267,7 +267,8 @@ def list_labels(
     As JSONL the next cursor is in the ``X-Next-After`` header (absent on the last page).
     """
     records, next_after = store.page(scope, after=after, limit=limit)
-    rows, chars = [], 0
+    rows: list[dict] = []
+    chars = 0
     for record in records:
         row = {k: v for k, v in record.to_dict().items() if v is not None}
         chars += sum(len(v) for v in row.values() if isinstance(v, str))

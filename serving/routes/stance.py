@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from serving.deps import StanceDep, check_text, within_budget
+from serving.deps import ClientDep, StanceDep, check_text, within_budget
 from serving.parsing import ParsedJsonRoute
 from serving.render import json_response
 from serving.schemas import StanceRequest, StanceResponse, stance_payload
@@ -19,7 +19,7 @@ MAX_TOPIC_CHARS = 500
 
 
 @router.post("/stance", response_model=StanceResponse)
-async def stance(body: StanceRequest, request: Request, service: StanceDep) -> Response:
+async def stance(body: StanceRequest, request: Request, service: StanceDep, client: ClientDep) -> Response:
     """Stance of each (text, topic[, context]) item, in input order.
 
     Every item is checked before any is queued (a text or context over its limit is a 413 that
@@ -40,6 +40,6 @@ async def stance(body: StanceRequest, request: Request, service: StanceDep) -> R
         pair = StancePair(item.text, item.topic, item.context)
         check_pair(pair, f"items[{i}]")
         pairs.append(pair)
-    preds = await within_budget(request, service.predict(pairs), settings.request_timeout_s)
+    preds = await within_budget(request, service.predict(pairs, client=client), settings.request_timeout_s)
     preds = apply_min_confidence(preds, body.min_confidence)
     return await json_response(lambda: stance_payload(preds))

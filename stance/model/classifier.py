@@ -15,6 +15,7 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
@@ -237,7 +238,8 @@ class StanceClassifier:
         with self._check_lock:
             if self._check_tokenizer is None:
                 self._check_tokenizer = copy.deepcopy(self.tokenizer)
-            ids = self._check_tokenizer(hypotheses, add_special_tokens=False)["input_ids"]
+            reader: Any = self._check_tokenizer
+            ids = reader(hypotheses, add_special_tokens=False)["input_ids"]
         lengths = dict(zip(topics, map(len, ids), strict=True))
         for i, pair in enumerate(pairs):
             if lengths[pair.topic] > budget:
