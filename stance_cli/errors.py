@@ -91,6 +91,8 @@ def cli_errors(command: F) -> F:
         except BrokenPipeError:
             raise  # a reader that went away (`| head`): click exits quietly
         except OSError as err:
+            if err.filename is None:
+                raise  # not about a path the user gave (a socket, say): the unexpected-error path
             fail(os_error_message(err), 2)
 
     return wrapper  # type: ignore[return-value]

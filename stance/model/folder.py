@@ -227,7 +227,7 @@ def read_metadata(path: str | Path) -> ModelMetadata:
         name=path.resolve().name,
         path=str(path),
         base_encoder=base_label,
-        max_length=length if isinstance(length, int) else 128,
+        max_length=length if isinstance(length, int) and not isinstance(length, bool) else 128,
         training_data=sources,
         evaluation=evaluation,
     )
