@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from serving.clients import client_identity
 from serving.errors import error_response
 from serving.settings import ServiceSettings
 
@@ -116,7 +117,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         limits = self._limits()
         self._guarded_app = self.app
-        self._host = self.client[0] if self.client else "?"
+        # one count per client as the queues see one (an IPv6 address counts as its /64): rotating
+        # through the addresses of one network does not buy more sockets
+        self._host = client_identity(self.client[0] if self.client else None)
         self.per_client[self._host] += 1
         self._header_bytes = 0
         self._header_timer: Any = None
