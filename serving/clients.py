@@ -44,6 +44,6 @@ def client_identity(host: str | None) -> str:
     return str(address)
 
 
-def request_client(request: Request) -> str:
+async def request_client(request: Request) -> str:
     """The identity of the client that sent ``request`` (see :func:`client_identity`)."""
     return client_identity(request.client.host if request.client else None)

@@ -59,14 +59,19 @@ class Service:
         return await self.pool.run(name, *args, budget_s=self.settings.request_timeout_s, client=client)
 
 
-def get_service(request: Request) -> Service:
+# The dependencies are coroutines, though they do not wait: FastAPI runs a plain function
+# dependency in the thread pool every request shares (40 threads), so a request whose threads are
+# all taken (slow label writes, large responses) made every other request wait to look up a field.
+
+
+async def get_service(request: Request) -> Service:
     return request.app.state.service
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def require_started(service: ServiceDep) -> Service:
+async def require_started(service: ServiceDep) -> Service:
     if not service.started:
         raise ApiError(503, "not_ready", "the service is still starting", headers={"Retry-After": "5"})
     return service
@@ -75,7 +80,7 @@ def require_started(service: ServiceDep) -> Service:
 StartedDep = Annotated[Service, Depends(require_started)]
 
 
-def require_stance(service: StartedDep) -> Service:
+async def require_stance(service: StartedDep) -> Service:
     if service.batcher is None:
         raise CapabilityUnavailableError(service.stance_unavailable or "no stance model is loaded")
     return service

@@ -204,3 +204,31 @@ def test_the_routes_queue_work_under_the_client_that_sent_it(tiny_model, monkeyp
         ("text", "203.0.113.7"),
         ("model", "203.0.113.7"),
     ]
+
+
+def test_the_routes_dependencies_run_on_the_event_loop_not_in_the_shared_thread_pool():
+    """A plain-function dependency runs in the thread pool every request shares: with its 40
+    threads taken (slow label writes, large responses), every request waited to look up a field.
+    Only ``get_store`` may block (it opens the label database once), so only it is a function."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    blocking_by_design = {"get_store"}
+
+    def calls(dependant):
+        for dependency in dependant.dependencies:
+            yield dependency.call
+            yield from calls(dependency)
+
+    from serving.routes import ROUTERS
+
+    found = {
+        call.__name__: inspect.iscoroutinefunction(call)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for call in calls(route.dependant)
+    }
+    assert {"get_service", "require_started", "require_stance", "request_client"} <= set(found)
+    assert [name for name, is_coroutine in found.items() if not is_coroutine] == sorted(blocking_by_design)

@@ -123,7 +123,7 @@ def get_store(request: Request, service: ServiceDep) -> LabelStore:
 StoreDep = Annotated[LabelStore, Depends(get_store)]
 
 
-def request_scope(request: Request, service: ServiceDep) -> str:
+async def request_scope(request: Request, service: ServiceDep) -> str:
     """The scope of this request: the sha256 of the key it was let in with, or ``open``."""
     key = service.settings.key()
     if key is None:
