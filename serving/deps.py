@@ -100,6 +100,15 @@ def check_text(text: str, limit: int, what: str) -> None:
     require_text(text, what)
 
 
+def check_context(context: str | None, limit: int, what: str) -> None:
+    """Refuse a context (the quote's paragraph, read after it) over its limit (413); None passes."""
+    if context is not None and len(context) > limit:
+        raise InputTooLargeError(
+            f"{what} has {len(context)} characters; limit {limit} "
+            "(send the quote's paragraph, not the article)"
+        )
+
+
 async def _disconnected(request: Request) -> None:
     # once the body is read, the server's receive() returns only when the client goes away
     while (await request.receive())["type"] != "http.disconnect":

@@ -48,21 +48,23 @@ def test_adding_a_source_leaves_the_other_sources_train_and_dev_rows_alone(data_
     assert set(train) < set(train_plus)
 
 
-def test_a_weighted_source_repeats_its_training_rows_but_not_its_dev_rows(data_dir):
+def _before_and_at_weight(weight: float) -> tuple[tuple, tuple]:
+    """``prepare_sources`` of the smoke config, then again with its first source at ``weight``."""
     config = load_config(ROOT / "configs" / "smoke.yaml", {"data.dev_fraction": "0.3"})
-    train, dev, _ = prepare_sources(config)
-    config.data.train[0].weight = 3
-    train3, dev3, _ = prepare_sources(config)
+    before = prepare_sources(config)
+    config.data.train[0].weight = weight
+    return before, prepare_sources(config)
+
+
+def test_a_weighted_source_repeats_its_training_rows_but_not_its_dev_rows(data_dir):
+    (train, dev, _), (train3, dev3, _) = _before_and_at_weight(3)
     spec = next(iter(dev))
     assert dev3[spec] == dev[spec] and dev[spec]
     assert len(train3) > 2 * len(train)
 
 
 def test_a_weight_below_one_thins_the_training_rows_and_leaves_dev_whole(data_dir):
-    config = load_config(ROOT / "configs" / "smoke.yaml", {"data.dev_fraction": "0.3"})
-    train, dev, stats = prepare_sources(config)
-    config.data.train[0].weight = 0.5
-    half, dev_half, stats_half = prepare_sources(config)
+    (train, dev, stats), (half, dev_half, stats_half) = _before_and_at_weight(0.5)
     spec = next(iter(dev))
     assert dev_half[spec] == dev[spec] and dev[spec]
     assert stats_half[spec]["train"] == round(0.5 * stats[spec]["train"])

@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import Field
 
-from serving.deps import ServiceDep, check_text, within_budget
+from serving.deps import ServiceDep, check_context, check_text, within_budget
 from serving.parsing import ParsedJsonRoute
 from serving.schemas import Strict, model_of
 from stance.analysis import quote_contexts, quote_reading
@@ -205,11 +205,7 @@ def _records(
         if not text:
             raise InputError(f"labels[{i}]: give text (what the model read) or span with article")
         check_text(text, max_text_chars, f"labels[{i}].text" if item.text else f"labels[{i}].span's reading")
-        if item.context is not None and len(item.context) > max_context_chars:
-            raise InputTooLargeError(
-                f"labels[{i}].context has {len(item.context)} characters; limit {max_context_chars} "
-                "(the quote's paragraph, as /v1/stance takes it)"
-            )
+        check_context(item.context, max_context_chars, f"labels[{i}].context")
         records.append(
             LabelRecord(
                 text=text,

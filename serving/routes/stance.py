@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from serving.deps import ClientDep, StanceDep, check_text, within_budget
+from serving.deps import ClientDep, StanceDep, check_context, check_text, within_budget
 from serving.parsing import ParsedJsonRoute
 from serving.render import json_response
 from serving.schemas import StanceRequest, StanceResponse, stance_payload
@@ -32,11 +32,7 @@ async def stance(body: StanceRequest, request: Request, service: StanceDep, clie
     for i, item in enumerate(body.items):
         check_text(item.text, settings.max_quote_chars, f"items[{i}].text")
         check_text(item.topic, MAX_TOPIC_CHARS, f"items[{i}].topic")
-        if item.context is not None and len(item.context) > settings.max_context_chars:
-            raise InputTooLargeError(
-                f"items[{i}].context has {len(item.context)} characters; limit "
-                f"{settings.max_context_chars} (send the quote's paragraph, not the article)"
-            )
+        check_context(item.context, settings.max_context_chars, f"items[{i}].context")
         pair = StancePair(item.text, item.topic, item.context)
         check_pair(pair, f"items[{i}]")
         pairs.append(pair)
