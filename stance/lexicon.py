@@ -289,3 +289,37 @@ DEMONYM_SUFFIXES = ("ian", "ese", "ish", "an", "i", "s")
 # Cues that name a thing rather than report what someone said ("the deal, known as the JCPOA"):
 # a content the tagger attaches to one of them is not a statement.
 NAMING_CUES = frozenset({"known as", "also known as", "dubbed", "nicknamed", "so-called", "referred to as"})
+
+# Labels that open a paragraph with a colon but name no speaker ("UPDATE: …", "WATCH: …"): a
+# transcript's turns are never these (stance.quotes.transcript).
+NOT_SPEAKER_LABELS = frozenset(
+    {
+        "ADVERTISEMENT",
+        "AUDIO",
+        "BACKGROUND",
+        "BOTTOM LINE",
+        "BREAKING",
+        "CLARIFICATION",
+        "CORRECTION",
+        "DETAILS",
+        "EARLIER",
+        "EDITOR'S NOTE",
+        "EDITOR’S NOTE",
+        "EDITORS NOTE",
+        "LISTEN",
+        "NOTE",
+        "PHOTO",
+        "PHOTOS",
+        "PREVIOUSLY",
+        "READ MORE",
+        "RELATED",
+        "SOURCE",
+        "SOURCES",
+        "TRANSCRIPT",
+        "UPDATE",
+        "UPDATED",
+        "VIDEO",
+        "WATCH",
+        "WHY IT MATTERS",
+    }
+)

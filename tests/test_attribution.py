@@ -705,3 +705,26 @@ def test_keep_layers_cuts_the_encoder_and_the_folder_loads_as_is(tiny_base, tmp_
     assert last not in list(model.bert.encoder.layer)
     with pytest.raises(ConfigError, match="model.layers=3; the base encoder has 1 layers"):
         keep_layers(model, 3)
+
+
+def test_a_transcript_turn_replaces_the_taggers_reading_and_keeps_a_statement_inside_it():
+    text = (
+        "Intro.\n\nJAKE TAPPER: Donald Trump released a video on Friday about healing. Take a listen.\n\n"
+        "FALLIN: Well, I think the whole nation needs to work together.\n\n"
+        "TAPPER: Critics say he has campaigned on division. Is he a racial healer?"
+    )
+    spans = [
+        ("Source", "JAKE TAPPER", 0.9),  # the tagger reads the first turn itself
+        ("Cue", ":", 0.9),
+        ("Content", "Donald Trump released a video on Friday about healing. Take a listen.", 0.9),
+        ("Source", "Critics", 0.9),  # and a statement inside the third
+        ("Cue", "say", 0.9),
+        ("Content", "he has campaigned on division", 0.9),
+    ]
+    found = extract_quotes(text, kinds="direct,mixed,indirect", tagger=FakeTagger(spans))
+    assert [(q.speaker, q.rule, q.kind) for q in found] == [
+        ("Jake Tapper", "transcript", "direct"),
+        ("Fallin", "transcript", "direct"),
+        ("Jake Tapper", "transcript", "direct"),
+        ("Critics", "tagger:0.90", "indirect"),
+    ]

@@ -282,3 +282,56 @@ def test_client_article_attributions():
     mixed = [q for q in extract_quotes(text) if q.text.startswith("any possible change")]
     assert mixed[0].kind == "mixed"
     assert not any("heading a delegation" in q.text for q in extract_quotes(text))
+
+
+# --------------------------------------------------------------------------- transcripts
+
+DEBATE = (
+    "Fox News Sunday host Chris Wallace spoke with Republican vice presidential nominee Gov. Mike "
+    "Pence &amp; asked about the debate.\n\n"
+    "“WALLACE: Will Gennifer Flowers be there?\n\n"
+    "“PENCE: Well, look, she will not be attending.\n\n"
+    "“WALLACE: But, Governor, I’ve got to ask you about his language.\n\n"
+    "“PENCE: The question really should be why the campaign invited him.”"
+)
+
+
+def test_transcript_turns_are_read_by_their_labels():
+    found = extract_quotes(DEBATE)
+    assert [(q.speaker, q.speaker_mention, q.rule) for q in found] == [
+        ("Chris Wallace", "WALLACE", "transcript"),
+        ("Mike Pence", "PENCE", "transcript"),
+    ] * 2
+    first = found[0]
+    # offsets in the input, before the decoded "&amp;"
+    assert DEBATE[first.start : first.end] == first.text == "Will Gennifer Flowers be there?"
+    assert DEBATE[first.speaker_start : first.speaker_end] == "WALLACE"
+    assert found[-1].text == "The question really should be why the campaign invited him."
+    assert all(q.kind == "direct" and q.cue == ":" for q in found)
+    assert len({q.group for q in found}) == 4
+
+
+def test_transcript_without_marks_names_the_fullest_label():
+    text = (
+        "Intro.\n\nJAKE TAPPER: Do you back him?\n\nFALLIN: I think he is trying.\n\n"
+        "TAPPER: Is he a healer?\n\nFALLIN: He wants to be one."
+    )
+    found = extract_quotes(text)
+    assert [q.speaker for q in found] == ["Jake Tapper", "Fallin", "Jake Tapper", "Fallin"]
+    assert found[2].speaker_mention == "TAPPER" and found[2].text == "Is he a healer?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # headings, each once
+        "UPDATE: The site removed the listing.\n\nSTAT OF THE WEEK: $43 million went to subsidies.",
+        "STAT OF THE WEEK: $43 million went to subsidies.\n\nTOP TALKER: The mayor's budget, again.",
+        # an interview's Q and A name nobody
+        "Q: Are you surprised?\n\nA: I am surprised.\n\nQ: Why?\n\nA: Look at the last cycle.",
+        # one labelled paragraph is no transcript
+        "Intro.\n\nPENCE: She will not be attending.",
+    ],
+)
+def test_labels_that_are_no_transcript(text):
+    assert not [q for q in extract_quotes(text, "direct,mixed,indirect") if q.rule == "transcript"]

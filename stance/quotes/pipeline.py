@@ -16,6 +16,7 @@ from stance.quotes.marks import QuoteSpan, find_quote_spans
 from stance.quotes.model import Quote
 from stance.quotes.tagged import TaggedAttribution, group_spans, rules_speaker, tagged_speaker
 from stance.quotes.text import Regions, Tok, decode_entities, paragraphs, sentence_bounds, tokenize
+from stance.quotes.transcript import transcript_turns, with_turns
 
 if TYPE_CHECKING:
     from stance.quotes.tagger import SpanTagger, TaggedSpan
@@ -217,6 +218,10 @@ def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] |
         found, reported = _merge_tagged(doc, found, proposals, talk)
     if reported:
         found = sorted([*found, *reported], key=lambda q: q.start)
+    # a transcript's turns are read by their labels, whatever the rules or the tagger made of them
+    found = with_turns(
+        found, transcript_turns(doc.text, doc.paras, ents), ents, doc.original, doc.orig, talk.group + 1
+    )
     return [q for q in found if q.kind in wanted]
 
 
