@@ -77,10 +77,10 @@ TITLES = frozenset(
     foreign former founder gen general gop gov governor health hon host house imam incoming
     interim interior judge justice king labor lady lawyer leader lieutenant lord lt major
     majority manager mayor minister minority miss mr mr. mrs mrs. ms ms. new nominee officer
-    outgoing pastor pollster pope premier president press prime prince princess prof professor
-    queen rabbi rep representative republican rev secretary sen senate senator senior sergeant
-    sgt sheikh sheriff sir speaker spokesman spokesperson spokeswoman state strategist supreme
-    then then-candidate top trade u.s us vice
+    outgoing pastor pollster pope premier president presidential press prime prince princess
+    prof professor queen rabbi rep representative republican rev secretary sen senate senator
+    senior sergeant sgt sheikh sheriff sir speaker spokesman spokesperson spokeswoman state
+    strategist supreme then then-candidate top trade u.s us vice
     """.split()
 )
 

@@ -251,3 +251,64 @@ def test_a_real_section_sign_is_not_a_quote():
 
 def only_speaker(text: str) -> str | None:
     return only(text).speaker
+
+
+# ------------------------------------------------- clause subjects: phrases that go on to their head
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "mention"),
+    [
+        # a name set off by an appositive opens the clause
+        (
+            "Lena Ortiz spoke first.\n\nOrtiz, a former city engineer and candidate, praised the crews, "
+            "saying “the bridge will open in May.”",
+            "Lena Ortiz",
+            "Ortiz",
+        ),
+        (
+            "Mayor Tom Reyes (D), Ortiz's opponent in the race, replied on Friday, saying “it will not.”",
+            "Tom Reyes",
+            "Mayor Tom Reyes",
+        ),
+        # titles before the name, and a possessive before the speaker's role
+        (
+            "Democratic presidential nominee Lena Ortiz chimed in, saying “the bridge will open in May.”",
+            "Lena Ortiz",
+            "Democratic presidential nominee Lena Ortiz",
+        ),
+        (
+            "Lena Ortiz’s campaign manager Tom Reyes said as much, arguing the bridge “will open in May.”",
+            "Tom Reyes",
+            "Lena Ortiz’s campaign manager Tom Reyes",
+        ),
+        # a contracted pronoun is the pronoun
+        ("Lena Ortiz spoke.\n\nShe’s claiming that the bridge “will open in May.”", "Lena Ortiz", "She"),
+    ],
+)
+def test_clause_subject_reads_the_whole_phrase(text, speaker, mention):
+    quote = extract_quotes(text)[-1]
+    assert (quote.speaker, quote.speaker_mention) == (speaker, mention)
+    assert text[quote.speaker_start : quote.speaker_end] == mention
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lena Ortiz's show proved a safe space, saying “the bridge will open in May.”",
+        "The New York businessman spoke, saying “the bridge will open in May.”",
+        "“The bridge will open in May,” the New York businessman said.",
+    ],
+)
+def test_a_possessor_or_a_place_in_the_phrase_is_not_the_speaker(text):
+    assert only(text).speaker not in {"Lena Ortiz", "York", "New York"}
+
+
+def test_a_possessor_of_a_statement_is_its_speaker():
+    text = "Lena Ortiz's statement came on Monday, saying “the bridge will open in May.”"
+    assert only(text).speaker == "Lena Ortiz"
+
+
+def test_a_name_after_the_role_is_still_the_speaker():
+    text = "After the vote, the Democratic candidate Lena Ortiz boldly suggested the bridge was “a disaster.”"
+    assert only(text).speaker == "Lena Ortiz"

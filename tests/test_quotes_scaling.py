@@ -36,6 +36,7 @@ HOSTILE = {
     "hard_wrapped_quote": lambda n: "Intro.\n\n" + "“we will\nnot sign\n" * n + "” he said.",
     "appositive_chain": lambda n: "Jalali" + ", a man" * (n * 2) + ", said “yes.”",
     "nested_marks": lambda n: "“how " * n + "are" + " you”" * n,
+    "transcript_turns": lambda n: "\n\n".join(f"“AB CD: “x” and “y” {i}?" for i in range(n // 4)),
 }
 
 

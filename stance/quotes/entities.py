@@ -293,7 +293,13 @@ def resolve(mention: Mention | None, ents: Entities) -> str | None:
         person = ents.add_name(toks, mention.start)
         return person.name if person is not None else strip_title(mention.text)
     words = [t.text for t in toks if t.text.isalpha() or "'" in t.text or "’" in t.text]
-    if any(t.cap and t.lower not in TITLES and t.text not in NON_NAME_WORDS for t in toks[1:]):
+    # "the chief economist Ola Berg" names someone after the role; "the New York businessman" is
+    # the role, whatever capitals come before it
+    roles = [
+        n for n, t in enumerate(toks) if n and t.text.isalpha() and not t.cap and t.lower not in DETERMINERS
+    ]
+    named = toks[roles[0] + 1 :] if roles else toks[1:]
+    if any(t.cap and t.lower not in TITLES and t.text not in NON_NAME_WORDS for t in named):
         person = ents.add_name(toks, mention.start)
         if person is not None:
             return person.name

@@ -16,6 +16,7 @@ from stance.lexicon import (
     COLLECTIVE_SPEAKERS,
     CUE_VERBS,
     DETERMINERS,
+    DOCUMENT_NOUNS,
     FUNCTION_WORDS,
     GENDERED_PRONOUNS,
     MENTION_LINKS,
@@ -132,6 +133,8 @@ def mention_ending_at(tokens: list[Tok], j: int) -> Mention | None:
         return None
     if tok.lower in PRONOUNS:
         return Mention((tok,), "pronoun")
+    if tok.text.endswith(("'s", "’s")) and tok.lower[:-2] in PRONOUNS:  # "He’s claiming"
+        return Mention((Tok(tok.text[:-2], tok.start, tok.end - 2),), "pronoun")
     if is_name_token(tok) and tok.text not in ORG_WORDS or (tok.cap and tok.text in ORG_WORDS):
         k = j
         # a name with its titles is at most a dozen words ("Iran's Ambassador to Moscow Kazem Jalali")
@@ -275,6 +278,9 @@ def clause_subject(tokens: list[Tok], i: int, lo: int = 0) -> Mention | None:
         while k < i and tokens[k].text != ",":
             k += 1
         k += 1
+    opening = _name_before_appositive(tokens, k, i)
+    if opening is not None:
+        return opening
     for j in range(k, min(i, k + _SUBJECT_TOKENS + 1)):
         if tokens[j].text == "," or tokens[j].quote:
             continue
@@ -285,7 +291,36 @@ def clause_subject(tokens: list[Tok], i: int, lo: int = 0) -> Mention | None:
             and nxt.text.isalpha()
             and nxt.lower not in {"of", "and", "to", "for", "at", "in", "the"}
         ):
+            goes_on = (
+                tokens[j].text.endswith(("'s", "’s"))
+                or nxt.lower in ROLE_NOUNS
+                or (nxt.lower in TITLES and nxt.lower != "then")
+            )
+            if goes_on and nxt.lower not in DOCUMENT_NOUNS:
+                # "Oz's show", "the New York businessman", "Democratic presidential nominee Hillary
+                # Clinton": the phrase goes on to its head ("Trump's statement" is his)
+                continue
             mention = mention_ending_at(tokens, j)
             if mention:
                 return mention
+    return None
+
+
+def _name_before_appositive(tokens: list[Tok], k: int, i: int) -> Mention | None:
+    """'Dean, a former chairman, …' / 'Roy Cooper (D), McCrory's opponent, …': a name that opens
+    the clause, set off by a comma or a bracket before a description, is the clause's subject."""
+    for j in range(k, min(i - 1, k + 4)):
+        after = tokens[j + 1]
+        if after.text not in {",", "("}:
+            continue
+        described = tokens[j + 2] if j + 2 < i else None
+        describes = described is not None and (
+            described.lower in DETERMINERS or described.text.endswith(("'s", "’s")) or not described.cap
+        )
+        if after.text == "," and not describes:
+            return None
+        mention = mention_ending_at(tokens, j)
+        if mention is not None and mention.kind == "name" and mention.start == tokens[k].start:
+            return mention
+        return None
     return None

@@ -20,6 +20,7 @@ and something follows it in lower case, and only in a transcript: an article wit
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,8 +131,14 @@ def with_turns(
     """
     if not turns:
         return quotes
-    spans = [(orig(t.label_start), orig(t.start), orig(t.end)) for t in turns]
-    kept = [q for q in quotes if not any(_reads_turn(q, *span) for span in spans)]
+    spans = [(orig(t.label_start), orig(t.start), orig(t.end)) for t in turns]  # in reading order
+    starts, ends = [start for _, start, _ in spans], [end for _, _, end in spans]
+    kept = []
+    for q in quotes:
+        # the turns it overlaps: bisected, so a long transcript with many quotes stays linear
+        near = spans[bisect_right(ends, q.start) : bisect_left(starts, q.end)]
+        if not any(_reads_turn(q, *span) for span in near):
+            kept.append(q)
     added = []
     names = speaker_names(turns, ents)
     for n, (turn, name, (label_start, start, end)) in enumerate(zip(turns, names, spans, strict=True)):
