@@ -20,6 +20,7 @@ from stance.quotes.tagger import (
     TaggedSpan,
     TaggerEnsemble,
     decode,
+    join_touching,
     load_default_tagger,
     load_tagger,
     piece_labels,
@@ -728,3 +729,39 @@ def test_a_transcript_turn_replaces_the_taggers_reading_and_keeps_a_statement_in
         ("Jake Tapper", "transcript", "direct"),
         ("Critics", "tagger:0.90", "indirect"),
     ]
+
+
+def test_touching_spans_of_one_role_are_joined_but_not_two_quotations():
+    text = "Clinton beats Trump by 46 percent, the poll said. “Yes.” “No.” Berg  Hill said so"
+
+    def at(role, phrase, prob=0.8):
+        start = text.index(phrase)
+        return TaggedSpan(role, start, start + len(phrase), prob)
+
+    spans = [
+        at("Content", "Clinton beats Trump", 0.9),
+        at("Content", "by 46 percent", 0.6),
+        at("Source", "the poll"),
+        at("Content", "“Yes.”"),
+        at("Content", "“No.”"),
+        at("Source", "Berg"),
+        at("Source", "Hill"),
+        at("Cue", "said so"),
+    ]
+    joined = join_touching(text, spans)
+    assert [text[s.start : s.end] for s in joined] == [
+        "Clinton beats Trump by 46 percent",
+        "the poll",
+        "“Yes.”",
+        "“No.”",
+        "Berg  Hill",
+        "said so",
+    ]
+    # the mean probability weighs each part by its length (19 and 13 characters)
+    assert joined[0].prob == pytest.approx((19 * 0.9 + 13 * 0.6) / 32)
+    # a word between two spans keeps them apart, and so does another role
+    assert join_touching(text, [at("Content", "Clinton"), at("Content", "Trump")]) == [
+        at("Content", "Clinton"),
+        at("Content", "Trump"),
+    ]
+    assert len(join_touching(text, [at("Source", "Berg"), at("Cue", "Hill")])) == 2

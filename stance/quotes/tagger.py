@@ -204,8 +204,36 @@ def decode(probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool
 def read_spans(
     text: str, probs: torch.Tensor, offsets: Sequence[tuple[int, int]], greedy: bool = False
 ) -> list[TaggedSpan]:
-    """The role spans of ``text`` from its pieces' probabilities (:func:`decode`), in whole words."""
-    return [_whole_words(text, s) for s in decode(probs, offsets, greedy)]
+    """The role spans of ``text`` from its pieces' probabilities (:func:`decode`), in whole words,
+    touching spans of one role joined (:func:`join_touching`)."""
+    return join_touching(text, [_whole_words(text, s) for s in decode(probs, offsets, greedy)])
+
+
+# double quotation marks: a content that holds one is (part of) a quotation, which the rules read
+_DOUBLE_MARKS = ('"', "“", "”", "„", "«", "»", "``", "''")
+
+
+def join_touching(text: str, spans: list[TaggedSpan]) -> list[TaggedSpan]:
+    """Spans of one role with only spaces between them as one span (their mean probability, by length).
+
+    The decoder may open a fresh ``B-`` right after a span of the same role ends ("Clinton beats
+    Trump | by 46 percent"): on PolNeAR dev 30 gold contents were cut so. Contents that hold a
+    quotation mark stay apart (two quotations in a row are two quotes).
+    """
+    out: list[TaggedSpan] = []
+    for span in spans:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and span.role == last.role
+            and not text[last.end : span.start].strip()
+            and (span.role != "Content" or not any(m in text[last.start : span.end] for m in _DOUBLE_MARKS))
+        ):
+            a, b = last.end - last.start, span.end - span.start  # weighed by length, as pieces are
+            out[-1] = TaggedSpan(span.role, last.start, span.end, (a * last.prob + b * span.prob) / (a + b))
+        else:
+            out.append(span)
+    return out
 
 
 def _whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
