@@ -107,9 +107,11 @@ ROLE_NOUNS = frozenset(
     insider insiders investigators judge king kremlin lawmaker lawmakers lawyer leader leaders
     letter liberal liberals magazine man manager mayor member members memo minister ministers
     ministry mogul mother network newspaper nominee nominees observer observers officer
-    officers official officials organization organizer organizers owner paper party pastor
+    officers official officials opponent opponents organization organizer organizers owner
+    paper party pastor
     pentagon people person police poll pollster premier president priest professor prosecutor
-    prosecutors protester protesters queen report reporter representative republican
+    prosecutors protester protesters queen relative relatives report reporter representative
+    republican rival rivals
     republicans researcher researchers resident residents scientist scientists secretary
     senator sister son source sources speaker spokesman spokesperson spokeswoman statement
     strategist student students study supporter supporters survey teacher team veteran voter
@@ -220,7 +222,7 @@ CLAUSE_OPENERS = frozenset(
 )
 
 # Documents whose words are quoted ("in a statement", "the letter reads").
-DOCUMENT_NOUNS = frozenset("email interview letter memo post speech statement tweet".split())
+DOCUMENT_NOUNS = frozenset("email interview letter memo post report speech statement tweet".split())
 
 # Reporting words that introduce reported speech without quote marks, besides CUE_VERBS
 # ("expressed concern that ...", "condemned the sanctions").
@@ -306,6 +308,7 @@ NOT_SPEAKER_LABELS = frozenset(
         "EDITOR'S NOTE",
         "EDITOR’S NOTE",
         "EDITORS NOTE",
+        "GO DEEPER",
         "LISTEN",
         "NOTE",
         "PHOTO",

@@ -710,8 +710,8 @@ def test_keep_layers_cuts_the_encoder_and_the_folder_loads_as_is(tiny_base, tmp_
 
 def test_a_transcript_turn_replaces_the_taggers_reading_and_keeps_a_statement_inside_it():
     text = (
-        "Intro.\n\nJAKE TAPPER: Donald Trump released a video on Friday about healing. Take a listen.\n\n"
-        "FALLIN: Well, I think the whole nation needs to work together.\n\n"
+        "Gov. Mary Fallin spoke.\n\nJAKE TAPPER: Donald Trump released a video on Friday about healing. "
+        "Take a listen.\n\nFALLIN: Well, I think the whole nation needs to work together.\n\n"
         "TAPPER: Critics say he has campaigned on division. Is he a racial healer?"
     )
     spans = [
@@ -725,7 +725,7 @@ def test_a_transcript_turn_replaces_the_taggers_reading_and_keeps_a_statement_in
     found = extract_quotes(text, kinds="direct,mixed,indirect", tagger=FakeTagger(spans))
     assert [(q.speaker, q.rule, q.kind) for q in found] == [
         ("Jake Tapper", "transcript", "direct"),
-        ("Fallin", "transcript", "direct"),
+        ("Mary Fallin", "transcript", "direct"),
         ("Jake Tapper", "transcript", "direct"),
         ("Critics", "tagger:0.90", "indirect"),
     ]
@@ -765,3 +765,6 @@ def test_touching_spans_of_one_role_are_joined_but_not_two_quotations():
         at("Content", "Trump"),
     ]
     assert len(join_touching(text, [at("Source", "Berg"), at("Cue", "Hill")])) == 2
+    # two empty spans at one place (a piece with no characters) join without dividing by zero
+    empty = [TaggedSpan("Cue", 5, 5, 0.4), TaggedSpan("Cue", 5, 5, 0.6)]
+    assert join_touching(text, empty) == [TaggedSpan("Cue", 5, 5, pytest.approx(0.5))]

@@ -313,12 +313,29 @@ def test_transcript_turns_are_read_by_their_labels():
 
 def test_transcript_without_marks_names_the_fullest_label():
     text = (
-        "Intro.\n\nJAKE TAPPER: Do you back him?\n\nFALLIN: I think he is trying.\n\n"
-        "TAPPER: Is he a healer?\n\nFALLIN: He wants to be one."
+        "Gov. Mary Fallin spoke on Sunday.\n\nJAKE TAPPER: Do you back him?\n\nFALLIN: I think he is "
+        "trying.\n\nTAPPER: Is he a healer?\n\nFALLIN: “He wants to be one.”"
     )
     found = extract_quotes(text)
-    assert [q.speaker for q in found] == ["Jake Tapper", "Fallin", "Jake Tapper", "Fallin"]
+    assert [q.speaker for q in found] == ["Jake Tapper", "Mary Fallin", "Jake Tapper", "Mary Fallin"]
     assert found[2].speaker_mention == "TAPPER" and found[2].text == "Is he a healer?"
+    # marks around a turn's words go, both or neither
+    assert found[3].text == "He wants to be one."
+
+
+def test_speakers_sharing_a_surname_keep_their_own_labels():
+    text = "Jane Smith met Bob Reyes.\n\nJOHN SMITH: Yes.\n\nJANE SMITH: No.\n\nREYES: Maybe."
+    assert [q.speaker for q in extract_quotes(text)] == ["John Smith", "Jane Smith", "Bob Reyes"]
+
+
+def test_the_turns_own_speaker_quoted_inside_it_is_the_turn():
+    text = "Mike Pence met Chris Wallace.\n\nWALLACE: “Why not?” he asked.\n\nPENCE: Because."
+    found = extract_quotes(text)
+    assert [(q.speaker, q.rule) for q in found] == [
+        ("Chris Wallace", "transcript"),
+        ("Mike Pence", "transcript"),
+    ]
+    assert found[0].text == "“Why not?” he asked."
 
 
 @pytest.mark.parametrize(
@@ -331,6 +348,13 @@ def test_transcript_without_marks_names_the_fullest_label():
         "Q: Are you surprised?\n\nA: I am surprised.\n\nQ: Why?\n\nA: Look at the last cycle.",
         # one labelled paragraph is no transcript
         "Intro.\n\nPENCE: She will not be attending.",
+        # datelines and a state roundup name no one the article names
+        "Intro.\n\nWASHINGTON: The Senate passed the bill.\n\nLONDON: The pound fell.\n\n"
+        "WASHINGTON: The House adjourned.",
+        "Polls.\n\nNORTH CAROLINA: Trump leads by two.\n\nSOUTH CAROLINA: Clinton trails by ten.",
+        # a fact check: one speaker, and "THE FACTS" is a heading
+        "Donald Trump spoke.\n\nTRUMP: “We have the best economy.”\n\nTHE FACTS: Not true, data show."
+        "\n\nTRUMP: “Crime is up.”\n\nTHE FACTS: It is down.",
     ],
 )
 def test_labels_that_are_no_transcript(text):

@@ -291,19 +291,33 @@ def clause_subject(tokens: list[Tok], i: int, lo: int = 0) -> Mention | None:
             and nxt.text.isalpha()
             and nxt.lower not in {"of", "and", "to", "for", "at", "in", "the"}
         ):
-            goes_on = (
-                tokens[j].text.endswith(("'s", "’s"))
-                or nxt.lower in ROLE_NOUNS
-                or (nxt.lower in TITLES and nxt.lower != "then")
-            )
-            if goes_on and nxt.lower not in DOCUMENT_NOUNS:
-                # "Oz's show", "the New York businessman", "Democratic presidential nominee Hillary
-                # Clinton": the phrase goes on to its head ("Trump's statement" is his)
-                continue
+            if _role_word(nxt) or tokens[j].text.endswith(("'s", "’s")):
+                # a phrase that goes on to its head: "the New York businessman", "Democratic
+                # presidential nominee Hillary Clinton", "Clinton's campaign manager Robby Mook"
+                head = j + 1
+                while head + 1 < i and _role_word(tokens[head + 1]):
+                    head += 1
+                after = tokens[head + 1] if head + 1 < i else None
+                if _role_word(nxt) and after is not None and is_name_token(after):
+                    continue  # the name ahead is the subject
+                if not _role_word(nxt):
+                    return mention_ending_at(tokens, j)  # "Trump's response to …" is his
+                return mention_ending_at(tokens, head)  # "McCrory's opponent", "my mother"
             mention = mention_ending_at(tokens, j)
             if mention:
                 return mention
     return None
+
+
+def _role_word(tok: Tok) -> bool:
+    """A lower-case word of a role or title ("businessman", "presidential"), not a document's."""
+    return (
+        tok.text.isalpha()
+        and not tok.cap
+        and (tok.lower in ROLE_NOUNS or tok.lower in TITLES)
+        and tok.lower not in DOCUMENT_NOUNS
+        and tok.lower != "then"
+    )
 
 
 def _name_before_appositive(tokens: list[Tok], k: int, i: int) -> Mention | None:
@@ -315,7 +329,7 @@ def _name_before_appositive(tokens: list[Tok], k: int, i: int) -> Mention | None
             continue
         described = tokens[j + 2] if j + 2 < i else None
         describes = described is not None and (
-            described.lower in DETERMINERS or described.text.endswith(("'s", "’s")) or not described.cap
+            described.lower in DETERMINERS or described.text.endswith(("'s", "’s")) or _role_word(described)
         )
         if after.text == "," and not describes:
             return None

@@ -221,18 +221,22 @@ def join_touching(text: str, spans: list[TaggedSpan]) -> list[TaggedSpan]:
     quotation mark stay apart (two quotations in a row are two quotes).
     """
     out: list[TaggedSpan] = []
+    marked = False  # whether out[-1] holds a quotation mark (read once per span: linear)
     for span in spans:
         last = out[-1] if out else None
+        has_mark = span.role == "Content" and any(m in text[span.start : span.end] for m in _DOUBLE_MARKS)
         if (
             last is not None
             and span.role == last.role
             and not text[last.end : span.start].strip()
-            and (span.role != "Content" or not any(m in text[last.start : span.end] for m in _DOUBLE_MARKS))
+            and not (span.role == "Content" and (marked or has_mark))
         ):
             a, b = last.end - last.start, span.end - span.start  # weighed by length, as pieces are
-            out[-1] = TaggedSpan(span.role, last.start, span.end, (a * last.prob + b * span.prob) / (a + b))
+            prob = (a * last.prob + b * span.prob) / (a + b) if a + b else (last.prob + span.prob) / 2
+            out[-1] = TaggedSpan(span.role, last.start, span.end, prob)
         else:
             out.append(span)
+            marked = has_mark
     return out
 
 

@@ -9,19 +9,18 @@ Content: the rest of the paragraph), and so does this stage: :func:`transcript_t
 turns, and :func:`with_turns` puts one direct quote per turn (rule ``transcript``) in place of what
 the rules or the tagger read there.
 
-A paragraph counts as a turn only if its label is no heading (:data:`stance.lexicon.NOT_SPEAKER_LABELS`)
-and something follows it in lower case, and only in a transcript: an article with at least
-:data:`MIN_TURNS` such paragraphs where one speaker labels two turns or more ("JAKE TAPPER", then
-"TAPPER") or two labels name people the article names ("PENCE" and Mike Pence). A newsletter's
-"UPDATE: …" or "STAT OF THE WEEK: …" is left to the other rules, and so is an interview's "Q:" and
-"A:", whose turns name nobody.
+A paragraph counts as a turn only if its label is a name in capitals, no heading ("UPDATE",
+"THE FACTS": :data:`stance.lexicon.NOT_SPEAKER_LABELS`, any label opening with "THE") nor an
+interview's "Q:" and "A:", and something follows it in lower case; and only in a transcript: an
+article with at least :data:`MIN_TURNS` such paragraphs, two speakers or more, and at least one
+label that names a person the article names in ordinary case ("PENCE" and Mike Pence). Datelines
+("WASHINGTON: …") and roundups ("NORTH CAROLINA: …") name no one and are left to the other rules.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,11 +30,10 @@ from stance.quotes.model import Quote
 
 MIN_TURNS = 2
 RULE = "transcript"
-# one to four words in capitals (letters, dots, apostrophes, hyphens), then a colon and the turn; a
-# lone letter is an interview's "Q:" or "A:", whose turns name nobody
-_WORD = r"[A-Z][A-Z.'’\-]"
+# one to four words (letters, dots, apostrophes, hyphens), then a colon and the turn
+_WORD = r"[^\W\d_][\w.'’\-]*"  # letters first; capitals are checked on the match
 _SPACE = r"[^\S\n]"  # a space on the line, no-break space included
-_LABEL = re.compile(rf"[\"“'‘]?{_SPACE}*({_WORD}+(?:{_SPACE}+{_WORD}*){{0,3}}){_SPACE}*:{_SPACE}+(?=\S)")
+_LABEL = re.compile(rf"[\"“'‘]?{_SPACE}*({_WORD}(?:{_SPACE}+{_WORD}){{0,3}}){_SPACE}*:{_SPACE}+(?=\S)")
 _ENDS = " \t\r\n\"“”‘’'«»"
 
 
@@ -52,52 +50,62 @@ class Turn:
 
 
 def transcript_turns(text: str, paras: list[tuple[int, int]], ents: Entities) -> list[Turn]:
-    """The transcript turns among ``paras`` (none unless the article has at least :data:`MIN_TURNS`).
+    """The transcript turns among ``paras``: none unless at least :data:`MIN_TURNS` of them name two
+    speakers or more, one of them a person the article names.
 
     Args:
         text: the decoded article.
         paras: its paragraphs as (start, end).
-        ents: the names the article gives, to tell a speaker's label from a heading.
+        ents: the names the article gives, to tell a speaker's label from a heading or a dateline.
     """
     found = []
     for index, (p_start, p_end) in enumerate(paras):
         match = _LABEL.match(text, p_start, p_end)
-        if match is None or match.group(1).upper() in NOT_SPEAKER_LABELS:
+        if match is None or not _speaker_label(match.group(1)):
             continue
         start, end = match.end(), p_end
-        while end > start and text[end - 1] in _ENDS:
+        while end > start and text[end - 1] in _ENDS:  # "“PENCE: …”": marks around the whole turn
             end -= 1
+        if end < p_end and text[start] in _ENDS:  # "TRUMP: “…”": marks around its words
+            start += 1
         if not any(ch.islower() for ch in text[start:end]):  # a heading in capitals, or nothing
             continue
         label = " ".join(match.group(1).split())
         found.append(Turn(match.start(1), match.end(1), start, end, label, index))
     if len(found) < MIN_TURNS:
         return []
-    counts = Counter(_surname(t.label) for t in found)  # "JAKE TAPPER", then "TAPPER"
-    named = {t.label for t in found if _person(t.label, ents) is not None}
-    return found if max(counts.values()) > 1 or len(named) > 1 else []
+    # "WASHINGTON: …¶LONDON: …" (datelines) and "NORTH CAROLINA: …" (a roundup) name no one
+    named = any(_named_person(t.label, ents) for t in found)
+    return found if named and len(set(speaker_names(found, ents))) > 1 else []
+
+
+def _speaker_label(label: str) -> bool:
+    """A label in capitals of a name ("PENCE", "JAKE TAPPER"), not a heading ("UPDATE", "THE FACTS")
+    nor an interview's "Q" and "A"."""
+    words = label.split()
+    return (
+        label.isupper()
+        and sum(ch.isalpha() for ch in words[0]) > 1
+        and words[0] != "THE"
+        and " ".join(words) not in NOT_SPEAKER_LABELS
+    )
 
 
 def speaker_names(turns: list[Turn], ents: Entities) -> list[str]:
-    """Each turn's speaker: the person the article names ('PENCE' -> 'Mike Pence'), else the
-    fullest label with the same last word, in title case ('TAPPER' after 'JAKE TAPPER' -> 'Jake Tapper')."""
-    fullest: dict[str, list[str]] = {}
-    for turn in turns:
-        words = _words(turn.label)
-        if len(words) > len(fullest.get(words[-1], [])):
-            fullest[words[-1]] = words
+    """Each turn's speaker: the person the article names ('PENCE' -> 'Mike Pence'), else the one
+    fuller label that ends with this one, in title case ('TAPPER' after 'JAKE TAPPER' -> 'Jake Tapper'),
+    else the label itself ('SMITH' after 'JANE SMITH' and 'JOHN SMITH' stays 'Smith')."""
+    labels = {tuple(_words(t.label)) for t in turns}
     names = []
     for turn in turns:
-        person = _person(turn.label, ents)
-        if person is not None and not person.name.isupper():  # not the label itself, read as a name
+        person = _named_person(turn.label, ents)
+        if person is not None:
             names.append(person.name)
-        else:
-            names.append(" ".join(fullest[_words(turn.label)[-1]]))
+            continue
+        words = tuple(_words(turn.label))
+        fuller = [w for w in labels if len(w) > len(words) and w[-len(words) :] == words]
+        names.append(" ".join(fuller[0] if len(fuller) == 1 else words))
     return names
-
-
-def _surname(label: str) -> str:
-    return _words(label)[-1]
 
 
 def _words(label: str) -> list[str]:
@@ -105,6 +113,12 @@ def _words(label: str) -> list[str]:
     while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
         words = words[1:]
     return words
+
+
+def _named_person(label: str, ents: Entities) -> Person | None:
+    """The person the article names in ordinary case whom ``label`` names, if any."""
+    person = _person(label, ents)
+    return person if person is not None and not person.name.isupper() else None
 
 
 def _person(label: str, ents: Entities) -> Person | None:
@@ -121,9 +135,10 @@ def with_turns(
 ) -> list[Quote]:
     """``quotes`` with one direct quote per turn in place of those that read the turn itself.
 
-    A quote that starts at the turn (the rules' quotation of a quoted paragraph, label and all) or
-    covers half of it or more (the tagger's reading of it) is replaced; a shorter one inside it,
-    someone quoted within the turn, stays.
+    A quote that starts at the turn (the rules' quotation of a quoted paragraph, label and all),
+    covers half of it or more (the tagger's reading of it), or is the turn's own speaker quoted
+    inside it ("WALLACE: “Why not?” he asked.") is replaced; a shorter one by someone else, quoted
+    within the turn, stays.
 
     Args:
         orig: maps an offset of the decoded text to the original input (``Document.orig``).
@@ -131,16 +146,16 @@ def with_turns(
     """
     if not turns:
         return quotes
+    names = speaker_names(turns, ents)
     spans = [(orig(t.label_start), orig(t.start), orig(t.end)) for t in turns]  # in reading order
     starts, ends = [start for _, start, _ in spans], [end for _, _, end in spans]
     kept = []
     for q in quotes:
         # the turns it overlaps: bisected, so a long transcript with many quotes stays linear
-        near = spans[bisect_right(ends, q.start) : bisect_left(starts, q.end)]
-        if not any(_reads_turn(q, *span) for span in near):
+        lo, hi = bisect_right(ends, q.start), bisect_left(starts, q.end)
+        if not any(_reads_turn(q, names[n], *spans[n]) for n in range(lo, hi)):
             kept.append(q)
     added = []
-    names = speaker_names(turns, ents)
     for n, (turn, name, (label_start, start, end)) in enumerate(zip(turns, names, spans, strict=True)):
         added.append(
             Quote(
@@ -163,8 +178,8 @@ def with_turns(
     return sorted([*kept, *added], key=lambda q: q.start)
 
 
-def _reads_turn(q: Quote, label_start: int, start: int, end: int) -> bool:
+def _reads_turn(q: Quote, speaker: str, label_start: int, start: int, end: int) -> bool:
     overlap = min(q.end, end) - max(q.start, start)
     if overlap <= 0:
         return False
-    return q.start <= start or 2 * overlap >= end - start
+    return q.start <= start or 2 * overlap >= end - start or q.speaker == speaker
