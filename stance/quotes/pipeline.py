@@ -220,7 +220,7 @@ def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] |
         found = sorted([*found, *reported], key=lambda q: q.start)
     # a transcript's turns are read by their labels, whatever the rules or the tagger made of them
     found = with_turns(
-        found, transcript_turns(doc.text, doc.paras, ents), ents, doc.original, doc.orig, talk.group + 1
+        found, transcript_turns(doc.text, doc.paras, ents), doc.original, doc.orig, talk.group + 1
     )
     return [q for q in found if q.kind in wanted]
 

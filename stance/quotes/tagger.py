@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from stance.errors import InputError, ModelLoadError
 from stance.model.folder import STANCE_CONFIG, verify_folder
+from stance.quotes.marks import MARKS
 
 if TYPE_CHECKING:
     import torch
@@ -210,7 +211,7 @@ def read_spans(
 
 
 # double quotation marks: a content that holds one is (part of) a quotation, which the rules read
-_DOUBLE_MARKS = ('"', "“", "”", "„", "«", "»", "``", "''")
+_DOUBLE_MARKS = tuple(mark for mark, info in MARKS.items() if info.family != "single")
 
 
 def join_touching(text: str, spans: list[TaggedSpan]) -> list[TaggedSpan]:

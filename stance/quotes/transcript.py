@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stance.lexicon import NOT_SPEAKER_LABELS, TITLES
 from stance.quotes.entities import Entities, Person
@@ -47,6 +47,7 @@ class Turn:
     end: int
     label: str
     paragraph: int
+    speaker: str = ""  # who the label names (:func:`speaker_names`), set once the turns are known
 
 
 def transcript_turns(text: str, paras: list[tuple[int, int]], ents: Entities) -> list[Turn]:
@@ -76,7 +77,10 @@ def transcript_turns(text: str, paras: list[tuple[int, int]], ents: Entities) ->
         return []
     # "WASHINGTON: …¶LONDON: …" (datelines) and "NORTH CAROLINA: …" (a roundup) name no one
     named = any(_named_person(t.label, ents) for t in found)
-    return found if named and len(set(speaker_names(found, ents))) > 1 else []
+    names = speaker_names(found, ents)
+    if not named or len(set(names)) < 2:
+        return []
+    return [replace(turn, speaker=name) for turn, name in zip(found, names, strict=True)]
 
 
 def _speaker_label(label: str) -> bool:
@@ -128,7 +132,6 @@ def _person(label: str, ents: Entities) -> Person | None:
 def with_turns(
     quotes: list[Quote],
     turns: list[Turn],
-    ents: Entities,
     original: str,
     orig: Callable[[int], int],
     first_group: int,
@@ -146,23 +149,22 @@ def with_turns(
     """
     if not turns:
         return quotes
-    names = speaker_names(turns, ents)
     spans = [(orig(t.label_start), orig(t.start), orig(t.end)) for t in turns]  # in reading order
     starts, ends = [start for _, start, _ in spans], [end for _, _, end in spans]
     kept = []
     for q in quotes:
         # the turns it overlaps: bisected, so a long transcript with many quotes stays linear
         lo, hi = bisect_right(ends, q.start), bisect_left(starts, q.end)
-        if not any(_reads_turn(q, names[n], *spans[n]) for n in range(lo, hi)):
+        if not any(_reads_turn(q, turns[n].speaker, *spans[n]) for n in range(lo, hi)):
             kept.append(q)
     added = []
-    for n, (turn, name, (label_start, start, end)) in enumerate(zip(turns, names, spans, strict=True)):
+    for n, (turn, (label_start, start, end)) in enumerate(zip(turns, spans, strict=True)):
         added.append(
             Quote(
                 text=original[start:end],
                 start=start,
                 end=end,
-                speaker=name,
+                speaker=turn.speaker,
                 speaker_mention=original[label_start : orig(turn.label_end)],
                 speaker_start=label_start,
                 speaker_end=orig(turn.label_end),
