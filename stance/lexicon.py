@@ -141,8 +141,17 @@ GENDER_TITLES = {
     "businesswoman": "f",
 }
 
+# Capitalised verbs and possessives that are never a word of a name, wherever they stand ("My
+# Patients Were Presidents" is a book's title, "Having said that," no speaker).
+NEVER_NAME_WORDS = frozenset(
+    "Added Adding Are Had Has Have Having Is Let My Noted Says Was Were Wrote Your".split()
+)
+
+# "Said" opens a sentence as its cue ("Said Ellis: …"), yet ends a name ("Edward Said").
+OPENING_CUES = frozenset({"Said"})
+
 # Capitalised words that start sentences or name dates, never part of a person's name.
-NON_NAME_WORDS = frozenset(
+NON_NAME_WORDS = NEVER_NAME_WORDS | frozenset(
     """
     A According After Against All Also Although Among An And Another April As Asked At August
     Because Before Both But By December Despite Did Do Does Dr During Each Earlier Even Every

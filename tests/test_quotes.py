@@ -217,6 +217,23 @@ def test_people_sharing_a_surname_stay_apart():
     assert [q.speaker for q in extract_quotes(text)] == ["John Smith", "Mary Smith"]
 
 
+def test_an_opening_said_is_the_cue_and_a_closing_said_a_surname():
+    text = (
+        "Tax lawyer Ryan Ellis spoke first.\n\n"
+        "Said Ellis: “I don’t get the sense she’s interested in tax reform.”\n\n"
+        "Edward Said said: “Orientalism is a style of thought.”"
+    )
+    assert [q.speaker for q in extract_quotes(text)] == ["Ryan Ellis", "Edward Said"]
+
+
+def test_a_title_with_verbs_is_nobody():
+    text = (
+        "Connie Mariano wrote a memoir entitled The White House Doctor: My Patients Were Presidents.\n\n"
+        "“She had a clot,” she said."
+    )
+    assert [q.speaker for q in extract_quotes(text)] == ["Connie Mariano"]
+
+
 @pytest.mark.parametrize(
     "text",
     [

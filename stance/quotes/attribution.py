@@ -25,7 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stance.lexicon import DOCUMENT_NOUNS, INDEFINITE_ARTICLES, NOUN_LIKE_CUES, PARTICIPLE_CUES
+from stance.lexicon import (
+    DOCUMENT_NOUNS,
+    INDEFINITE_ARTICLES,
+    NOT_SPEAKER_LABELS,
+    NOUN_LIKE_CUES,
+    PARTICIPLE_CUES,
+)
 from stance.quotes.cues import find_cues, tight_cue_after
 from stance.quotes.mentions import Mention, clause_subject, mention_after, mention_before, mention_ending_at
 from stance.quotes.text import Tok
@@ -85,6 +91,9 @@ def colon_name(w: Window) -> Attribution | None:
     """Berg: “…” / Ola Berg, chief economist: “…” (a colon with no verb)."""
     if w.prefer != "left" or w.hi - w.lo < 2 or w.tokens[w.hi - 1].text != ":":
         return None
+    label = " ".join(t.text for t in w.tokens[w.lo : w.hi - 1])
+    if label.upper() in NOT_SPEAKER_LABELS:
+        return None  # "CLARIFICATION: …", "EDITOR'S NOTE: …"
     mention = mention_ending_at(w.tokens, w.hi - 2)
     if mention is None or mention.kind != "name":
         mention = mention_before(w.tokens, w.hi - 1) if w.tokens[w.hi - 2].text != "," else None
@@ -133,8 +142,8 @@ def according_to(w: Window, i: int, word: str) -> Attribution | None:
 
 def saying(w: Window, i: int, word: str) -> Attribution | None:
     """Lavrov warned the West, saying “…” (the subject of the clause a participle hangs from)."""
-    if word not in PARTICIPLE_CUES:
-        return None
+    if word not in PARTICIPLE_CUES or (i > 0 and w.tokens[i - 1].lower == "worth"):
+        return None  # "It's worth noting that …" is the writer's
     subject = None
     if i > 0 and w.tokens[i - 1].text != "," and not w.tokens[i - 1].quote:
         subject = mention_ending_at(w.tokens, i - 1)

@@ -20,13 +20,14 @@ from stance.lexicon import (
     GENDER_TITLES,
     GENDERED_PRONOUNS,
     NAME_RUN_LINKS,
+    NEVER_NAME_WORDS,
     NON_NAME_WORDS,
     ORG_WORDS,
     PRONOUNS,
     ROLE_NOUNS,
     TITLES,
 )
-from stance.quotes.mentions import Mention, is_name_token, name_core
+from stance.quotes.mentions import Mention, is_name_token, name_core, opening_cue
 from stance.quotes.text import Tok, is_particle
 
 # A pronoun or a role noun points back to someone among the last few dozen people mentioned;
@@ -224,7 +225,9 @@ def collect_names(tokens: list[Tok], ents: Entities) -> None:
             j += 1
         lo, hi = i, j
         i = j
-        while lo < hi and tokens[lo].text in NON_NAME_WORDS and tokens[lo].lower not in TITLES:
+        while lo < hi and (
+            (tokens[lo].text in NON_NAME_WORDS and tokens[lo].lower not in TITLES) or opening_cue(tokens, lo)
+        ):
             lo += 1
         while hi > lo and not _is_name_word(tokens[hi - 1]):
             hi -= 1
@@ -234,7 +237,9 @@ def collect_names(tokens: list[Tok], ents: Entities) -> None:
         core = name_core(run)
         if len(core) < 2 or any(t.text in ORG_WORDS for t in core):
             continue
-        if not all(_is_name_word(t) or is_particle(t) or len(t.text) == 2 for t in core):
+        if any(t.text in NEVER_NAME_WORDS for t in core) or not all(
+            _is_name_word(t) or is_particle(t) or len(t.text) == 2 for t in core
+        ):
             continue
         ents.add_name(run, run[0].start, _titles_before(tokens, lo) | _titles_after(tokens, hi))
 

@@ -23,6 +23,7 @@ from stance.lexicon import (
     NOMINAL_STOP,
     NON_NAME_WORDS,
     NOT_A_SPEAKER_AFTER_CUE,
+    OPENING_CUES,
     ORG_WORDS,
     PRONOUNS,
     ROLE_AFTER_CUE_STOPS,
@@ -74,6 +75,13 @@ def is_break(tok: Tok) -> bool:
 
 def is_name_token(tok: Tok) -> bool:
     return (tok.cap and tok.text not in NON_NAME_WORDS) or is_particle(tok)
+
+
+def opening_cue(tokens: list[Tok], k: int) -> bool:
+    """``tokens[k]`` is a cue that opens its sentence ("Said Ellis: …"), not a word of the name after it."""
+    return tokens[k].text in OPENING_CUES and (
+        k == 0 or tokens[k - 1].quote or tokens[k - 1].text in {".", "!", "?", ":", "”", '"'}
+    )
 
 
 def name_core(tokens: list[Tok]) -> list[Tok]:
@@ -149,7 +157,9 @@ def mention_ending_at(tokens: list[Tok], j: int) -> Mention | None:
             )
         ):
             k -= 1
-        while k < j and (tokens[k].text in NON_NAME_WORDS or tokens[k].lower in MENTION_LINKS):
+        while k < j and (
+            tokens[k].text in NON_NAME_WORDS or tokens[k].lower in MENTION_LINKS or opening_cue(tokens, k)
+        ):
             k += 1
         if k - 1 >= 0 and tokens[k - 1].lower in DETERMINERS and tokens[k - 1].lower != "that":
             k -= 1
