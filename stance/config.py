@@ -98,6 +98,9 @@ class DistillConfig:
     # article's headline as topic and with one unrelated headline; 0 turns this off, -1 takes
     # every pair PolNeAR's train articles give.
     news_quotes: int = 0
+    # Weight of a cosine term pulling a linear map of the student's mean-pooled vector towards the
+    # teacher's (0 = off): the teacher's 768 numbers per row say more than its three probabilities.
+    embedding_weight: float = 0.0
 
 
 @dataclass
@@ -130,6 +133,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "data.swap_negatives": (0.0, 1.0),
     "distill.hard_weight": (0.0, 1.0),
     "distill.news_quotes": (-1, 1_000_000),
+    "distill.embedding_weight": (0.0, 10.0),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {"train.precision": ("auto", "bf16", "fp32")}
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "distill": DistillConfig}

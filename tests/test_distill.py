@@ -12,7 +12,8 @@ import torch
 from stance.config import ConfigError, load_config
 from stance.data.examples import Example
 from stance.model.classifier import StanceClassifier
-from stance.model.modeling import stance_loss
+from stance.model.modeling import attach_embedding_head, detach_embedding_head, embedding_loss, stance_loss
+from stance.pairs import StancePair
 from tests.conftest import build_tiny_base, tiny_config
 from training.arguments import use_bf16
 from training.distill import news_quote_examples
@@ -58,6 +59,60 @@ def test_student_moves_towards_the_teacher(tiny_base, tiny_model, data_dir, tmp_
     assert kl(after) < 0.5 * kl(before)
     stats = json.loads((out / "train_results.json").read_text())["distill"]
     assert stats["teacher"] == str(tiny_model) and stats["train_examples"] == len(examples)
+
+
+def test_embedding_loss_is_zero_aligned_and_two_opposite():
+    v = torch.tensor([[1.0, 2.0, -0.5], [0.3, 0.0, 4.0]])
+    assert embedding_loss(3 * v, v).item() == pytest.approx(0.0, abs=1e-6)
+    assert embedding_loss(-v, v).item() == pytest.approx(2.0)
+
+
+def test_teacher_reads_probabilities_and_vectors_in_one_pass(tiny_model):
+    teacher = StanceClassifier.from_pretrained(tiny_model)
+    pairs = [StancePair("we back the deal", "the deal"), StancePair("no to the accord, ever", "the accord")]
+    probs, pooled = teacher.predict_with_embeddings(pairs, batch_size=1)
+    assert torch.allclose(probs, teacher.predict_proba(pairs), atol=1e-6)
+    assert pooled.shape == (2, teacher.model.config.hidden_size) and pooled.abs().sum() > 0
+
+
+def test_embedding_head_trains_with_the_student_and_is_dropped(tiny_base):
+    clf = StanceClassifier.from_base(tiny_base, max_length=32)
+    batch = clf.tokenizer(["we back the deal", "no"], padding=True, return_tensors="pt")
+    target = torch.randn(2, 48)
+    with pytest.raises(ValueError, match="no embedding head"):
+        clf.model(**batch, teacher_embeddings=target)
+    attach_embedding_head(clf.model, 48, weight=0.5)
+    plain = clf.model(**batch, labels=torch.tensor([0, 1])).loss
+    both = clf.model(**batch, labels=torch.tensor([0, 1]), teacher_embeddings=target).loss
+    assert both > plain  # a random map is far from the target: the cosine term adds to the loss
+    both.backward()
+    assert clf.model.embedding_head.weight.grad.abs().sum() > 0
+    detach_embedding_head(clf.model)
+    assert not any(k.startswith("embedding_head") for k in clf.model.state_dict())
+
+
+def test_student_with_embedding_distillation_saves_a_plain_model(
+    tiny_base, tiny_model, data_dir, tmp_path, monkeypatch
+):
+    import stance.model.modeling as modeling
+
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+    monkeypatch.setattr(
+        modeling, "embedding_loss", lambda a, b: calls.append(b.shape) or embedding_loss(a, b)
+    )
+    cfg = _config(
+        tiny_base, **{"train.max_steps": 3, "distill.teacher": tiny_model, "distill.embedding_weight": 1.0}
+    )
+    out = train(cfg, tmp_path / "student")
+    assert len(calls) == 3  # every training step saw the teacher's vectors
+    # loads through the strict path: no stray tensors from the training-only head
+    StanceClassifier.from_pretrained(out).predict_proba(["we back the deal"], "the deal")
+    stats = json.loads((out / "train_results.json").read_text())["distill"]
+    assert stats["embedding_weight"] == 1.0
+    (store,) = (tmp_path / "cache" / "teacher").glob("*.rows.pt")
+    rows = torch.load(store)["rows"]
+    assert rows.shape[1] == 3 + StanceClassifier.from_pretrained(tiny_model).model.config.hidden_size
 
 
 def test_teacher_reads_each_row_once_across_students(tmp_path, monkeypatch):
@@ -152,6 +207,7 @@ def test_tokenised_examples_are_cached_between_runs(tiny_base, data_dir, tmp_pat
     [
         ({"train.precision": "fp16"}, "allowed: auto, bf16, fp32"),
         ({"distill.hard_weight": "2"}, "out of range"),
+        ({"distill.embedding_weight": "-1"}, "out of range"),
     ],
 )
 def test_new_settings_are_validated(override, message):

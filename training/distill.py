@@ -5,7 +5,8 @@ the teacher's distribution over every training text (mixed with the gold label b
 ``distill.hard_weight``) plus quotes found in unlabelled news: each quote that ``extract_quotes``
 finds in PolNeAR's training articles, paired with its own article's headline and with one
 unrelated headline. Those pairs carry the teacher's view of related-but-neutral and unrelated
-news quotes, which no labelled set covers.
+news quotes, which no labelled set covers. With ``distill.embedding_weight`` the student also
+learns the teacher's mean-pooled vector of each row, through a linear map used only in training.
 
 When the teacher folder does not exist the student trains on gold labels, as without
 distillation, so the default config still trains on a fresh machine.
@@ -72,44 +73,53 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
     return out
 
 
-def _teacher_probs(teacher: StanceClassifier, teacher_path: Path, examples: list[Example]) -> torch.Tensor:
-    """The teacher's probabilities, cached row by row under the teacher's weights checksum.
+def _teacher_reading(
+    teacher: StanceClassifier, teacher_path: Path, examples: list[Example]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's probabilities and mean-pooled vectors, cached row by row under its weights checksum.
 
-    Labelling 20,000 pairs with the large model takes minutes; a second student (another seed or
-    hard_weight) reads the rows it shares with the first from the cache.
+    Labelling 20,000 pairs with the large model takes minutes (an hour in fp32 on 2 cores); a
+    second student (another seed or hard_weight, or embedding distillation) reads the rows it
+    shares with the first from the cache. Both come from the same forward pass, so the vectors
+    cost only their storage (3 KB a row for mpnet).
     """
-    key = examples_key(teacher_fingerprint(teacher_path) + teacher.precision.encode(), [])
+    # "+pooled": rows hold probabilities and vectors; caches of probabilities alone stay apart
+    key = examples_key(teacher_fingerprint(teacher_path) + teacher.precision.encode() + b"+pooled", [])
     rows = [examples_key(b"", [e]) for e in examples]
 
     def read(indices: list[int]) -> torch.Tensor:
         logger.info("teacher %s labels %d examples", teacher_path, len(indices))
         pairs = [examples[i].pair for i in indices]
-        return teacher.predict_proba(pairs, batch_size=64, show_progress=True)
+        probs, pooled = teacher.predict_with_embeddings(pairs, batch_size=64, show_progress=True)
+        return torch.cat([probs, pooled], dim=1)
 
-    return cached_teacher_rows("teacher", key, rows, read)
+    reading = cached_teacher_rows("teacher", key, rows, read)
+    width = len(teacher.labels)
+    return reading[:, :width], reading[:, width:]
 
 
 def teacher_targets(
     config: Config, train_examples: list[Example]
-) -> tuple[list[Example], list[list[float]] | None, dict]:
-    """Training examples (plus news quotes) and their soft labels from the teacher.
+) -> tuple[list[Example], list[list[float]] | None, torch.Tensor | None, dict]:
+    """Training examples (plus news quotes), their soft labels and vectors from the teacher.
 
     Returns:
-        (examples, soft labels in :data:`stance.labels.LABELS` order or None, statistics).
+        (examples, soft labels in :data:`stance.labels.LABELS` order or None, the teacher's
+        mean-pooled vectors when ``distill.embedding_weight`` is set or None, statistics).
     """
     from stance.labels import LABELS
 
     teacher_path = Path(config.distill.teacher)
     if not (teacher_path / WEIGHTS).is_file():
         logger.warning("teacher %s not found: training on gold labels instead", teacher_path)
-        return train_examples, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
+        return train_examples, None, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
     teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)
     news = []
     if config.distill.news_quotes:
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
     examples = train_examples + news
-    probs = _teacher_probs(teacher, teacher_path, examples)
+    probs, pooled = _teacher_reading(teacher, teacher_path, examples)
     # teacher columns in LABELS order, whatever order the teacher saved
     probs = probs[:, [teacher.labels.index(label) for label in LABELS]]
     hard = torch.zeros(len(train_examples), len(LABELS))
@@ -123,5 +133,7 @@ def teacher_targets(
         "news_quotes": len(news),
         "hard_weight": weight,
         "teacher_train_agreement": round(agree, 4),
+        "embedding_weight": config.distill.embedding_weight,
     }
-    return examples, probs.tolist(), stats
+    vectors = pooled if config.distill.embedding_weight else None
+    return examples, probs.tolist(), vectors, stats

@@ -24,6 +24,7 @@ from stance.metrics import classification_metrics
 from stance.model.classifier import StanceClassifier
 from stance.model.encoders import cache_dir, resolve_encoder
 from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
+from stance.model.modeling import attach_embedding_head, detach_embedding_head
 from training.arguments import time_limit, training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.runs import encoder_info, start_run
@@ -32,11 +33,17 @@ from training.splits import prepare_sources
 logger = logging.getLogger(__name__)
 
 
-def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: list[list[float]] | None = None):
+def _to_dataset(
+    clf: StanceClassifier,
+    examples: list[Example],
+    soft_labels: list[list[float]] | None = None,
+    teacher_embeddings: torch.Tensor | None = None,
+):
     """Tokenised examples as a ``datasets.Dataset``, cached on disk between runs.
 
     The cache key covers the tokenizer's vocabulary, the length limit, the topic template and
-    every example, so a change to any of them tokenises afresh.
+    every example, so a change to any of them tokenises afresh. Labels (and a teacher's vectors)
+    are added after the cache.
     """
     from datasets import Dataset, load_from_disk
 
@@ -58,7 +65,10 @@ def _to_dataset(clf: StanceClassifier, examples: list[Example], soft_labels: lis
         except OSError as err:  # a read-only cache must not stop training
             logger.warning("could not cache tokenised examples in %s: %s", folder, err)
     labels = soft_labels if soft_labels is not None else [label2id[e.label] for e in examples]
-    return ds.add_column("labels", labels)
+    ds = ds.add_column("labels", labels)
+    if teacher_embeddings is not None:
+        ds = ds.add_column("teacher_embeddings", teacher_embeddings.tolist())
+    return ds
 
 
 def _compute_metrics(eval_pred) -> dict[str, float]:
@@ -107,12 +117,18 @@ def train(
         base_path, config.model.max_length, config.model.dropout, config.model.topic_template
     )
     soft_labels: list[list[float]] | None = None
+    teacher_embeddings: torch.Tensor | None = None
     distill_stats: dict = {}
     if config.distill.teacher:
         from training.distill import teacher_targets
 
-        train_examples, soft_labels, distill_stats = teacher_targets(config, train_examples)
-    train_ds = _to_dataset(clf, train_examples, soft_labels)
+        train_examples, soft_labels, teacher_embeddings, distill_stats = teacher_targets(
+            config, train_examples
+        )
+    if teacher_embeddings is not None:
+        # a map to the teacher's width, trained with the student and dropped before saving
+        attach_embedding_head(clf.model, teacher_embeddings.shape[1], config.distill.embedding_weight)
+    train_ds = _to_dataset(clf, train_examples, soft_labels, teacher_embeddings)
     dev_ds = _to_dataset(clf, dev_examples) if dev_examples else None
 
     has_dev = dev_ds is not None
@@ -135,6 +151,7 @@ def train(
     steps_this_run = trainer.state.global_step - start_step
     dev_metrics = trainer.evaluate() if has_dev else {}
     clf.model = trainer.model.eval()
+    detach_embedding_head(clf.model)
 
     if not trainer.is_world_process_zero():
         return output

@@ -262,12 +262,40 @@ class StanceClassifier:
         optional contexts, as :meth:`predict` does.
         """
         pairs = _pairs_of(texts, topics, contexts)
+        where = "pairs[{}]".format if topics is None else "topics[{}]".format
+        return self._read(pairs, where, batch_size, show_progress, pooled=False)[0]
+
+    def predict_with_embeddings(
+        self, pairs: Sequence[StancePair], batch_size: int = 32, show_progress: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Probabilities (n, 3) and the mean-pooled vectors the head reads (n, hidden), in one pass.
+
+        A teacher's reading for distillation: the vectors carry more of what it learned than its
+        three probabilities (``distill.embedding_weight``).
+
+        Raises:
+            InputError: the model has no mean-pooled head (a folder saved by another class).
+        """
+        if type(self.model).__name__ not in ARCHITECTURES:
+            raise InputError(f"{self.name}: {type(self.model).__name__} has no mean-pooled vector to read")
+        return self._read(list(pairs), "pairs[{}]".format, batch_size, show_progress, pooled=True)
+
+    def _read(
+        self,
+        pairs: list[StancePair],
+        where: Callable[[int], str],
+        batch_size: int,
+        show_progress: bool,
+        pooled: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Probabilities and, if ``pooled``, the mean-pooled vectors (else an (n, 0) tensor)."""
         if batch_size < 1:
             raise InputError(f"batch_size={batch_size}; must be at least 1")
         n = len(pairs)
+        vectors = torch.empty(n, self.model.config.hidden_size if pooled else 0)
         if n == 0:
-            return torch.empty(0, len(self.labels))
-        self.check_pairs(pairs, "pairs[{}]".format if topics is None else "topics[{}]".format)
+            return torch.empty(0, len(self.labels)), vectors
+        self.check_pairs(pairs, where)
         encoded = self.encode_pairs(pairs)
         ids = encoded["input_ids"]
         # Sorting by length means each batch pads only to its own longest member.
@@ -282,14 +310,17 @@ class StanceClassifier:
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
         # the model may sit on a GPU (a Ray actor on a GPU node); inputs follow it, results come back
         device = next(self.model.parameters()).device
+        extra = {"return_pooled": True} if pooled else {}
         with torch.inference_mode(), autocast:
             for start in batches:
                 idx = order[start : start + batch_size]
                 features = [{k: encoded[k][i] for k in encoded} for i in idx]
                 batch = self.tokenizer.pad(features, return_tensors="pt").to(device)
-                logits = self.model(**batch).logits.float() / self.temperature
-                out[idx] = torch.softmax(logits, dim=-1).cpu()
-        return out
+                output = self.model(**batch, **extra)
+                out[idx] = torch.softmax(output.logits.float() / self.temperature, dim=-1).cpu()
+                if pooled:
+                    vectors[idx] = output.pooled.float().cpu()
+        return out, vectors
 
     def predict(
         self,
