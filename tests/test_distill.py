@@ -139,6 +139,31 @@ def test_teacher_reads_each_row_once_across_students(tmp_path, monkeypatch):
     assert asked[2] == ["a"]  # another teacher reads for itself
 
 
+def test_an_interrupted_teacher_reading_keeps_the_pieces_it_finished(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr("training.runs.TEACHER_ROWS_PER_WRITE", 2)
+    keys = ["a", "b", "c", "d", "e"]
+    asked = []
+
+    def read(indices):
+        if asked:  # the second piece fails, as an interrupted run would
+            raise KeyboardInterrupt
+        asked.append([keys[i] for i in indices])
+        return torch.ones(len(indices), 3)
+
+    with pytest.raises(KeyboardInterrupt):
+        cached_teacher_rows("teacher", "t1", keys, read)
+    asked.clear()
+
+    def read_rest(indices):
+        asked.append([keys[i] for i in indices])
+        return torch.zeros(len(indices), 3)
+
+    rows = cached_teacher_rows("teacher", "t1", keys, read_rest)
+    assert asked == [["c", "d"], ["e"]]  # a and b came from the first run's piece
+    assert rows[:, 0].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
 def test_missing_teacher_falls_back_to_gold_labels(tiny_base, data_dir, tmp_path):
     cfg = _config(tiny_base, **{"train.max_steps": 2, "distill.teacher": tmp_path / "no-teacher"})
     out = train(cfg, tmp_path / "student")

@@ -68,16 +68,22 @@ def cached_teacher_reading(kind: str, key: str, read: Callable[[], T]) -> T:
     return value
 
 
+# Rows read between two writes of the store: an interrupted reading (an hour of mpnet in fp32 on
+# 2 cores) keeps all but the last few minutes of it, and the store is rewritten a handful of times.
+TEACHER_ROWS_PER_WRITE = 4096
+
+
 def cached_teacher_rows(
     kind: str, key: str, row_keys: list[str], read: Callable[[list[int]], torch.Tensor]
 ) -> torch.Tensor:
     """One tensor row per ``row_keys`` entry, each read once and kept for the next run.
 
     ``$STANCE_CACHE_DIR/<kind>/<key>.rows.pt`` holds every row this teacher (``key``) has read so
-    far; ``read(indices)`` is asked only for the rows it lacks (by position in ``row_keys``), and the
-    file is rewritten atomically with them. A second student with another seed (other dev rows,
-    another sample of a capped source) shares most of its rows with the first and so pays only for
-    the rest.
+    far; ``read(indices)`` is asked only for the rows it lacks (by position in ``row_keys``), in
+    pieces of :data:`TEACHER_ROWS_PER_WRITE`, and the file is rewritten atomically after each, so
+    a reading stopped part-way resumes where it stopped. A second student with another seed
+    (other dev rows, another sample of a capped source) shares most of its rows with the first and
+    so pays only for the rest.
     """
     store = cache_dir() / kind / f"{key}.rows.pt"
     known: dict[str, torch.Tensor] = {}
@@ -94,8 +100,9 @@ def cached_teacher_rows(
         len(first) - len(missing),
         len(missing),
     )
-    if missing:
-        for index, row in zip(missing, read(missing), strict=True):
+    for start in range(0, len(missing), TEACHER_ROWS_PER_WRITE):
+        piece = missing[start : start + TEACHER_ROWS_PER_WRITE]
+        for index, row in zip(piece, read(piece), strict=True):
             known[row_keys[index]] = row
         store.parent.mkdir(parents=True, exist_ok=True)
         with atomic_file(store, "wb") as handle:
