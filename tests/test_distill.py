@@ -115,6 +115,23 @@ def test_student_with_embedding_distillation_saves_a_plain_model(
     assert rows.shape[1] == 3 + StanceClassifier.from_pretrained(tiny_model).model.config.hidden_size
 
 
+def test_resume_refuses_a_checkpoint_with_the_other_embedding_setting(tmp_path):
+    from safetensors.torch import save_file
+
+    from stance.config import ConfigError
+    from training.train import _refuse_other_embedding_setting
+
+    checkpoint = tmp_path / "checkpoint-10"
+    checkpoint.mkdir()
+    save_file(
+        {"classifier.weight": torch.zeros(3, 4), "embedding_head.weight": torch.zeros(8, 4)},
+        str(checkpoint / "model.safetensors"),
+    )
+    _refuse_other_embedding_setting(checkpoint, with_head=True)
+    with pytest.raises(ConfigError, match="with embedding distillation"):
+        _refuse_other_embedding_setting(checkpoint, with_head=False)
+
+
 def test_teacher_reads_each_row_once_across_students(tmp_path, monkeypatch):
     # a second seed shares most rows with the first: only the new ones are read
     monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path))

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from stance.analysis import quote_contexts, quote_reading
-from stance.config import Config
+from stance.config import Config, ConfigError
 from stance.data.examples import Example, examples_key
 from stance.model.classifier import StanceClassifier
 from stance.model.folder import WEIGHTS
@@ -75,27 +75,34 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
 
 def _teacher_reading(
     teacher: StanceClassifier, teacher_path: Path, examples: list[Example]
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The teacher's probabilities and mean-pooled vectors, cached row by row under its weights checksum.
 
     Labelling 20,000 pairs with the large model takes minutes (an hour in fp32 on 2 cores); a
     second student (another seed or hard_weight, or embedding distillation) reads the rows it
     shares with the first from the cache. Both come from the same forward pass, so the vectors
-    cost only their storage (3 KB a row for mpnet).
+    cost only their storage (3 KB a row for mpnet) and a later student with
+    ``distill.embedding_weight`` needs no second pass. A teacher without a mean-pooled head (a
+    folder of another model class) gives probabilities only (vectors None).
     """
+    pooled = teacher.has_mean_pooled_head
     # "+pooled": rows hold probabilities and vectors; caches of probabilities alone stay apart
-    key = examples_key(teacher_fingerprint(teacher_path) + teacher.precision.encode() + b"+pooled", [])
+    key = examples_key(
+        teacher_fingerprint(teacher_path) + teacher.precision.encode() + (b"+pooled" if pooled else b""), []
+    )
     rows = [examples_key(b"", [e]) for e in examples]
 
     def read(indices: list[int]) -> torch.Tensor:
         logger.info("teacher %s labels %d examples", teacher_path, len(indices))
         pairs = [examples[i].pair for i in indices]
-        probs, pooled = teacher.predict_with_embeddings(pairs, batch_size=64, show_progress=True)
-        return torch.cat([probs, pooled], dim=1)
+        if not pooled:
+            return teacher.predict_proba(pairs, batch_size=64, show_progress=True)
+        probs, vectors = teacher.predict_with_embeddings(pairs, batch_size=64, show_progress=True)
+        return torch.cat([probs, vectors], dim=1)
 
     reading = cached_teacher_rows("teacher", key, rows, read)
     width = len(teacher.labels)
-    return reading[:, :width], reading[:, width:]
+    return reading[:, :width], reading[:, width:] if pooled else None
 
 
 def teacher_targets(
@@ -114,6 +121,11 @@ def teacher_targets(
         logger.warning("teacher %s not found: training on gold labels instead", teacher_path)
         return train_examples, None, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
     teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)
+    if config.distill.embedding_weight and not teacher.has_mean_pooled_head:
+        raise ConfigError(
+            f"distill.embedding_weight: teacher {teacher_path} ({type(teacher.model).__name__}) has no "
+            "mean-pooled vector to learn; set it to 0 or use a teacher trained by `stance train`"
+        )
     news = []
     if config.distill.news_quotes:
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))

@@ -265,6 +265,11 @@ class StanceClassifier:
         where = "pairs[{}]".format if topics is None else "topics[{}]".format
         return self._read(pairs, where, batch_size, show_progress, pooled=False)[0]
 
+    @property
+    def has_mean_pooled_head(self) -> bool:
+        """Whether the model reads a mean-pooled vector (every model ``stance train`` writes)."""
+        return type(self.model).__name__ in ARCHITECTURES
+
     def predict_with_embeddings(
         self, pairs: Sequence[StancePair], batch_size: int = 32, show_progress: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -276,9 +281,11 @@ class StanceClassifier:
         Raises:
             InputError: the model has no mean-pooled head (a folder saved by another class).
         """
-        if type(self.model).__name__ not in ARCHITECTURES:
+        if not self.has_mean_pooled_head:
             raise InputError(f"{self.name}: {type(self.model).__name__} has no mean-pooled vector to read")
-        return self._read(list(pairs), "pairs[{}]".format, batch_size, show_progress, pooled=True)
+        return self._read(
+            _pairs_of(pairs, None, None), "pairs[{}]".format, batch_size, show_progress, pooled=True
+        )
 
     def _read(
         self,
