@@ -241,6 +241,7 @@ def validate(config: Config) -> Config:
             if key in _CHOICES and value not in _CHOICES[key]:
                 raise ConfigError(f"{key}={value!r}; allowed: {', '.join(_CHOICES[key])}")
     check_topic_template(config.model.topic_template, "model.topic_template")
+    _check_distill(config)
     for i, source in enumerate(config.data.train):
         _check_source(source, f"data.train[{i}]")
     for i, source in enumerate(config.data.extra):
@@ -251,6 +252,21 @@ def validate(config: Config) -> Config:
                 f"({', '.join(DATA_FILE_SUFFIXES)}); name data sets under data.train"
             )
     return config
+
+
+def _check_distill(config: Config) -> None:
+    """Settings that only mean something together with a teacher, or that cannot go with one."""
+    if config.distill.embedding_weight and not config.distill.teacher:
+        raise ConfigError(
+            f"distill.embedding_weight={config.distill.embedding_weight} needs distill.teacher "
+            "(the model whose vectors the student learns); set the teacher or the weight to 0"
+        )
+    if config.distill.teacher and config.train.label_smoothing:
+        # the Trainer's label smoother takes integer labels and drops the model's own loss
+        raise ConfigError(
+            f"train.label_smoothing={config.train.label_smoothing} cannot be used with distill.teacher: "
+            "the teacher's probabilities are already soft targets; set it to 0"
+        )
 
 
 DATA_FILE_SUFFIXES = (".jsonl", ".json", ".csv")

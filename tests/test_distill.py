@@ -127,9 +127,19 @@ def test_resume_refuses_a_checkpoint_with_the_other_embedding_setting(tmp_path):
         {"classifier.weight": torch.zeros(3, 4), "embedding_head.weight": torch.zeros(8, 4)},
         str(checkpoint / "model.safetensors"),
     )
-    _refuse_other_embedding_setting(checkpoint, with_head=True)
+    _refuse_other_embedding_setting(checkpoint, 8, {})
     with pytest.raises(ConfigError, match="with embedding distillation"):
-        _refuse_other_embedding_setting(checkpoint, with_head=False)
+        _refuse_other_embedding_setting(checkpoint, None, {})
+    with pytest.raises(ConfigError, match="8-wide vectors and this teacher's are 16 wide"):
+        _refuse_other_embedding_setting(checkpoint, 16, {})
+    with pytest.raises(ConfigError, match="the teacher is gone"):
+        _refuse_other_embedding_setting(checkpoint, None, {"fallback": "gold labels (no teacher on disk)"})
+    plain = tmp_path / "checkpoint-20"
+    plain.mkdir()
+    save_file({"classifier.weight": torch.zeros(3, 4)}, str(plain / "model.safetensors"))
+    _refuse_other_embedding_setting(plain, None, {})
+    with pytest.raises(ConfigError, match="without embedding distillation"):
+        _refuse_other_embedding_setting(plain, 8, {})
 
 
 def test_teacher_reads_each_row_once_across_students(tmp_path, monkeypatch):
@@ -250,6 +260,8 @@ def test_tokenised_examples_are_cached_between_runs(tiny_base, data_dir, tmp_pat
         ({"train.precision": "fp16"}, "allowed: auto, bf16, fp32"),
         ({"distill.hard_weight": "2"}, "out of range"),
         ({"distill.embedding_weight": "-1"}, "out of range"),
+        ({"distill.embedding_weight": "1"}, "needs distill.teacher"),
+        ({"distill.teacher": "models/large", "train.label_smoothing": "0.1"}, "cannot be used with"),
     ],
 )
 def test_new_settings_are_validated(override, message):

@@ -72,17 +72,32 @@ def _to_dataset(
     return ds
 
 
-def _refuse_other_embedding_setting(checkpoint: Path, with_head: bool) -> None:
-    """A checkpoint's optimizer holds the embedding head's state or not; the run must match it."""
+def _refuse_other_embedding_setting(checkpoint: Path, width: int | None, teacher_stats: dict) -> None:
+    """A checkpoint's optimizer holds the embedding head's state or not; the run must match it.
+
+    ``width`` is the teacher's vector width this run trains the head towards (None: no head).
+    """
     from safetensors import safe_open
 
     with safe_open(str(checkpoint / "model.safetensors"), "pt") as weights:
-        had_head = any(k.startswith("embedding_head.") for k in weights.keys())  # noqa: SIM118
-    if had_head != with_head:
+        head = "embedding_head.weight"
+        had = weights.get_slice(head).get_shape()[0] if head in set(weights.keys()) else None  # noqa: SIM118
+    if had == width:
+        return
+    if had is not None and width is None and teacher_stats.get("fallback"):
         raise ConfigError(
-            f"{checkpoint} was trained {'with' if had_head else 'without'} embedding distillation "
-            f"(distill.embedding_weight); resume with the setting it had, or start afresh without --resume"
+            f"{checkpoint} was trained with embedding distillation, but the teacher is gone "
+            f"({teacher_stats['fallback']}); put the teacher back, or start afresh without --resume"
         )
+    if had is not None and width is not None:
+        raise ConfigError(
+            f"{checkpoint} learned a teacher's {had}-wide vectors and this teacher's are {width} wide; "
+            "resume with the teacher it had, or start afresh without --resume"
+        )
+    raise ConfigError(
+        f"{checkpoint} was trained {'with' if had else 'without'} embedding distillation "
+        f"(distill.embedding_weight); resume with the setting it had, or start afresh without --resume"
+    )
 
 
 def _compute_metrics(eval_pred) -> dict[str, float]:
@@ -161,7 +176,8 @@ def train(
     )
     checkpoint = last_complete_checkpoint(work / "checkpoints") if resume else None
     if checkpoint is not None:
-        _refuse_other_embedding_setting(checkpoint, teacher_embeddings is not None)
+        width = None if teacher_embeddings is None else int(teacher_embeddings.shape[1])
+        _refuse_other_embedding_setting(checkpoint, width, distill_stats)
     start_step = step_of(checkpoint)
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     steps_this_run = trainer.state.global_step - start_step
