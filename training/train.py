@@ -72,10 +72,11 @@ def _to_dataset(
     return ds
 
 
-def _refuse_other_embedding_setting(checkpoint: Path, width: int | None, teacher_stats: dict) -> None:
+def _refuse_other_embedding_setting(checkpoint: Path, width: int | None, teacher_gone: str | None) -> None:
     """A checkpoint's optimizer holds the embedding head's state or not; the run must match it.
 
-    ``width`` is the teacher's vector width this run trains the head towards (None: no head).
+    ``width`` is the teacher's vector width this run trains the head towards (None: no head);
+    ``teacher_gone`` says why the configured teacher was not read (None when it was).
     """
     from safetensors import safe_open
 
@@ -84,10 +85,10 @@ def _refuse_other_embedding_setting(checkpoint: Path, width: int | None, teacher
         had = weights.get_slice(head).get_shape()[0] if head in set(weights.keys()) else None  # noqa: SIM118
     if had == width:
         return
-    if had is not None and width is None and teacher_stats.get("fallback"):
+    if had is not None and width is None and teacher_gone:
         raise ConfigError(
             f"{checkpoint} was trained with embedding distillation, but the teacher is gone "
-            f"({teacher_stats['fallback']}); put the teacher back, or start afresh without --resume"
+            f"({teacher_gone}); put the teacher back, or start afresh without --resume"
         )
     if had is not None and width is not None:
         raise ConfigError(
@@ -177,7 +178,7 @@ def train(
     checkpoint = last_complete_checkpoint(work / "checkpoints") if resume else None
     if checkpoint is not None:
         width = None if teacher_embeddings is None else int(teacher_embeddings.shape[1])
-        _refuse_other_embedding_setting(checkpoint, width, distill_stats)
+        _refuse_other_embedding_setting(checkpoint, width, distill_stats.get("fallback"))
     start_step = step_of(checkpoint)
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     steps_this_run = trainer.state.global_step - start_step
