@@ -56,6 +56,10 @@ class ModelConfig:
     # A registered encoder (minilm, mpnet; see stance/model/encoders.py) or a local folder.
     base: str = "minilm"
     max_length: int = 128
+    # Tokens the saved model reads at prediction (0: max_length). Training and its dev checkpoints
+    # read max_length; the final dev figures, the temperature and every prediction read this, so
+    # a model trained on short pieces still reads a long comment whole.
+    read_length: int = 0
     dropout: float = 0.1
     # The topic as an NLI-style hypothesis, e.g. "The author is in favor of {topic}."; empty reads
     # the topic as is. Saved in the model folder, so prediction reads topics the same way.
@@ -114,10 +118,14 @@ class Config:
         return dataclasses.asdict(self)
 
 
+# tokens a stance model may read (BERT-style position tables stop at 512)
+LENGTH_RANGE = (8, 512)
+
 _RANGES: dict[str, tuple[float, float]] = {
     "data.dev_fraction": (0.0, 0.5),
     "data.max_dev_examples": (1, 1_000_000),
-    "model.max_length": (8, 512),
+    "model.max_length": LENGTH_RANGE,
+    "model.read_length": (0, LENGTH_RANGE[1]),
     "model.dropout": (0.0, 0.9),
     "train.lr": (1e-7, 1e-2),
     "train.epochs": (0.01, 1000),
@@ -240,6 +248,11 @@ def validate(config: Config) -> Config:
                     raise ConfigError(f"{key}={value!r} is out of range; allowed {low} to {high}")
             if key in _CHOICES and value not in _CHOICES[key]:
                 raise ConfigError(f"{key}={value!r}; allowed: {', '.join(_CHOICES[key])}")
+    if 0 < config.model.read_length < LENGTH_RANGE[0]:
+        raise ConfigError(
+            f"model.read_length={config.model.read_length} is too short; 0 (read max_length) "
+            f"or {LENGTH_RANGE[0]} to {LENGTH_RANGE[1]}"
+        )
     check_topic_template(config.model.topic_template, "model.topic_template")
     _check_distill(config)
     for i, source in enumerate(config.data.train):

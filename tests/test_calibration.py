@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stance.data.examples import DataError
-from stance.errors import ModelLoadError
+from stance.errors import InputError, ModelLoadError
 from stance.model.calibration import Calibration, calibrate_logits, fit_temperature, nll
 from stance.model.classifier import StanceClassifier
 from training.evaluate import calibrate_model, evaluate
@@ -87,6 +87,21 @@ def test_stance_calibrate_fits_on_named_data_and_keeps_the_folder_loadable(tiny_
     assert not list(tmp_path.glob(".model*")), "no temporary folder left behind"
 
 
+def test_stance_calibrate_can_change_what_the_model_reads(tiny_model, data_dir, tmp_path):
+    folder = _copy(tiny_model, tmp_path)
+    (folder / "README.md").write_text("# a card\n")
+    with pytest.raises(InputError, match="8 to 512"):
+        calibrate_model(folder, ["vast:train", "vast:test"], max_length=4)
+    assert not (folder / "calibration.json").exists()
+    calibration = calibrate_model(folder, ["vast:train", "vast:test"], max_length=16)
+    loaded = StanceClassifier.from_pretrained(folder)  # checksums cover the new settings
+    assert loaded.max_length == 16 and loaded.temperature == calibration.temperature
+    assert (
+        "Reads up to 16 tokens since `stance calibrate --max-length 16` (before: 32)"
+        in (folder / "README.md").read_text()
+    )
+
+
 def test_stance_calibrate_without_a_rebuildable_dev_split_says_to_pass_data(tiny_model, tmp_path):
     folder = _copy(tiny_model, tmp_path)
     with pytest.raises(DataError, match="pass --data"):
@@ -125,3 +140,5 @@ def test_the_cli_calibrates_then_evaluate_prints_the_confidence_table(tiny_model
     assert "ECE raw" in shown.output and "floor" in shown.output and "acc@70%" in shown.output
     refused = runner.invoke(app, ["calibrate", str(_copy(tiny_model, tmp_path / "other"))])
     assert refused.exit_code == 2 and "pass --data" in refused.output
+    too_short = runner.invoke(app, ["calibrate", str(folder), "--data", "vast:train", "--max-length", "4"])
+    assert too_short.exit_code == 2 and "8 to 512 tokens" in too_short.output

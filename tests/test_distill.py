@@ -191,6 +191,25 @@ def test_an_interrupted_teacher_reading_keeps_the_pieces_it_finished(tmp_path, m
     assert rows[:, 0].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
 
 
+def test_the_teacher_reads_what_the_student_reads(tiny_base, tiny_model, data_dir, tmp_path, monkeypatch):
+    # tiny_model's folder reads 32 tokens; a student at 16 gets a reading at 16 of its own
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path / "cache"))
+    lengths = []
+    read = StanceClassifier.predict_with_embeddings
+
+    def spy(self, *args, **kwargs):
+        lengths.append(self.max_length)
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(StanceClassifier, "predict_with_embeddings", spy)
+    for run, length in enumerate((32, 16, 32)):
+        settings = {"train.max_steps": 1, "distill.teacher": tiny_model, "model.max_length": length}
+        cfg = _config(tiny_base, **settings)
+        out = train(cfg, tmp_path / f"student{run}")
+        assert json.loads((out / "train_results.json").read_text())["distill"]["teacher_max_length"] == length
+    assert sorted(set(lengths)) == [16, 32] and lengths[-1] == 16  # the third run read from the cache
+
+
 def test_missing_teacher_falls_back_to_gold_labels(tiny_base, data_dir, tmp_path):
     cfg = _config(tiny_base, **{"train.max_steps": 2, "distill.teacher": tmp_path / "no-teacher"})
     out = train(cfg, tmp_path / "student")
@@ -261,6 +280,8 @@ def test_tokenised_examples_are_cached_between_runs(tiny_base, data_dir, tmp_pat
         ({"distill.hard_weight": "2"}, "out of range"),
         ({"distill.embedding_weight": "-1"}, "out of range"),
         ({"distill.embedding_weight": "1"}, "needs distill.teacher"),
+        ({"model.read_length": "4"}, "too short"),
+        ({"model.read_length": "600"}, "out of range"),
         ({"distill.teacher": "models/large", "train.label_smoothing": "0.1"}, "cannot be used with"),
     ],
 )

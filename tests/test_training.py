@@ -59,6 +59,13 @@ def test_output_folder_has_everything(tiny_base, data_dir, tmp_path):
     assert not (tmp_path / "model.work").exists()
 
 
+def test_a_read_length_is_what_the_saved_model_reads(tiny_base, data_dir, tmp_path):
+    cfg = conftest.tiny_config(tiny_base, {"model.read_length": "64"}, max_steps=2)
+    out = train(cfg, tmp_path / "model")
+    assert StanceClassifier.from_pretrained(out).max_length == 64  # training read 32
+    assert "trained on up to 32 tokens, reads up to 64" in (out / "README.md").read_text()
+
+
 def test_time_limit_stops_training_and_keeps_the_model(tiny_base, data_dir, tmp_path):
     # a budget of a few milliseconds: the first step ends it, however many epochs were asked for
     out = train(tiny_config(tiny_base, epochs=50, max_steps=-1, max_minutes=1e-4), tmp_path / "model")

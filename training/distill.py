@@ -74,7 +74,7 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
 
 
 def _teacher_reading(
-    teacher: StanceClassifier, teacher_path: Path, examples: list[Example]
+    teacher: StanceClassifier, teacher_path: Path, examples: list[Example], own_length: int
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The teacher's probabilities and mean-pooled vectors, cached row by row under its weights checksum.
 
@@ -87,9 +87,14 @@ def _teacher_reading(
     """
     pooled = teacher.has_mean_pooled_head
     # "+pooled": rows hold probabilities and vectors; caches of probabilities alone (this
-    # teacher's readings from before vectors were kept) stay apart and are not reused
+    # teacher's readings from before vectors were kept) stay apart and are not reused. The
+    # fingerprint holds the folder's own length (own_length); another one it reads at is added.
     key = examples_key(
-        teacher_fingerprint(teacher_path) + teacher.precision.encode() + (b"+pooled" if pooled else b""), []
+        teacher_fingerprint(teacher_path)
+        + teacher.precision.encode()
+        + (b"+pooled" if pooled else b"")
+        + (b"" if teacher.max_length == own_length else f"@{teacher.max_length}".encode()),
+        [],
     )
     rows = [examples_key(b"", [e]) for e in examples]
 
@@ -126,6 +131,9 @@ def teacher_targets(
         )
         return train_examples, None, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
     teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)
+    # the student's targets come from what the student reads: a teacher that reads 256 tokens
+    # (`stance calibrate --max-length`) would label text the student never sees at 128
+    own_length, teacher.max_length = teacher.max_length, config.model.max_length
     if config.distill.embedding_weight and not teacher.has_mean_pooled_head:
         raise ConfigError(
             f"distill.embedding_weight: teacher {teacher_path} ({type(teacher.model).__name__}) has no "
@@ -136,7 +144,7 @@ def teacher_targets(
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
     examples = train_examples + news
-    probs, pooled = _teacher_reading(teacher, teacher_path, examples)
+    probs, pooled = _teacher_reading(teacher, teacher_path, examples, own_length)
     # teacher columns in LABELS order, whatever order the teacher saved
     probs = probs[:, [teacher.labels.index(label) for label in LABELS]]
     hard = torch.zeros(len(train_examples), len(LABELS))
@@ -149,6 +157,7 @@ def teacher_targets(
         "train_examples": len(train_examples),
         "news_quotes": len(news),
         "hard_weight": weight,
+        "teacher_max_length": teacher.max_length,
         "teacher_train_agreement": round(agree, 4),
         "embedding_weight": config.distill.embedding_weight,
     }

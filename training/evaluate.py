@@ -13,8 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from stance.atomic import atomic_dir, atomic_file
+from stance.config import LENGTH_RANGE
 from stance.data.examples import DataError, Example, load_examples, parse_spec
 from stance.data.labelstore import is_store_spec, store_examples
+from stance.errors import InputError
 from stance.labels import LABELS
 from stance.metrics import (
     classification_metrics,
@@ -29,7 +31,9 @@ from stance.model.folder import (
     CALIBRATION,
     CHECKSUMS,
     EVAL_RESULTS,
+    MODEL_CARD,
     RESOLVED_CONFIG,
+    STANCE_CONFIG,
     TRAIN_RESULTS,
     write_checksums,
 )
@@ -201,6 +205,7 @@ def calibrate_model(
     data: Sequence[str] | None = None,
     batch_size: int = 64,
     allow_unverified: bool = False,
+    max_length: int | None = None,
 ) -> Calibration:
     """Fit a temperature for a saved model and store it in its folder (``stance calibrate``).
 
@@ -213,13 +218,21 @@ def calibrate_model(
             (:func:`model_dev_split`).
         batch_size: examples per forward pass.
         allow_unverified: load a folder without ``checksums.json``.
+        max_length: tokens the model reads from now on (``stance_config.json``), the temperature
+            fitted at that length; the model card says so. None keeps the folder's.
 
     Raises:
         DataError: no usable rows (see :func:`model_dev_split`), or fewer than
             :data:`MIN_CALIBRATION_ROWS`.
+        InputError: a ``max_length`` outside 8 to 512.
     """
     folder = Path(folder)
+    if max_length is not None and not LENGTH_RANGE[0] <= max_length <= LENGTH_RANGE[1]:
+        raise InputError(f"max_length={max_length}; expected {LENGTH_RANGE[0]} to {LENGTH_RANGE[1]} tokens")
     model = StanceClassifier.from_pretrained(folder, allow_unverified=allow_unverified)
+    was = model.max_length
+    if max_length is not None:
+        model.max_length = max_length
     if data:
         examples = [e for spec in data for e in load_examples(spec)]
         fitted_on = ", ".join(data)
@@ -229,14 +242,26 @@ def calibrate_model(
     if len(examples) < MIN_CALIBRATION_ROWS:
         raise DataError(f"{len(examples)} labelled rows; a temperature needs at least {MIN_CALIBRATION_ROWS}")
     calibration, _ = fit_calibration(model, examples, f"{fitted_on} ({len(examples)} rows)", batch_size)
+    rewritten = [CALIBRATION, CHECKSUMS] + ([STANCE_CONFIG, MODEL_CARD] if model.max_length != was else [])
     with atomic_dir(folder) as tmp:
         for item in folder.iterdir():
-            if item.name in (CALIBRATION, CHECKSUMS):
+            if item.name in rewritten:
                 continue
             if item.is_dir():
                 shutil.copytree(item, tmp / item.name, copy_function=_link_or_copy)
             else:
                 _link_or_copy(item, tmp / item.name)
+        if STANCE_CONFIG in rewritten:
+            model.write_settings(tmp)
+            if (folder / MODEL_CARD).is_file():
+                card = (folder / MODEL_CARD).read_text(encoding="utf-8").rstrip("\n")
+                (tmp / MODEL_CARD).write_text(
+                    f"{card}\n\nReads up to {model.max_length} tokens since `stance calibrate --max-length "
+                    f"{model.max_length}` (before: {was}), its temperature refitted at that length: "
+                    f"{calibration.temperature:.3f} on the {calibration.fitted_on}. Figures above are from "
+                    "before.\n",
+                    encoding="utf-8",
+                )
         write_calibration(tmp, calibration)
         write_checksums(tmp)
     return calibration

@@ -185,6 +185,9 @@ def train(
     dev_metrics = trainer.evaluate() if has_dev else {}
     clf.model = trainer.model.eval()
     detach_embedding_head(clf.model)
+    if config.model.read_length:
+        # the dev figures, the temperature and the saved folder read as predictions will
+        clf.max_length = config.model.read_length
 
     if not trainer.is_world_process_zero():
         return output
@@ -239,6 +242,12 @@ def _calibration_line(calibration: dict | None) -> str:
     )
 
 
+def _length_words(trained: int, reads: int) -> str:
+    if not reads or reads == trained:
+        return f"max length {trained} tokens"
+    return f"trained on up to {trained} tokens, reads up to {reads} (`model.read_length`)"
+
+
 def write_model_card(
     folder: Path, config: Config, train_results: dict, eval_results: dict, name: str = "stance"
 ) -> None:
@@ -263,7 +272,7 @@ def write_model_card(
         f"- Base encoder: `{config.model.base}` "
         f"({train_results.get('base_encoder', {}).get('upstream', 'local folder')}, model.safetensors "
         f"sha256 `{train_results.get('base_encoder', {}).get('sha256')}`), "
-        f"max length {config.model.max_length} tokens.",
+        f"{_length_words(config.model.max_length, config.model.read_length)}.",
         f"- Training data: {sources}; {train_results['train_examples']} training examples, "
         f"{train_results['dev_examples']} dev examples held out by topic and text.",
         f"- Training: lr {config.train.lr}, batch {config.train.batch_size}, epochs "

@@ -188,13 +188,17 @@ class StanceClassifier:
         """Write the model files into an existing folder (callers handle atomicity)."""
         self.model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
+        self.write_settings(folder)
+        if self.calibration is not None:
+            write_calibration(folder, self.calibration)
+        write_checksums(folder)
+
+    def write_settings(self, folder: Path) -> None:
+        """``stance_config.json``: how many tokens the model reads, and how it reads a topic."""
         settings: dict = {"max_length": self.max_length}
         if self.topic_template:
             settings["topic_template"] = self.topic_template
         (folder / STANCE_CONFIG).write_text(json.dumps(settings, indent=2))
-        if self.calibration is not None:
-            write_calibration(folder, self.calibration)
-        write_checksums(folder)
 
     @property
     def temperature(self) -> float:
