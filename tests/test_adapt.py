@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from stance.config import load_config
 from stance.data.labelstore import LabelStore
 from stance.errors import DataError, InputError
 from stance.model.classifier import StanceClassifier
@@ -68,6 +69,17 @@ def test_adapt_writes_a_loadable_model_folder_with_before_and_after(trained_mode
     assert str(trained_model) in card and report["base_model"]["weights_sha256"] in card
     # the model's training data stays the base model's, so a later adapt replays the same rows
     assert (out / "resolved_config.yaml").read_text() == (trained_model / "resolved_config.yaml").read_text()
+
+
+def test_adapt_trains_at_the_training_length_and_reads_what_the_folder_read(
+    tiny_base, data_dir, labels_file, tmp_path
+):
+    cfg = tiny_config(tiny_base, {"data.dev_fraction": "0.2", "model.read_length": "64"}, max_steps=2)
+    base = train(cfg, tmp_path / "base")  # trained on 32 tokens, reads 64
+    out = tmp_path / "mine"
+    adapt(base, labels_file, out, FAST)
+    assert StanceClassifier.from_pretrained(out).max_length == 64
+    assert load_config(out / "resolved_config.yaml").model.max_length == 32
 
 
 def test_adapt_refuses_too_few_labels_and_leaves_no_folder(trained_model, tmp_path):

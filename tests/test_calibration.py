@@ -90,6 +90,7 @@ def test_stance_calibrate_fits_on_named_data_and_keeps_the_folder_loadable(tiny_
 def test_stance_calibrate_can_change_what_the_model_reads(tiny_model, data_dir, tmp_path):
     folder = _copy(tiny_model, tmp_path)
     (folder / "README.md").write_text("# a card\n")
+    (folder / "eval_results.json").write_text("{}")
     with pytest.raises(InputError, match="8 to 512"):
         calibrate_model(folder, ["vast:train", "vast:test"], max_length=4)
     assert not (folder / "calibration.json").exists()
@@ -100,6 +101,8 @@ def test_stance_calibrate_can_change_what_the_model_reads(tiny_model, data_dir, 
         "Reads up to 16 tokens since `stance calibrate --max-length 16` (before: 32)"
         in (folder / "README.md").read_text()
     )
+    # figures read at 32 tokens are no longer the model's
+    assert not (folder / "eval_results.json").exists() and (folder / "eval_results_32tokens.json").is_file()
 
 
 def test_stance_calibrate_without_a_rebuildable_dev_split_says_to_pass_data(tiny_model, tmp_path):

@@ -144,10 +144,14 @@ def _run(
         if (model / "stance_config.json").is_file()
         else {}
     )
+    # train at the length the model was trained at, save it reading what the folder reads now
+    # (`model.read_length`, or `stance calibrate --max-length` since)
+    reads = int(clf_config.get("max_length", base.model.max_length))
+    trained = base.model.max_length if base_config is not None else reads
     config = Config(
         data=DataConfig(train=sources, dev_fraction=0.0, eval=[], swap_negatives=0.0),
         model=replace(
-            base.model, base=str(model), max_length=int(clf_config.get("max_length", base.model.max_length))
+            base.model, base=str(model), max_length=trained, read_length=0 if reads == trained else reads
         ),
         train=replace(
             base.train,

@@ -219,7 +219,8 @@ def calibrate_model(
         batch_size: examples per forward pass.
         allow_unverified: load a folder without ``checksums.json``.
         max_length: tokens the model reads from now on (``stance_config.json``), the temperature
-            fitted at that length; the model card says so. None keeps the folder's.
+            fitted at that length; the model card says so, and ``eval_results.json`` (figures
+            of the old length) becomes ``eval_results_<old>tokens.json``. None keeps the folder's.
 
     Raises:
         DataError: no usable rows (see :func:`model_dev_split`), or fewer than
@@ -242,7 +243,8 @@ def calibrate_model(
     if len(examples) < MIN_CALIBRATION_ROWS:
         raise DataError(f"{len(examples)} labelled rows; a temperature needs at least {MIN_CALIBRATION_ROWS}")
     calibration, _ = fit_calibration(model, examples, f"{fitted_on} ({len(examples)} rows)", batch_size)
-    rewritten = [CALIBRATION, CHECKSUMS] + ([STANCE_CONFIG, MODEL_CARD] if model.max_length != was else [])
+    changed = model.max_length != was
+    rewritten = [CALIBRATION, CHECKSUMS] + ([STANCE_CONFIG, MODEL_CARD, EVAL_RESULTS] if changed else [])
     with atomic_dir(folder) as tmp:
         for item in folder.iterdir():
             if item.name in rewritten:
@@ -251,6 +253,10 @@ def calibrate_model(
                 shutil.copytree(item, tmp / item.name, copy_function=_link_or_copy)
             else:
                 _link_or_copy(item, tmp / item.name)
+        if changed and (folder / EVAL_RESULTS).is_file():
+            # figures of the old length are no longer the model's (/v1/model shows none until
+            # `stance evaluate` runs again); kept under a name that says which length they read
+            _link_or_copy(folder / EVAL_RESULTS, tmp / f"eval_results_{was}tokens.json")
         if STANCE_CONFIG in rewritten:
             model.write_settings(tmp)
             if (folder / MODEL_CARD).is_file():

@@ -215,6 +215,8 @@ def train(
         "device": str(args.device),
         "base_encoder": encoder_info(base_path),
         "distill": distill_stats,
+        # "dev" above read max_length; dev_by_source and calibration read this
+        "read_length": clf.max_length,
     }
     with atomic_dir(output) as tmp:
         clf.write_to(tmp)

@@ -9,9 +9,9 @@ file                     what                                                   
 ``config.json``          transformers config (architecture, label map)          training
 ``model.safetensors``    weights                                                training
 ``tokenizer*.json``      tokenizer                                              training
-``stance_config.json``   ``{"max_length": N, "topic_template": T or null}``     training
+``stance_config.json``   ``{"max_length": N, "topic_template": T or null}``     training, ``stance calibrate``
 ``calibration.json``     ``{"temperature": T, ...}``: logits are divided by T   training, ``stance calibrate``
-``checksums.json``       sha256 of weights, configs, tokenizer; loading checks  training
+``checksums.json``       sha256 of weights, configs, tokenizer; loading checks  training, ``stance calibrate``
 ``resolved_config.yaml`` the full training config after overrides              training
 ``train_results.json``   loss, steps, data sizes, wall time                     training
 ``eval_results.json``    metrics per evaluation set                             evaluation
