@@ -4,7 +4,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large train-attribution-distilled train-attribution-fast quick benchmarks
+.PHONY: setup test test-slow lint typecheck lock serve train train-large train-attribution train-attribution-large train-attribution-distilled train-attribution-fast quick
 
 setup: $(STAMP)
 

@@ -85,6 +85,16 @@ def test_a_folder_whose_checksums_cover_only_the_weights_loads_with_a_warning(fo
     assert "covers the weights only" in caplog.text
 
 
+def test_settings_that_are_not_json_are_refused_by_name_in_a_folder_of_the_older_format(folder):
+    from stance.model.classifier import StanceClassifier
+
+    listed = json.loads((folder / CHECKSUMS).read_text())
+    (folder / CHECKSUMS).write_text(json.dumps({"model.safetensors": listed["model.safetensors"]}))
+    (folder / "stance_config.json").write_text('{"max_length": 12')
+    with pytest.raises(ModelLoadError, match="stance_config.json: not valid JSON"):
+        StanceClassifier.from_pretrained(folder)
+
+
 @pytest.mark.parametrize("command", [["serve", "--model"], ["predict", "--text", "hi", "--topic", "t"]])
 def test_a_refused_folder_is_one_line_and_exit_3(folder, command):
     from stance_cli.app import app

@@ -30,7 +30,7 @@ from stance.data.examples import Example
 from stance.data.labelstore import load_user_examples
 from stance.errors import DataError, DataNotFoundError, InputError
 from stance.model.classifier import StanceClassifier
-from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, recorded_weights_sha256
+from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, read_settings, recorded_weights_sha256
 from training.evaluate import evaluate_examples
 
 logger = logging.getLogger(__name__)
@@ -139,14 +139,9 @@ def _run(
     if replay:
         sources.append(DataSource(str(_write_jsonl(replay, work / "replay.jsonl"))))
     base = base_config or Config()
-    clf_config = (
-        json.loads((model / "stance_config.json").read_text())
-        if (model / "stance_config.json").is_file()
-        else {}
-    )
     # train at the length the model was trained at, save it reading what the folder reads now
     # (`model.read_length`, or `stance calibrate --max-length` since)
-    reads = int(clf_config.get("max_length", base.model.max_length))
+    reads = int(read_settings(model).get("max_length", base.model.max_length))
     trained = base.model.max_length if base_config is not None else reads
     config = Config(
         data=DataConfig(train=sources, dev_fraction=0.0, eval=[], swap_negatives=0.0),

@@ -26,7 +26,7 @@ from stance.errors import InputError, ModelLoadError
 from stance.labels import LABELS
 from stance.model.calibration import Calibration, read_calibration, write_calibration
 from stance.model.encoders import pinned_weights_sha256
-from stance.model.folder import CHECKSUMS, STANCE_CONFIG, verify_folder, write_checksums
+from stance.model.folder import CHECKSUMS, STANCE_CONFIG, read_settings, verify_folder, write_checksums
 from stance.model.modeling import ARCHITECTURES, mean_pool_class
 from stance.options import Precision
 from stance.pairs import StancePair, StancePrediction, as_pairs, check_pair
@@ -135,9 +135,7 @@ class StanceClassifier:
             raise ModelLoadError(
                 f"model folder {path}: labels {sorted(model.config.id2label.values())} are not {list(LABELS)}"
             )
-        extra = {}
-        if (path / STANCE_CONFIG).is_file():
-            extra = json.loads((path / STANCE_CONFIG).read_text())
+        extra = read_settings(path)
         clf = cls(
             model,
             tokenizer,

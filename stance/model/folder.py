@@ -189,6 +189,15 @@ def _read_json(path: Path) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def read_settings(path: str | Path) -> dict:
+    """A folder's ``stance_config.json`` (length limit, topic template, task), ``{}`` without one.
+
+    Raises:
+        ModelLoadError: the file exists but is not valid JSON.
+    """
+    return _read_json(Path(path) / STANCE_CONFIG)
+
+
 def read_metadata(path: str | Path) -> ModelMetadata:
     """Name, base encoder, length limit, training sources and evaluation figures of a folder.
 
@@ -215,7 +224,7 @@ def read_metadata(path: str | Path) -> ModelMetadata:
         else []
     )
     base = model.get("base", "unknown")
-    length = _read_json(path / STANCE_CONFIG).get("max_length")
+    length = read_settings(path).get("max_length")
     encoder = _read_json(path / TRAIN_RESULTS).get("base_encoder")
     if isinstance(encoder, dict) and encoder.get("sha256"):
         # training records the encoder it resolved: upstream name and weights checksum

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from stance.errors import InputError, ModelLoadError
-from stance.model.folder import STANCE_CONFIG, verify_folder
+from stance.model.folder import STANCE_CONFIG, read_settings, verify_folder
 from stance.quotes.marks import MARKS
 
 if TYPE_CHECKING:
@@ -485,7 +485,7 @@ def tagger_settings(path: Path, allow_unverified: bool = False) -> dict:
             folder holds another kind of model.
     """
     verify_folder(path, allow_unverified=allow_unverified)
-    extra = json.loads((path / STANCE_CONFIG).read_text()) if (path / STANCE_CONFIG).is_file() else {}
+    extra = read_settings(path)
     if extra.get("task") != TASK:
         raise ModelLoadError(
             f"model folder {path} is not an attribution tagger ({STANCE_CONFIG} task "
