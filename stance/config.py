@@ -30,6 +30,9 @@ class DataSource:
     weight: float = 1.0
     max_examples: int | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    # learn the annotators' label distribution where the rows give one (GWSD's probabilities from
+    # its eight raters; a file's p_favor / p_against / p_none), not only its argmax label
+    soft_labels: bool = False
 
 
 @dataclass
@@ -255,16 +258,28 @@ def validate(config: Config) -> Config:
         )
     check_topic_template(config.model.topic_template, "model.topic_template")
     _check_distill(config)
-    for i, source in enumerate(config.data.train):
-        _check_source(source, f"data.train[{i}]")
+    for key, source in _keyed_sources(config):
+        _check_source(source, key)
     for i, source in enumerate(config.data.extra):
-        _check_source(source, f"data.extra[{i}]")
         if Path(source.name).suffix.lower() not in DATA_FILE_SUFFIXES:
             raise ConfigError(
                 f"data.extra[{i}].name={source.name!r}: expected a labelled file "
                 f"({', '.join(DATA_FILE_SUFFIXES)}); name data sets under data.train"
             )
+    soft = [key for key, source in _keyed_sources(config) if source.soft_labels]
+    if soft and config.train.label_smoothing:
+        # the Trainer's label smoother takes integer labels and drops the model's own loss
+        raise ConfigError(
+            f"{soft[0]}.soft_labels cannot be used with train.label_smoothing="
+            f"{config.train.label_smoothing}: the label distribution is already soft; set one of them off"
+        )
     return config
+
+
+def _keyed_sources(config: Config) -> list[tuple[str, DataSource]]:
+    return [(f"data.train[{i}]", s) for i, s in enumerate(config.data.train)] + [
+        (f"data.extra[{i}]", s) for i, s in enumerate(config.data.extra)
+    ]
 
 
 def _check_distill(config: Config) -> None:
@@ -292,6 +307,7 @@ def _check_source(source: DataSource, key: str) -> None:
     source.split = _coerce(f"{key}.split", source.split, "train")
     source.columns = _coerce(f"{key}.columns", source.columns, {})
     source.weight = _coerce(f"{key}.weight", source.weight, 1.0)
+    source.soft_labels = _coerce(f"{key}.soft_labels", source.soft_labels, False)
     if not 0 < source.weight <= 100:
         raise ConfigError(f"{key}.weight={source.weight!r}; allowed (0, 100]")
     if source.max_examples is not None:

@@ -117,3 +117,49 @@ def test_one_registry_entry_names_a_set_and_its_folder(data_dir, monkeypatch):
         plan(["mine"])  # no files upstream: read where it lies, never fetched
     with pytest.raises(DataError, match="known: .*mine"):
         dataset_file("yours", "train")
+
+
+def test_label_probabilities_are_read_and_normalised(tmp_path):
+    lines = [
+        json.dumps({"text": "a", "topic": "t", "label": "favor", "p_favor": 3, "p_against": 0, "p_none": 1}),
+        json.dumps({"text": "b", "topic": "t", "label": "none"}),
+    ]
+    path = write(tmp_path / "soft.jsonl", lines[:1])
+    (row,) = iter_file(path, probs=("p_favor", "p_against", "p_none"))
+    assert row.probs == (0.75, 0.0, 0.25) and row.label == "favor"
+    assert row.target() == [0.75, 0.0, 0.25] and row.target(("none", "favor", "against")) == [0.25, 0.75, 0.0]
+    assert Example("b", "t", "none").target() == [0.0, 0.0, 1.0]
+    # without probs the columns are not read
+    assert next(iter_file(path)).probs is None
+    # a row without them, with a bad one, or with all zero stops with file and line
+    write(path, lines)
+    with pytest.raises(
+        DataError, match=r"soft.jsonl:2: soft_labels needs a probability in column 'p_favor', got None"
+    ):
+        list(iter_file(path, probs=("p_favor", "p_against", "p_none")))
+    for bad, message in ((-1, "got -1"), ("nan", "got 'nan'"), (0, "are all 0")):
+        write(
+            path,
+            [
+                json.dumps(
+                    {"text": "a", "topic": "t", "label": "favor", "p_favor": bad, "p_against": 0, "p_none": 0}
+                )
+            ],
+        )
+        with pytest.raises(DataError, match=message):
+            list(iter_file(path, probs=("p_favor", "p_against", "p_none")))
+
+
+def test_label_probability_columns_of_a_source(tmp_path):
+    from stance.config import DataSource
+    from stance.data.examples import label_prob_columns
+
+    assert label_prob_columns(DataSource("gwsd_desmog")) == ("p_agree", "p_disagree", "p_neutral")
+    assert label_prob_columns(DataSource("mine.csv")) == ("p_favor", "p_against", "p_none")
+    mapped = DataSource("mine.csv", columns={"p_favor": "yes", "p_against": "no", "p_none": "other"})
+    assert label_prob_columns(mapped) == ("yes", "no", "other")
+    path = write(tmp_path / "mine.csv", ["text,topic,label,yes,no", "we agree,tax,favor,0.9,0.1"])
+    with pytest.raises(DataError, match=r"mine.csv:1: the header has no column 'other'"):
+        list(iter_file(path, probs=label_prob_columns(mapped)))
+    write(path, ["text,topic,label,yes,no,other", "we agree,tax,favor,0.9,0.1,0"])
+    assert [e.probs for e in iter_file(path, probs=label_prob_columns(mapped))] == [(0.9, 0.1, 0.0)]

@@ -305,3 +305,60 @@ def test_mpnet_mean_pool_head_saves_and_loads(tmp_path):
     loaded = StanceClassifier.from_pretrained(tmp_path / "model")
     assert type(loaded.model).__name__ == "MPNetMeanPoolForSequenceClassification"
     assert torch.allclose(before, loaded.predict_proba(texts, "the deal"), atol=1e-5)
+
+
+def _soft_file(tmp_path):
+    path = tmp_path / "soft.jsonl"
+    rows = [
+        {
+            "text": f"row {i}",
+            "topic": "the deal",
+            "label": "favor",
+            "p_favor": 0.6,
+            "p_against": 0.0,
+            "p_none": 0.4,
+        }
+        for i in range(12)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_soft_labels_are_what_training_learns(
+    tiny_base, tiny_model, data_dir, tmp_path, monkeypatch, teacher
+):
+    # gold-label training learns the distribution; distillation mixes it with the teacher at hard_weight
+    import training.train as train_module
+
+    seen = {}
+    to_dataset = train_module._to_dataset
+
+    def spy(clf, examples, soft_labels=None, teacher_embeddings=None):
+        if "train" not in seen:
+            seen["train"] = (list(examples), soft_labels)
+        return to_dataset(clf, examples, soft_labels, teacher_embeddings)
+
+    monkeypatch.setattr(train_module, "_to_dataset", spy)
+    source = {"name": str(_soft_file(tmp_path)), "soft_labels": True}
+    settings = {"train.max_steps": 1, "data.dev_fraction": 0.0, "data.train": [{"name": "vast"}, source]}
+    if teacher:
+        settings.update({"distill.teacher": str(tiny_model), "distill.hard_weight": 1.0})
+    train(_config(tiny_base, **settings), tmp_path / "model")
+    examples, targets = seen["train"]
+    by_text = {e.text: t for e, t in zip(examples, targets, strict=True)}
+    assert by_text["row 3"] == pytest.approx([0.6, 0.0, 0.4])
+    plain = next(e for e in examples if e.probs is None)
+    assert by_text[plain.text] == pytest.approx(plain.target())
+
+
+def test_soft_labels_refuse_label_smoothing():
+    train_sources = "[{name: vast}, {name: gwsd_desmog, soft_labels: true}]"
+    with pytest.raises(
+        ConfigError, match=r"data.train\[1\].soft_labels cannot be used with train.label_smoothing"
+    ):
+        load_config(
+            ROOT / "configs" / "large.yaml", {"data.train": train_sources, "train.label_smoothing": "0.1"}
+        )
+    with pytest.raises(ConfigError, match=r"data.train\[0\].soft_labels: expected bool"):
+        load_config(ROOT / "configs" / "large.yaml", {"data.train": "[{name: vast, soft_labels: maybe}]"})

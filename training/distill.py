@@ -148,9 +148,10 @@ def teacher_targets(
     probs, pooled = _teacher_reading(teacher, teacher_path, examples, own_length)
     # teacher columns in LABELS order, whatever order the teacher saved
     probs = probs[:, [teacher.labels.index(label) for label in LABELS]]
-    hard = torch.zeros(len(train_examples), len(LABELS))
-    hard[range(len(train_examples)), [LABELS.index(e.label) for e in train_examples]] = 1.0
-    agree = (probs[: len(train_examples)].argmax(-1) == hard.argmax(-1)).float().mean().item()
+    # the gold side of each target: the label, or its distribution where the source gives one
+    hard = torch.tensor([e.target() for e in train_examples]).reshape(len(train_examples), len(LABELS))
+    gold = torch.tensor([LABELS.index(e.label) for e in train_examples], dtype=torch.long)
+    agree = (probs[: len(train_examples)].argmax(-1) == gold).float().mean().item()
     weight = config.distill.hard_weight
     probs[: len(train_examples)] = (1 - weight) * probs[: len(train_examples)] + weight * hard
     stats = {

@@ -155,6 +155,9 @@ def train(
         train_examples, soft_labels, teacher_embeddings, distill_stats = teacher_targets(
             config, train_examples
         )
+    elif any(e.probs is not None for e in train_examples):
+        # a source with soft_labels: its rows learn their label distribution, the others one-hot
+        soft_labels = [e.target(clf.labels) for e in train_examples]
     if teacher_embeddings is not None:
         # a map to the teacher's width, trained with the student and dropped before saving
         attach_embedding_head(clf.model, teacher_embeddings.shape[1], config.distill.embedding_weight)

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import logging
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 from stance.data.sources import SOURCES
 from stance.errors import DataError
 from stance.files import decoded_lines, parse_json_object
-from stance.labels import normalize_label
+from stance.labels import LABELS, normalize_label
 from stance.pairs import StancePair
 from stance.settings import data_dir
 
@@ -27,11 +28,20 @@ class Example:
     topic: str
     label: str
     context: str | None = None
+    # the annotators' label distribution in LABELS order, read where a source gives one and its
+    # data.train entry sets soft_labels (GWSD's p_agree / p_disagree / p_neutral); None elsewhere
+    probs: tuple[float, ...] | None = None
 
     @property
     def pair(self) -> StancePair:
         """What the model reads for this row: its text, topic and context (the label aside)."""
         return StancePair(self.text, self.topic, self.context)
+
+    def target(self, labels: Sequence[str] = LABELS) -> list[float]:
+        """What training learns for this row, in ``labels`` order: its label distribution, else one-hot."""
+        if self.probs is None:
+            return [1.0 if label == self.label else 0.0 for label in labels]
+        return [self.probs[LABELS.index(label)] for label in labels]
 
 
 def examples_key(prefix: bytes, examples: Sequence[Example]) -> str:
@@ -96,7 +106,43 @@ def _normalize_originals(name: str, originals: Path) -> Path:
     return folder
 
 
-def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
+def label_prob_columns(source) -> tuple[str, ...]:
+    """The columns holding a source's label probabilities, in :data:`LABELS` order.
+
+    ``p_favor``, ``p_against`` and ``p_none`` unless the set names its own (GWSD: ``p_agree``,
+    ``p_disagree``, ``p_neutral``); the source's ``columns`` may map each of them.
+    """
+    known = SOURCES[source.name].label_probs if source.name in SOURCES else ()
+    defaults = known or tuple(f"p_{label}" for label in LABELS)
+    return tuple(
+        source.columns.get(f"p_{label}", column) for label, column in zip(LABELS, defaults, strict=True)
+    )
+
+
+def _label_probs(row: dict, columns: Sequence[str], where: str) -> tuple[float, ...]:
+    """A row's label probabilities from ``columns``, normalised to sum to 1."""
+    values = []
+    for column in columns:
+        value = row.get(column)
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            raise DataError(
+                f"{where}: soft_labels needs a probability in column {column!r}, got {value!r} "
+                f"(columns {', '.join(columns)}; map others with data.train[].columns)"
+            )
+        values.append(number)
+    total = sum(values)
+    if total <= 0:
+        raise DataError(f"{where}: the label probabilities in {', '.join(columns)} are all 0")
+    return tuple(v / total for v in values)
+
+
+def _row_to_example(
+    row: dict, columns: dict[str, str], where: str, probs: Sequence[str] | None = None
+) -> Example:
     values = {}
     for field_name in ("text", "topic", "label"):
         column = columns.get(field_name, field_name)
@@ -110,24 +156,28 @@ def _row_to_example(row: dict, columns: dict[str, str], where: str) -> Example:
         raise DataError(f"{where}: {err}") from None
     context_col = columns.get("context", "context")
     context = row.get(context_col)
-    return Example(context=str(context) if context else None, **values)
+    return Example(
+        context=str(context) if context else None,
+        probs=_label_probs(row, probs, where) if probs else None,
+        **values,
+    )
 
 
 # the largest field limit every platform's C long holds
 _CSV_FIELD_LIMIT_MAX = 2**31 - 1
 
 
-def _iter_csv(path: Path, columns: dict[str, str]) -> Iterator[Example]:
+def _iter_csv(path: Path, columns: dict[str, str], probs: Sequence[str] | None) -> Iterator[Example]:
     # the csv module refuses fields over 131,072 characters by default, and its limit is
     # process-wide: raised to the file's size (no field can be longer) for this file, then put back
     previous = csv.field_size_limit(min(path.stat().st_size + 1, _CSV_FIELD_LIMIT_MAX))
     try:
-        yield from _csv_examples(path, columns)
+        yield from _csv_examples(path, columns, probs)
     finally:
         csv.field_size_limit(previous)
 
 
-def _csv_examples(path: Path, columns: dict[str, str]) -> Iterator[Example]:
+def _csv_examples(path: Path, columns: dict[str, str], probs: Sequence[str] | None) -> Iterator[Example]:
     with open(path, "rb") as handle:
         numbered = decoded_lines(path, handle)
         line_of_last = 0
@@ -143,7 +193,7 @@ def _csv_examples(path: Path, columns: dict[str, str]) -> Iterator[Example]:
             header = reader.fieldnames or []
         except csv.Error as err:
             raise DataError(f"{path}:{line_of_last}: {_csv_problem(err)}") from None
-        needed = [columns.get(name, name) for name in ("text", "topic", "label")]
+        needed = [columns.get(name, name) for name in ("text", "topic", "label")] + list(probs or ())
         missing = [column for column in needed if column not in header]
         if missing:
             raise DataError(
@@ -159,7 +209,7 @@ def _csv_examples(path: Path, columns: dict[str, str]) -> Iterator[Example]:
             except csv.Error as err:
                 raise DataError(f"{path}:{line_of_last}: {_csv_problem(err)}") from None
             # a quoted field may hold newlines: report the physical line where the record starts
-            yield _row_to_example(row, columns, f"{path}:{first_line}")
+            yield _row_to_example(row, columns, f"{path}:{first_line}", probs)
             first_line = line_of_last + 1
 
 
@@ -170,12 +220,16 @@ def _csv_problem(err: csv.Error) -> str:
     return f"not valid CSV ({err})"
 
 
-def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterator[Example]:
+def iter_file(
+    path: str | Path, columns: dict[str, str] | None = None, probs: Sequence[str] | None = None
+) -> Iterator[Example]:
     """Stream examples from a JSONL or CSV file, checking every row.
 
     Args:
         path: ``.jsonl``/``.json`` (one object per line) or ``.csv`` with a header row.
         columns: maps ``text``/``topic``/``label``/``context`` to the file's column names.
+        probs: columns holding each row's label probabilities in :data:`LABELS` order
+            (:attr:`Example.probs`); None reads none.
 
     Raises:
         DataError: with ``file:line`` (physical lines, also in CSV) for invalid UTF-8, bad JSON, a
@@ -187,14 +241,14 @@ def iter_file(path: str | Path, columns: dict[str, str] | None = None) -> Iterat
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        yield from _iter_csv(path, columns)
+        yield from _iter_csv(path, columns, probs)
         return
     with open(path, "rb") as handle:
         for line_no, line in decoded_lines(path, handle):
             if not line.strip():
                 continue
             row = parse_json_object(line, f"{path}:{line_no}")
-            yield _row_to_example(row, columns, f"{path}:{line_no}")
+            yield _row_to_example(row, columns, f"{path}:{line_no}", probs)
 
 
 def parse_spec(spec: str) -> tuple[str, Path]:
@@ -207,10 +261,12 @@ def parse_spec(spec: str) -> tuple[str, Path]:
     return Path(spec).name, Path(spec)
 
 
-def load_examples(spec: str, columns: dict[str, str] | None = None) -> list[Example]:
+def load_examples(
+    spec: str, columns: dict[str, str] | None = None, probs: Sequence[str] | None = None
+) -> list[Example]:
     """All examples of ``vast:test_zeroshot_clean``, ``semeval2016`` (its test split) or a file path."""
     _, path = parse_spec(spec)
-    examples = list(iter_file(path, columns))
+    examples = list(iter_file(path, columns, probs))
     if not examples:
         raise DataError(f"{path}: no examples")
     return examples
@@ -219,7 +275,8 @@ def load_examples(spec: str, columns: dict[str, str] | None = None) -> list[Exam
 def load_source(source, rng: random.Random) -> tuple[str, list[Example]]:
     """One configured source's rows, shuffled by ``rng`` and cut to ``max_examples``, with its spec."""
     spec = source.name if source.name not in SOURCES else f"{source.name}:{source.split}"
-    examples = load_examples(spec, source.columns)
+    probs = label_prob_columns(source) if source.soft_labels else None
+    examples = load_examples(spec, source.columns, probs)
     rng.shuffle(examples)
     if source.max_examples is not None:
         examples = examples[: source.max_examples]

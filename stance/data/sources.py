@@ -42,6 +42,9 @@ class PublicSet:
     licence: str = ""
     citation: str = ""
     folder: str = ""
+    # columns of its normalised rows holding the annotators' label distribution, in LABELS order
+    # (read when a data.train entry sets soft_labels)
+    label_probs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.folder:
@@ -278,6 +281,7 @@ SOURCES: dict[str, PublicSet] = {
                 ),
             ),
             normalize=normalizers.gwsd,
+            label_probs=("p_agree", "p_disagree", "p_neutral"),
             licence="No licence stated upstream (yiweiluo/GWStance has no LICENSE file); sentences "
             "from US news media. Research use only.",
             citation="Luo, Card & Jurafsky, Detecting Stance in Media on Global Warming, "
