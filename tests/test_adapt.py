@@ -167,3 +167,17 @@ def test_labels_cli_round_trip_evaluate_and_adapt(trained_model, labels_file, tm
     bad.write_text('{"text": "a", "topic": "b", "label": "maybe"}\n')
     result = runner.invoke(app, ["labels", "import", str(bad), "--db", str(db)])
     assert result.exit_code == 2 and "bad.jsonl:1" in result.output
+
+
+def test_replay_rows_keep_their_label_distribution(tmp_path):
+    from stance.data.examples import Example, iter_file
+    from training.adapt import _write_jsonl
+
+    rows = [Example("a", "t", "favor", probs=(0.6, 0.1, 0.3)), Example("b", "t", "none", context="c")]
+    path = _write_jsonl(rows, tmp_path / "replay.jsonl")
+    assert "probs" not in path.read_text()
+    assert list(iter_file(path))[1] == rows[1]
+    (soft,) = iter_file(
+        _write_jsonl(rows[:1], tmp_path / "one.jsonl"), probs=("p_favor", "p_against", "p_none")
+    )
+    assert soft.probs == pytest.approx((0.6, 0.1, 0.3)) and soft.label == "favor"

@@ -362,3 +362,31 @@ def test_soft_labels_refuse_label_smoothing():
         )
     with pytest.raises(ConfigError, match=r"data.train\[0\].soft_labels: expected bool"):
         load_config(ROOT / "configs" / "large.yaml", {"data.train": "[{name: vast, soft_labels: maybe}]"})
+
+
+def test_soft_labels_without_the_teacher_on_disk_are_still_learned(
+    tiny_base, data_dir, tmp_path, monkeypatch
+):
+    import training.train as train_module
+
+    seen = []
+    to_dataset = train_module._to_dataset
+    monkeypatch.setattr(
+        train_module,
+        "_to_dataset",
+        lambda clf, ex, soft=None, emb=None: seen.append(soft) or to_dataset(clf, ex, soft, emb),
+    )
+    source = {"name": str(_soft_file(tmp_path)), "soft_labels": True}
+    settings = {"train.max_steps": 1, "distill.teacher": str(tmp_path / "gone"), "data.train": [source]}
+    out = train(_config(tiny_base, **settings), tmp_path / "model")
+    assert seen[0] and all(t == pytest.approx([0.6, 0.0, 0.4]) for t in seen[0])
+    assert "label distributions" in (out / "README.md").read_text()
+
+
+def test_soft_labels_need_a_set_that_gives_a_distribution():
+    with pytest.raises(
+        ConfigError, match=r"data.train\[0\].soft_labels: vast gives one label per row.*gwsd_desmog"
+    ):
+        load_config(ROOT / "configs" / "large.yaml", {"data.train": "[{name: vast, soft_labels: true}]"})
+    mapped = "[{name: vast, soft_labels: true, columns: {p_favor: a, p_against: b, p_none: c}}]"
+    assert load_config(ROOT / "configs" / "large.yaml", {"data.train": mapped}).data.train[0].soft_labels

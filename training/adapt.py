@@ -29,6 +29,7 @@ from stance.config import Config, DataConfig, DataSource, DistillConfig, load_co
 from stance.data.examples import Example
 from stance.data.labelstore import load_user_examples
 from stance.errors import DataError, DataNotFoundError, InputError
+from stance.labels import LABELS
 from stance.model.classifier import StanceClassifier
 from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, read_settings, recorded_weights_sha256
 from training.evaluate import evaluate_examples
@@ -116,9 +117,13 @@ def fold_of(examples: Sequence[Example], folds: int, seed: int) -> list[int]:
 
 
 def _write_jsonl(rows: Sequence[Example], path: Path) -> Path:
+    """Rows as JSONL; a row's label distribution (``soft_labels``) as ``p_favor`` ... columns."""
     with open(path, "w", encoding="utf-8") as handle:
         for e in rows:
-            handle.write(json.dumps({k: v for k, v in asdict(e).items() if v is not None}) + "\n")
+            row = {k: v for k, v in asdict(e).items() if v is not None and k != "probs"}
+            if e.probs is not None:
+                row.update({f"p_{label}": p for label, p in zip(LABELS, e.probs, strict=True)})
+            handle.write(json.dumps(row) + "\n")
     return path
 
 
@@ -137,7 +142,10 @@ def _run(
         DataSource(str(_write_jsonl(labels, work / "labels.jsonl")), weight=float(options.label_weight))
     ]
     if replay:
-        sources.append(DataSource(str(_write_jsonl(replay, work / "replay.jsonl"))))
+        # rows the model learned as distributions (soft_labels) replay as distributions
+        soft = any(e.probs is not None for e in replay)
+        replay = [replace(e, probs=tuple(e.target())) for e in replay] if soft else replay
+        sources.append(DataSource(str(_write_jsonl(replay, work / "replay.jsonl")), soft_labels=soft))
     base = base_config or Config()
     # train at the length the model was trained at, save it reading what the folder reads now
     # (`model.read_length`, or `stance calibrate --max-length` since)

@@ -153,6 +153,11 @@ def teacher_targets(
     gold = torch.tensor([LABELS.index(e.label) for e in train_examples], dtype=torch.long)
     agree = (probs[: len(train_examples)].argmax(-1) == gold).float().mean().item()
     weight = config.distill.hard_weight
+    if weight == 0 and any(e.probs is not None for e in train_examples):
+        logger.warning(
+            "distill.hard_weight is 0: the targets are the teacher's alone, and the label distributions "
+            "of the soft_labels sources are not learned; raise distill.hard_weight to mix them in"
+        )
     probs[: len(train_examples)] = (1 - weight) * probs[: len(train_examples)] + weight * hard
     stats = {
         "teacher": str(teacher_path),

@@ -68,7 +68,11 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
         logger.info("source %s: %d training, %d dev (weight %.2f)", spec, len(tr), len(dv), source.weight)
         train += tr
         dev += [(spec, e) for e in dv]
-        stats[spec] = {"train": len(tr), "dev": len(dv)}
+        stats[spec] = {
+            "train": len(tr),
+            "dev": len(dv),
+            **({"soft_labels": True} if source.soft_labels else {}),
+        }
     rng = random.Random(config.train.seed)
     train = add_swap_negatives(train, config.data.swap_negatives, rng)
     rng.shuffle(train)

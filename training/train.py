@@ -155,7 +155,7 @@ def train(
         train_examples, soft_labels, teacher_embeddings, distill_stats = teacher_targets(
             config, train_examples
         )
-    elif any(e.probs is not None for e in train_examples):
+    if soft_labels is None and any(e.probs is not None for e in train_examples):
         # a source with soft_labels: its rows learn their label distribution, the others one-hot
         soft_labels = [e.target(clf.labels) for e in train_examples]
     if teacher_embeddings is not None:
@@ -260,6 +260,7 @@ def write_model_card(
     sources = ", ".join(
         f"{s.name}:{s.split} (weight {s.weight:g}"
         + (f", max {s.max_examples}" if s.max_examples else "")
+        + (", label distributions" if s.soft_labels else "")
         + ")"
         for s in config.data.sources()
     )

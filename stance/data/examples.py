@@ -125,13 +125,13 @@ def _label_probs(row: dict, columns: Sequence[str], where: str) -> tuple[float, 
     for column in columns:
         value = row.get(column)
         try:
-            number = float(value)  # type: ignore[arg-type]
+            number = math.nan if isinstance(value, bool) else float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             number = math.nan
         if not (math.isfinite(number) and number >= 0):
             raise DataError(
                 f"{where}: soft_labels needs a probability in column {column!r}, got {value!r} "
-                f"(columns {', '.join(columns)}; map others with data.train[].columns)"
+                f"(columns {', '.join(columns)}; map others with the source's columns)"
             )
         values.append(number)
     total = sum(values)
