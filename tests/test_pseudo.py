@@ -75,8 +75,11 @@ def test_rows_are_the_models_top_labels_on_every_news_quote_pair(tiny_model, pol
     assert torch.allclose(torch.tensor([r["confidence"] for r in rows]), probs.max(-1).values, atol=1e-6)
     assert {r["source"] for r in rows} == {"pseudo"}
     assert "Not for self-training" not in {r["topic"] for r in rows}
-    # training reads the file as labelled rows
+    # training reads the file as labelled rows, or as distributions (soft_labels)
     assert [e.label for e in iter_file(out)] == [r["label"] for r in rows]
+    soft = [e.probs for e in iter_file(out, probs=("p_favor", "p_against", "p_none"))]
+    in_labels_order = probs[:, [labels.index(label) for label in ("favor", "against", "none")]]
+    assert torch.allclose(torch.tensor(soft, dtype=torch.float32), in_labels_order, atol=1e-5)
 
 
 def test_only_pairs_at_or_above_the_threshold_are_kept(tiny_model, polnear, tmp_path):

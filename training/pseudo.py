@@ -121,8 +121,10 @@ def pseudo_label(
     """Label PolNeAR's news-quote pairs with ``model`` and write the confident ones to ``output``.
 
     Each written row holds ``text`` (the quote as the model reads it), ``topic``, ``label`` (the
-    model's top label), ``context``, ``confidence`` (its calibrated probability) and
-    ``source: "pseudo"``. The file is replaced atomically, only when every pair is labelled.
+    model's top label), ``context``, ``confidence`` (its calibrated probability), ``source:
+    "pseudo"`` and ``p_favor`` / ``p_against`` / ``p_none`` (the model's whole distribution, which
+    ``soft_labels: true`` on the file's ``data.extra`` entry trains on). The file is replaced
+    atomically, only when every pair is labelled.
 
     Args:
         model: a trained model folder (ideally calibrated: ``calibration.json``).
@@ -170,6 +172,8 @@ def pseudo_label(
             pair = pairs[i]
             row = {"text": pair.text, "topic": pair.topic, "label": labels[i], "context": pair.context}
             row.update(confidence=confidence[i].item(), source=SOURCE)
+            # the whole distribution, for `{name: FILE, soft_labels: true}` in data.extra
+            row.update({f"p_{label}": probs[i, clf.labels.index(label)].item() for label in LABELS})
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     report = PseudoLabelReport(
         model=str(model),
