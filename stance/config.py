@@ -302,20 +302,6 @@ DATA_FILE_SUFFIXES = (".jsonl", ".json", ".csv")
 """What :func:`stance.data.examples.iter_file` reads: CSV by its suffix, the others as JSONL."""
 
 
-def _check_soft_source(source: DataSource, key: str) -> None:
-    """A named set under soft_labels must give label probabilities (or map columns that do)."""
-    from stance.data.sources import SOURCES
-
-    known = SOURCES.get(source.name)
-    if known is None or known.label_probs or any(k.startswith("p_") for k in source.columns):
-        return
-    have = sorted(name for name, s in SOURCES.items() if s.label_probs)
-    raise ConfigError(
-        f"{key}.soft_labels: {source.name} gives one label per row, no label distribution "
-        f"(sets that do: {', '.join(have)}); drop soft_labels there"
-    )
-
-
 def _check_source(source: DataSource, key: str) -> None:
     if not isinstance(source.name, str) or not source.name:
         raise ConfigError(f"{key}.name: expected a dataset name or path")
@@ -323,8 +309,6 @@ def _check_source(source: DataSource, key: str) -> None:
     source.columns = _coerce(f"{key}.columns", source.columns, {})
     source.weight = _coerce(f"{key}.weight", source.weight, 1.0)
     source.soft_labels = _coerce(f"{key}.soft_labels", source.soft_labels, False)
-    if source.soft_labels:
-        _check_soft_source(source, key)
     if not 0 < source.weight <= 100:
         raise ConfigError(f"{key}.weight={source.weight!r}; allowed (0, 100]")
     if source.max_examples is not None:

@@ -383,10 +383,11 @@ def test_soft_labels_without_the_teacher_on_disk_are_still_learned(
     assert "label distributions" in (out / "README.md").read_text()
 
 
-def test_soft_labels_need_a_set_that_gives_a_distribution():
-    with pytest.raises(
-        ConfigError, match=r"data.train\[0\].soft_labels: vast gives one label per row.*gwsd_desmog"
-    ):
-        load_config(ROOT / "configs" / "large.yaml", {"data.train": "[{name: vast, soft_labels: true}]"})
-    mapped = "[{name: vast, soft_labels: true, columns: {p_favor: a, p_against: b, p_none: c}}]"
-    assert load_config(ROOT / "configs" / "large.yaml", {"data.train": mapped}).data.train[0].soft_labels
+def test_soft_labels_need_a_set_that_gives_a_distribution(data_dir):
+    from stance.config import DataSource
+    from stance.data.examples import DataError, label_prob_columns
+
+    with pytest.raises(DataError, match=r"soft_labels on vast: the set gives one label per row.*gwsd_desmog"):
+        label_prob_columns(DataSource("vast", soft_labels=True))
+    mapped = DataSource("vast", columns={"p_favor": "a", "p_against": "b", "p_none": "c"}, soft_labels=True)
+    assert label_prob_columns(mapped) == ("a", "b", "c")

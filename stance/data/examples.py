@@ -111,8 +111,17 @@ def label_prob_columns(source) -> tuple[str, ...]:
 
     ``p_favor``, ``p_against`` and ``p_none`` unless the set names its own (GWSD: ``p_agree``,
     ``p_disagree``, ``p_neutral``); the source's ``columns`` may map each of them.
+
+    Raises:
+        DataError: a named set that gives one label per row, with no ``p_*`` column mapped.
     """
     known = SOURCES[source.name].label_probs if source.name in SOURCES else ()
+    if source.name in SOURCES and not known and not any(k.startswith("p_") for k in source.columns):
+        have = sorted(name for name, s in SOURCES.items() if s.label_probs)
+        raise DataError(
+            f"soft_labels on {source.name}: the set gives one label per row, no label distribution "
+            f"(sets that do: {', '.join(have)}); drop soft_labels there"
+        )
     defaults = known or tuple(f"p_{label}" for label in LABELS)
     return tuple(
         source.columns.get(f"p_{label}", column) for label, column in zip(LABELS, defaults, strict=True)
