@@ -72,6 +72,10 @@ KNOWN_MISSES = {
         "default (distilled 2026-11-29 and 2026-12-02; gold labels 2026-12-01, with FNC-1 too): "
         "Lavrov's summary is not favor on the JCPOA"
     ),
+    ("default", "amir_abdollahian_israel_against"): (
+        "default distilled from run 33 (2026-12-03, seeds 42 and 7): favor 0.47 against 0.32 / 0.43 "
+        "on the borders quote (the students of runs 30 and 9 said against)"
+    ),
     ("default:gold", "amir_abdollahian_israel_against"): (
         "default on gold labels with FNC-1 (2026-12-01, seeds 42 and 7): favor 0.50 and 0.56"
     ),
