@@ -26,10 +26,9 @@ from pathlib import Path
 
 from stance.atomic import atomic_dir
 from stance.config import Config, DataConfig, DataSource, DistillConfig, load_config, save_config, validate
-from stance.data.examples import Example
+from stance.data.examples import PROB_COLUMNS, Example
 from stance.data.labelstore import load_user_examples
 from stance.errors import DataError, DataNotFoundError, InputError
-from stance.labels import LABELS
 from stance.model.classifier import StanceClassifier
 from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, read_settings, recorded_weights_sha256
 from training.evaluate import evaluate_examples
@@ -122,7 +121,7 @@ def _write_jsonl(rows: Sequence[Example], path: Path) -> Path:
         for e in rows:
             row = {k: v for k, v in asdict(e).items() if v is not None and k != "probs"}
             if e.probs is not None:
-                row.update({f"p_{label}": p for label, p in zip(LABELS, e.probs, strict=True)})
+                row.update(zip(PROB_COLUMNS, e.probs, strict=True))
             handle.write(json.dumps(row) + "\n")
     return path
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stance.atomic import atomic_file
-from stance.data.examples import Example
+from stance.data.examples import PROB_COLUMNS, Example
 from stance.errors import DataError, DataNotFoundError, InputError
 from stance.labels import LABELS
 from stance.model.classifier import StanceClassifier
@@ -167,13 +167,14 @@ def pseudo_label(
             f"no pair of {len(pairs)} reached --min-confidence {min_confidence} (highest "
             f"{confidence.max().item():.3f}); lower the threshold or calibrate the model"
         )
+    order = [clf.labels.index(label) for label in LABELS]  # the model's columns in LABELS order
     with atomic_file(output) as handle:
         for i in kept:
             pair = pairs[i]
             row = {"text": pair.text, "topic": pair.topic, "label": labels[i], "context": pair.context}
             row.update(confidence=confidence[i].item(), source=SOURCE)
             # the whole distribution, for `{name: FILE, soft_labels: true}` in data.extra
-            row.update({f"p_{label}": probs[i, clf.labels.index(label)].item() for label in LABELS})
+            row.update(zip(PROB_COLUMNS, probs[i, order].tolist(), strict=True))
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     report = PseudoLabelReport(
         model=str(model),

@@ -106,6 +106,10 @@ def _normalize_originals(name: str, originals: Path) -> Path:
     return folder
 
 
+PROB_COLUMNS: tuple[str, ...] = tuple(f"p_{label}" for label in LABELS)
+"""Where a file gives each row's label probabilities (``soft_labels``), in :data:`LABELS` order."""
+
+
 def label_prob_columns(source) -> tuple[str, ...]:
     """The columns holding a source's label probabilities, in :data:`LABELS` order.
 
@@ -122,9 +126,9 @@ def label_prob_columns(source) -> tuple[str, ...]:
             f"soft_labels on {source.name}: the set gives one label per row, no label distribution "
             f"(sets that do: {', '.join(have)}); drop soft_labels there"
         )
-    defaults = known or tuple(f"p_{label}" for label in LABELS)
+    defaults = known or PROB_COLUMNS
     return tuple(
-        source.columns.get(f"p_{label}", column) for label, column in zip(LABELS, defaults, strict=True)
+        source.columns.get(name, column) for name, column in zip(PROB_COLUMNS, defaults, strict=True)
     )
 
 
