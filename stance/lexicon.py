@@ -53,8 +53,8 @@ PARTICLES = frozenset(
 # Abbreviations whose full stop does not end a sentence ("Mr.", "Sept.", "U.S.").
 ABBREVIATIONS = tuple(
     """
-    Mr Mrs Ms Dr Sen Rep Gov Gen St Lt Col Rev Jr Sr Prof Capt Sgt Adm Hon Mt Ft No Jan Feb Mar
-    Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Corp Co vs etc U.S U.N U.K D.C
+    Mr Mrs Ms Dr Sen Sens Rep Reps Gov Govs Gen St Lt Col Rev Jr Sr Prof Capt Sgt Adm Hon Mt Ft No
+    Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Corp Co vs etc U.S U.N U.K D.C
     """.split()
 )
 
@@ -74,11 +74,11 @@ TITLES = frozenset(
     chairman chairwoman chancellor chief co-founder coach col colonel commissioner congressman
     congresswoman consul councilman councilwoman dame defence defense delegate democratic
     deputy detective director doctor dr dr. economist economy envoy executive fellow finance
-    foreign former founder gen general gop gov governor health hon host house imam incoming
+    foreign former founder gen general gop gov governor govs health hon host house imam incoming
     interim interior judge justice king labor lady lawyer leader lieutenant lord lt major
     majority manager mayor minister minority miss mr mr. mrs mrs. ms ms. new nominee officer
     outgoing pastor pollster pope premier president presidential press prime prince princess
-    prof professor queen rabbi rep representative republican rev secretary sen senate senator
+    prof professor queen rabbi rep representative republican reps rev secretary sen senate senator sens
     senior sergeant sgt sheikh sheriff sir speaker spokesman spokesperson spokeswoman state
     strategist supreme then then-candidate top trade u.s us vice
     """.split()

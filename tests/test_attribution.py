@@ -629,6 +629,64 @@ def test_sources_are_named_by_their_head_and_the_rules_fill_a_missing_one():
     assert not any(q.speaker == "JCPOA" for q in found.values())
 
 
+@pytest.mark.parametrize(
+    ("text", "start", "end", "mention", "kind"),
+    [
+        # the tagger reads word pieces: its "he" is the pronoun of the token "he’s"
+        ("Trump railed, but he’s sought breaks.", 19, 21, "he", "pronoun"),
+        ("Trump railed, but he’s sought breaks.", 19, 23, "he", "pronoun"),
+        # a span that cuts a word takes the whole word
+        ("He was a rough-hewed candidate.", 15, 20, "rough-hewed", "nominal"),
+        ("Senator Jeff Merkley spoke.", 8, 20, "Jeff Merkley", "name"),
+        ("Trump railed.", 5, 5, None, None),
+    ],
+)
+def test_a_tagged_span_that_cuts_a_token_is_read_as_the_whole_token(text, start, end, mention, kind):
+    from stance.quotes.reported import mention_in
+    from stance.quotes.text import tokenize
+
+    found = mention_in(tokenize(text, 0, len(text)), start, end)
+    assert (found and text[found.start : found.end], found and found.kind) == (mention, kind)
+
+
+def test_plural_titles_end_no_sentence():
+    from stance.quotes.text import Regions, sentence_bounds
+
+    text = "Stumpf spoke. Sens. Jeff Merkley and Sherrod Brown suggested a case. Reps. Ann Lee agreed."
+    bounds = [text[a:b].strip() for a, b in sentence_bounds(text, 0, len(text), Regions([]))]
+    assert bounds == [
+        "Stumpf spoke.",
+        "Sens. Jeff Merkley and Sherrod Brown suggested a case.",
+        "Reps. Ann Lee agreed.",
+    ]
+
+
+CLITIC_AND_PLURAL_TITLE = (
+    "Donald Trump spoke in Ohio on Monday.\n\n"
+    "While Trump railed at loopholes, he’s sought to protect breaks for real estate.\n\n"
+    "Sens. Jeff Merkley and Sherrod Brown suggested that the claims could be grounds for a case."
+)
+
+
+def test_a_tagged_pronoun_with_a_clitic_and_a_source_after_a_plural_title_name_their_speakers():
+    # before: "he" of "he’s" made no mention, and "Sens." ended a sentence, leaving the source
+    # outside its content's sentence: both statements had no speaker
+    spans = [
+        ("Source", "he", 0.9),
+        ("Cue", "sought", 0.9),
+        ("Content", "to protect breaks for real estate", 0.9),
+        ("Source", "Sens. Jeff Merkley and Sherrod Brown", 0.9),
+        ("Cue", "suggested", 0.9),
+        ("Content", "that the claims could be grounds for a case", 0.9),
+    ]
+    found = {q.text: q for q in extract_quotes(CLITIC_AND_PLURAL_TITLE, KINDS, tagger=FakeTagger(spans))}
+    breaks = found["to protect breaks for real estate"]
+    assert breaks.speaker_mention == "he" and breaks.speaker == "Donald Trump"
+    case = found["that the claims could be grounds for a case"]
+    assert case.speaker_mention == "Sens. Jeff Merkley and Sherrod Brown"
+    assert case.speaker == "Jeff Merkley and Sherrod Brown"
+
+
 def test_a_student_tagger_learns_from_a_teacher_and_unannotated_news(
     tiny_tagger, tiny_base, tmp_path, monkeypatch
 ):

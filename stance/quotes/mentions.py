@@ -132,6 +132,15 @@ def mention_before(tokens: list[Tok], i: int) -> Mention | None:
     return mention_ending_at(tokens, j)
 
 
+def pronoun_part(tok: Tok) -> Tok | None:
+    """``tok`` if it is a pronoun, its pronoun if it is one with a clitic ("He’s" -> "He"), else None."""
+    if tok.lower in PRONOUNS:
+        return tok
+    if tok.text.endswith(("'s", "’s")) and tok.lower[:-2] in PRONOUNS:  # "He’s claiming"
+        return Tok(tok.text[:-2], tok.start, tok.end - 2)
+    return None
+
+
 def mention_ending_at(tokens: list[Tok], j: int) -> Mention | None:
     """The name, pronoun or nominal whose last token is ``tokens[j]``."""
     if j < 0:
@@ -139,10 +148,9 @@ def mention_ending_at(tokens: list[Tok], j: int) -> Mention | None:
     tok = tokens[j]
     if tok.quote:
         return None
-    if tok.lower in PRONOUNS:
-        return Mention((tok,), "pronoun")
-    if tok.text.endswith(("'s", "’s")) and tok.lower[:-2] in PRONOUNS:  # "He’s claiming"
-        return Mention((Tok(tok.text[:-2], tok.start, tok.end - 2),), "pronoun")
+    pronoun = pronoun_part(tok)
+    if pronoun is not None:
+        return Mention((pronoun,), "pronoun")
     if is_name_token(tok) and tok.text not in ORG_WORDS or (tok.cap and tok.text in ORG_WORDS):
         k = j
         # a name with its titles is at most a dozen words ("Iran's Ambassador to Moscow Kazem Jalali")

@@ -18,12 +18,11 @@ from stance.lexicon import (
     CUE_VERBS,
     INTENTION_CUES,
     OBJECT_STATEMENT_CUES,
-    PRONOUNS,
     REPORTED_EXTRA_CUES,
 )
 from stance.quotes.attribution import Attribution
 from stance.quotes.discourse import Discourse, Speaker, resolved
-from stance.quotes.mentions import Mention
+from stance.quotes.mentions import Mention, pronoun_part
 from stance.quotes.text import Tok
 
 logger = logging.getLogger(__name__)
@@ -226,12 +225,16 @@ def reported_in_parse(doc) -> list[Reported]:
 
 
 def mention_in(tokens: list[Tok], start: int, end: int) -> Mention | None:
-    """Our tokens inside a speaker span, as a mention of the right kind."""
-    inside = tuple(t for t in tokens if start <= t.start and t.end <= end and not t.quote)
+    """Our tokens in a speaker span, as a mention of the right kind.
+
+    A span that cuts a token takes the whole token: a tagger reads word pieces and a parser splits
+    clitics, so "he" of "he’s" is the pronoun "he" and "hewed" of "rough-hewed" the whole word.
+    """
+    inside = tuple(t for t in tokens if start < t.end and t.start < end and not t.quote)
     if not inside:
         return None
-    if len(inside) == 1 and inside[0].lower in PRONOUNS:
-        return Mention(inside, "pronoun")
+    if len(inside) == 1 and (pronoun := pronoun_part(inside[0])) is not None:
+        return Mention((pronoun,), "pronoun")
     if inside[-1].cap:
         return Mention(inside, "name")
     return Mention(inside, "nominal")

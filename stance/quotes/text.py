@@ -84,7 +84,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_TITLE_ABBREV = "Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|St|Lt|Col|Rev|Jr|Sr|Prof|Capt|Sgt|Adm|Hon|Mt|Ft"
+_TITLE_ABBREV = "Mr|Mrs|Ms|Dr|Sens?|Reps?|Govs?|Gen|St|Lt|Col|Rev|Jr|Sr|Prof|Capt|Sgt|Adm|Hon|Mt|Ft"
 _TOKEN = re.compile(
     rf"(?:[A-Z]\.){{2,}}|\b(?:{_TITLE_ABBREV})\.(?=\s)|[A-Z]\.(?=\s+[A-Z])|\w+(?:[-'’]\w+)*(?:['’]s?)?|\S"
 )
