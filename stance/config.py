@@ -109,6 +109,11 @@ class DistillConfig:
     # Weight of a cosine term pulling a linear map of the student's mean-pooled vector towards the
     # teacher's (0 = off): the teacher's 768 numbers per row say more than its three probabilities.
     embedding_weight: float = 0.0
+    # Sets or files whose texts the teacher labels for the student (entries like data.train's):
+    # their own labels are not read, the teacher's distribution is each row's whole target. A row
+    # whose text the student's dev split or a data.eval set holds is dropped (ARC's debate posts
+    # include 675 of VAST test's 784 comments).
+    unlabelled: list[DataSource] = field(default_factory=list)
 
 
 @dataclass
@@ -176,11 +181,11 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
             if not isinstance(value, list) or not value:
                 raise ConfigError(f"{key}: expected a non-empty list of sources, got {value!r}")
             kwargs[name] = _build_sources(value, key)
-        elif name == "extra" and cls is DataConfig:
-            # one file on the command line (--data.extra FILE.jsonl) is a list of one
+        elif (name, cls) in (("extra", DataConfig), ("unlabelled", DistillConfig)):
+            # one file or set on the command line (--data.extra FILE.jsonl) is a list of one
             value = [] if value is None else [value] if isinstance(value, (str, dict)) else value
             if not isinstance(value, list):
-                raise ConfigError(f"{key}: expected a file path or a list of them, got {value!r}")
+                raise ConfigError(f"{key}: expected a source or a list of them, got {value!r}")
             kwargs[name] = _build_sources(value, key)
         elif name in _SECTIONS and cls is Config:
             kwargs[name] = _build(_SECTIONS[name], value, f"{key}.")
@@ -190,7 +195,8 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
 
 
 def _build_sources(values: list, key: str) -> list[DataSource]:
-    """``data.train`` or ``data.extra`` entries: a name or path, or a mapping of DataSource fields."""
+    """``data.train``, ``data.extra`` or ``distill.unlabelled`` entries: a name or path, or a mapping
+    of DataSource fields."""
     return [
         _build(DataSource, {"name": v} if isinstance(v, str) else v, f"{key}[{i}].")
         for i, v in enumerate(values)
@@ -242,7 +248,7 @@ def validate(config: Config) -> Config:
         obj, ref = getattr(config, section), getattr(defaults, section)
         for f in dataclasses.fields(obj):
             key = f"{section}.{f.name}"
-            if key in ("data.train", "data.extra"):
+            if key in _SOURCE_LISTS:
                 continue  # built by _build_sources, each source checked below
             value = _coerce(key, getattr(obj, f.name), getattr(ref, f.name))
             setattr(obj, f.name, value)
@@ -261,6 +267,12 @@ def validate(config: Config) -> Config:
     _check_distill(config)
     for key, source in _keyed_sources(config):
         _check_source(source, key)
+    for i, source in enumerate(config.distill.unlabelled):
+        if source.soft_labels:
+            raise ConfigError(
+                f"distill.unlabelled[{i}].soft_labels: the rows' own labels are not read (the teacher's "
+                "distribution is their target); drop soft_labels there"
+            )
     for i, source in enumerate(config.data.extra):
         if Path(source.name).suffix.lower() not in DATA_FILE_SUFFIXES:
             raise ConfigError(
@@ -277,9 +289,16 @@ def validate(config: Config) -> Config:
     return config
 
 
+_SOURCE_LISTS = ("data.train", "data.extra", "distill.unlabelled")
+
+
 def _keyed_sources(config: Config) -> list[tuple[str, DataSource]]:
-    return [(f"data.train[{i}]", s) for i, s in enumerate(config.data.train)] + [
-        (f"data.extra[{i}]", s) for i, s in enumerate(config.data.extra)
+    return [
+        (f"{key}[{i}]", source)
+        for key, sources in zip(
+            _SOURCE_LISTS, (config.data.train, config.data.extra, config.distill.unlabelled), strict=True
+        )
+        for i, source in enumerate(sources)
     ]
 
 
@@ -289,6 +308,11 @@ def _check_distill(config: Config) -> None:
         raise ConfigError(
             f"distill.embedding_weight={config.distill.embedding_weight} needs distill.teacher "
             "(the model whose vectors the student learns); set the teacher or the weight to 0"
+        )
+    if config.distill.unlabelled and not config.distill.teacher:
+        raise ConfigError(
+            "distill.unlabelled needs distill.teacher (the model that labels those rows); set the "
+            "teacher or drop the unlabelled sources"
         )
     if config.distill.teacher and config.train.label_smoothing:
         # the Trainer's label smoother takes integer labels and drops the model's own loss

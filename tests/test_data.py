@@ -59,6 +59,27 @@ def test_dev_split_is_disjoint_by_topic_and_text():
     assert len(train) == 240  # whole comments held out: 20 of 100, with all their rows
 
 
+def test_no_training_row_repeats_a_text_of_an_evaluated_set(data_dir, tmp_path):
+    # sets are built from each other (ARC's posts hold most of VAST test's comments): a training row
+    # whose text an evaluated set holds, under any topic, case or spacing, is dropped from train
+    from pathlib import Path
+
+    from stance.config import load_config
+    from training.splits import prepare_sources
+
+    posts = tmp_path / "posts.jsonl"
+    rows = [{"text": "We hate  the ACCORD", "topic": "a claim", "label": "none"}]
+    rows += [{"text": f"a post {i}", "topic": "a claim", "label": "favor"} for i in range(4)]
+    posts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    overrides = {"data.dev_fraction": "0", "data.train": json.dumps([{"name": str(posts)}])}
+    train, _, stats = prepare_sources(load_config(smoke, {**overrides, "data.eval": "[vast:test]"}))
+    assert sorted(e.text for e in train) == [f"a post {i}" for i in range(4)]
+    assert stats[str(posts)]["held_out"] == 1
+    train, _, stats = prepare_sources(load_config(smoke, overrides))  # evaluated on nothing: all kept
+    assert len(train) == 5 and "held_out" not in stats[str(posts)]
+
+
 def test_invalid_utf8_names_file_and_line(tmp_path):
     good = json.dumps({"text": "a", "topic": "t", "label": "favor"}).encode()
     jsonl = tmp_path / "bad.jsonl"

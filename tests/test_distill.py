@@ -391,3 +391,80 @@ def test_soft_labels_need_a_set_that_gives_a_distribution(data_dir):
         label_prob_columns(DataSource("vast", soft_labels=True))
     mapped = DataSource("vast", columns={"p_favor": "a", "p_against": "b", "p_none": "c"}, soft_labels=True)
     assert label_prob_columns(mapped) == ("a", "b", "c")
+
+
+def test_unlabelled_rows_learn_the_teacher_alone_and_never_repeat_a_held_out_text(
+    tiny_base, tiny_model, data_dir, tmp_path, monkeypatch
+):
+    import training.train as train_module
+
+    seen = {}
+    to_dataset = train_module._to_dataset
+
+    def spy(clf, examples, soft_labels=None, teacher_embeddings=None):
+        seen.setdefault("train", (list(examples), soft_labels))
+        return to_dataset(clf, examples, soft_labels, teacher_embeddings)
+
+    monkeypatch.setattr(train_module, "_to_dataset", spy)
+    posts = tmp_path / "posts.jsonl"
+    rows = [{"text": f"a new post {i}", "topic": "the deal", "label": "favor"} for i in range(5)]
+    # vast test's own text, with other case and spacing: held out, as ARC's copies of VAST test are
+    rows.append({"text": "We  SUPPORT the deal", "topic": "another claim", "label": "against"})
+    posts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    settings = {
+        "train.max_steps": 1,
+        "data.eval": ["vast:test"],
+        "distill.teacher": str(tiny_model),
+        "distill.hard_weight": 1.0,  # the labelled rows learn their gold labels alone
+        "distill.unlabelled": [{"name": str(posts), "max_examples": 4}],
+    }
+    out = train(_config(tiny_base, **settings), tmp_path / "student")
+    examples, targets = seen["train"]
+    by_text = {e.text: t for e, t in zip(examples, targets, strict=True)}
+    new = [text for text in by_text if text.startswith("a new post")]
+    assert len(new) == 4 and "We  SUPPORT the deal" not in by_text
+    teacher = StanceClassifier.from_pretrained(tiny_model).predict_proba(new, ["the deal"] * 4)
+    assert torch.allclose(torch.tensor([by_text[text] for text in new]), teacher, atol=1e-4)
+    labelled = next(e for e in examples if not e.text.startswith("a new post"))
+    assert by_text[labelled.text] == pytest.approx(labelled.target())
+    stats = json.loads((out / "train_results.json").read_text())["distill"]
+    assert stats["unlabelled"] == {str(posts): {"rows": 4, "held_out": 1}}
+    assert "labelled by the teacher alone: " in (out / "README.md").read_text()
+
+
+def test_unlabelled_rows_skip_the_student_dev_texts(data_dir):
+    from training.distill import unlabelled_examples
+    from training.splits import held_out_texts, text_key
+
+    config = load_config(
+        ROOT / "configs" / "smoke.yaml",
+        {"data.eval": "[]", "distill.teacher": "models/large", "distill.unlabelled": "vast"},
+    )
+    dev = [Example("We support the deal 3", "the deal 3", "favor")]
+    rows, stats = unlabelled_examples(config, held_out_texts(config) | {text_key(e.text) for e in dev})
+    assert "we support the deal 3" not in {e.text.lower() for e in rows}
+    assert stats == {"vast:train": {"rows": 47, "held_out": 1}}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"distill.unlabelled": "arc"}, r"distill.unlabelled needs distill.teacher"),
+        (
+            {"distill.teacher": "models/large", "distill.unlabelled": "[{name: arc, soft_labels: true}]"},
+            r"distill.unlabelled\[0\].soft_labels: the rows' own labels are not read",
+        ),
+        (
+            {"distill.teacher": "models/large", "distill.unlabelled": "[{name: arc, weight: 0}]"},
+            r"distill.unlabelled\[0\].weight=0",
+        ),
+    ],
+)
+def test_unlabelled_sources_are_validated(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(ROOT / "configs" / "large.yaml", override)  # large.yaml names no teacher
+
+
+def test_one_unlabelled_set_on_the_command_line_is_a_list_of_one():
+    config = load_config(ROOT / "configs" / "default.yaml", {"distill.unlabelled": "arc"})
+    assert [(s.name, s.split) for s in config.distill.unlabelled] == [("arc", "train")]

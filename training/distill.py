@@ -7,6 +7,8 @@ finds in PolNeAR's training articles, paired with its own article's headline and
 unrelated headline. Those pairs carry the teacher's view of related-but-neutral and unrelated
 news quotes, which no labelled set covers. With ``distill.embedding_weight`` the student also
 learns the teacher's mean-pooled vector of each row, through a linear map used only in training.
+``distill.unlabelled`` names sets or files whose rows the teacher labels alone (their own labels
+are not read), none of them repeating a dev or test text (:func:`training.splits.held_out_texts`).
 
 When the teacher folder does not exist the student trains on gold labels, as without
 distillation, so the default config still trains on a fresh machine.
@@ -15,19 +17,22 @@ distillation, so the default config still trains on a fresh machine.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from stance.analysis import quote_contexts, quote_reading
 from stance.config import Config, ConfigError
-from stance.data.examples import Example, examples_key
+from stance.data.examples import Example, examples_key, load_source, weigh
 from stance.model.classifier import StanceClassifier
 from stance.model.folder import WEIGHTS
 from stance.quotes import extract_quotes
 from training.runs import cached_teacher_rows, teacher_fingerprint
+from training.splits import held_out_texts, text_key
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +78,35 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
     return out
 
 
+def unlabelled_examples(config: Config, held_out: set[str]) -> tuple[list[Example], dict]:
+    """The rows of ``distill.unlabelled`` the teacher labels, none of them a held-out text.
+
+    Each source is shuffled by a generator of its own (``train.seed`` and its name), its held-out
+    rows dropped, then cut to ``max_examples`` and repeated by its weight. Labels stay as read; the
+    teacher's distribution replaces them (:func:`teacher_targets`).
+
+    Returns:
+        (rows, ``{spec: {"rows": kept, "held_out": dropped}}``).
+    """
+    rows: list[Example] = []
+    stats = {}
+    for source in config.distill.unlabelled:
+        rng = random.Random(f"{config.train.seed}:unlabelled:{source.name}:{source.split}")
+        spec, examples = load_source(dataclasses.replace(source, max_examples=None), rng)
+        kept = [e for e in examples if text_key(e.text) not in held_out]
+        dropped = len(examples) - len(kept)
+        kept = kept[: source.max_examples]
+        logger.info(
+            "distillation: %d unlabelled rows from %s (%d dropped: their text is in dev or a test set)",
+            len(kept),
+            spec,
+            dropped,
+        )
+        stats[spec] = {"rows": len(kept), "held_out": dropped}
+        rows += weigh(kept, source.weight)
+    return rows, stats
+
+
 def _teacher_reading(
     teacher: StanceClassifier, teacher_path: Path, examples: list[Example], own_length: int
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -112,9 +146,12 @@ def _teacher_reading(
 
 
 def teacher_targets(
-    config: Config, train_examples: list[Example]
+    config: Config, train_examples: list[Example], dev_examples: Sequence[Example] = ()
 ) -> tuple[list[Example], list[list[float]] | None, torch.Tensor | None, dict]:
-    """Training examples (plus news quotes), their soft labels and vectors from the teacher.
+    """Training examples (plus news quotes and unlabelled rows), their soft labels and vectors from
+    the teacher.
+
+    ``dev_examples`` are the student's dev rows: no unlabelled row repeats their texts.
 
     Returns:
         (examples, soft labels in :data:`stance.labels.LABELS` order or None, the teacher's
@@ -129,6 +166,8 @@ def teacher_targets(
             teacher_path,
             " (distill.embedding_weight is not applied)" if config.distill.embedding_weight else "",
         )
+        if config.distill.unlabelled:
+            logger.warning("teacher %s not found: distill.unlabelled is not read", teacher_path)
         return train_examples, None, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
     teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)
     # the student's targets come from what the student reads: a teacher that reads 256 tokens
@@ -144,7 +183,12 @@ def teacher_targets(
     if config.distill.news_quotes:
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
-    examples = train_examples + news
+    unlabelled, unlabelled_stats = [], {}
+    if config.distill.unlabelled:
+        held_out = held_out_texts(config) | {text_key(e.text) for e in dev_examples}
+        unlabelled, unlabelled_stats = unlabelled_examples(config, held_out)
+    # rows after train_examples learn the teacher's distribution alone
+    examples = train_examples + news + unlabelled
     probs, pooled = _teacher_reading(teacher, teacher_path, examples, own_length)
     # teacher columns in LABELS order, whatever order the teacher saved
     probs = probs[:, [teacher.labels.index(label) for label in LABELS]]
@@ -163,6 +207,7 @@ def teacher_targets(
         "teacher": str(teacher_path),
         "train_examples": len(train_examples),
         "news_quotes": len(news),
+        **({"unlabelled": unlabelled_stats} if unlabelled_stats else {}),
         "hard_weight": weight,
         "teacher_max_length": teacher.max_length,
         "teacher_train_agreement": round(agree, 4),

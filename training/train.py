@@ -153,7 +153,7 @@ def train(
         from training.distill import teacher_targets
 
         train_examples, soft_labels, teacher_embeddings, distill_stats = teacher_targets(
-            config, train_examples
+            config, train_examples, dev_examples
         )
     if soft_labels is None and any(e.probs is not None for e in train_examples):
         # a source with soft_labels: its rows learn their label distribution, the others one-hot
@@ -264,6 +264,11 @@ def write_model_card(
         + ")"
         for s in config.data.sources()
     )
+    if config.distill.unlabelled:
+        sources += "; labelled by the teacher alone: " + ", ".join(
+            f"{s.name}:{s.split}" + (f" (max {s.max_examples})" if s.max_examples else "")
+            for s in config.distill.unlabelled
+        )
     lines = [
         "---",
         "license: apache-2.0",

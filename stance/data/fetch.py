@@ -102,7 +102,7 @@ def needed_sets(config: Config) -> dict[str, set[str]]:
         FetchError: the config names a set that cannot be fetched.
     """
     needed: dict[str, set[str]] = {}
-    for source in config.data.train:
+    for source in [*config.data.train, *config.distill.unlabelled]:
         if source.name in SOURCES:
             needed.setdefault(source.name, set()).add(source.split)
     for spec in config.data.eval:
