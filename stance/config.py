@@ -110,9 +110,10 @@ class DistillConfig:
     # teacher's (0 = off): the teacher's 768 numbers per row say more than its three probabilities.
     embedding_weight: float = 0.0
     # Sets or files whose texts the teacher labels for the student (entries like data.train's):
-    # their own labels are not read, the teacher's distribution is each row's whole target. A row
-    # whose text the student's dev split or a data.eval set holds is dropped (ARC's debate posts
-    # include 675 of VAST test's 784 comments).
+    # their own labels are not read (a file still needs a valid label column), the teacher's
+    # distribution is each row's whole target. A row whose text the student's dev split or a
+    # data.eval set holds is dropped before max_examples cuts the rest (ARC's debate posts include
+    # 675 of VAST test's 784 comments).
     unlabelled: list[DataSource] = field(default_factory=list)
 
 
@@ -185,7 +186,8 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
             # one file or set on the command line (--data.extra FILE.jsonl) is a list of one
             value = [] if value is None else [value] if isinstance(value, (str, dict)) else value
             if not isinstance(value, list):
-                raise ConfigError(f"{key}: expected a source or a list of them, got {value!r}")
+                what = "a file path" if name == "extra" else "a set name, a file path"
+                raise ConfigError(f"{key}: expected {what} or a list of them, got {value!r}")
             kwargs[name] = _build_sources(value, key)
         elif name in _SECTIONS and cls is Config:
             kwargs[name] = _build(_SECTIONS[name], value, f"{key}.")

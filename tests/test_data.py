@@ -65,19 +65,23 @@ def test_no_training_row_repeats_a_text_of_an_evaluated_set(data_dir, tmp_path):
     from pathlib import Path
 
     from stance.config import load_config
-    from training.splits import prepare_sources
+    from training.splits import held_out_texts, prepare_sources
 
     posts = tmp_path / "posts.jsonl"
     rows = [{"text": "We hate  the ACCORD", "topic": "a claim", "label": "none"}]
     rows += [{"text": f"a post {i}", "topic": "a claim", "label": "favor"} for i in range(4)]
     posts.write_text("".join(json.dumps(r) + "\n" for r in rows))
     smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
-    overrides = {"data.dev_fraction": "0", "data.train": json.dumps([{"name": str(posts)}])}
-    train, _, stats = prepare_sources(load_config(smoke, {**overrides, "data.eval": "[vast:test]"}))
-    assert sorted(e.text for e in train) == [f"a post {i}" for i in range(4)]
-    assert stats[str(posts)]["held_out"] == 1
-    train, _, stats = prepare_sources(load_config(smoke, overrides))  # evaluated on nothing: all kept
-    assert len(train) == 5 and "held_out" not in stats[str(posts)]
+    extra = json.dumps([{"name": str(posts), "weight": 2}])
+    config = load_config(smoke, {"data.extra": extra, "data.eval": "[vast:test]"})
+    train, dev, stats = prepare_sources(config, held_out_texts(config))
+    posted = sorted(e.text for e in train if e.text.startswith(("a post", "We")))
+    assert posted == sorted([f"a post {i}" for i in range(4)] * 2)
+    assert stats[str(posts)] == {"train": 8, "dev": 0, "held_out": 2}
+    # the dev rows are drawn before anything is dropped: rebuilt without the test sets
+    # (`stance calibrate`, `stance adapt`), they are the same rows
+    all_train, same_dev, all_stats = prepare_sources(config)
+    assert same_dev == dev and len(all_train) == len(train) + 2 and "held_out" not in all_stats[str(posts)]
 
 
 def test_invalid_utf8_names_file_and_line(tmp_path):

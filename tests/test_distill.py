@@ -406,30 +406,38 @@ def test_unlabelled_rows_learn_the_teacher_alone_and_never_repeat_a_held_out_tex
         return to_dataset(clf, examples, soft_labels, teacher_embeddings)
 
     monkeypatch.setattr(train_module, "_to_dataset", spy)
-    posts = tmp_path / "posts.jsonl"
-    rows = [{"text": f"a new post {i}", "topic": "the deal", "label": "favor"} for i in range(5)]
-    # vast test's own text, with other case and spacing: held out, as ARC's copies of VAST test are
-    rows.append({"text": "We  SUPPORT the deal", "topic": "another claim", "label": "against"})
-    posts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    posts, labelled = tmp_path / "posts.jsonl", tmp_path / "labelled.jsonl"
+    # one topic: split by text alone, so it gives dev rows (vast's tiny rows give none)
+    rows = [{"text": f"a labelled row {i}", "topic": "the deal", "label": "favor"} for i in range(10)]
+    labelled.write_text("".join(json.dumps(r) + "\n" for r in rows))
     settings = {
         "train.max_steps": 1,
+        "data.train": [{"name": "vast"}, {"name": str(labelled)}],
+        "data.dev_fraction": 0.2,
         "data.eval": ["vast:test"],
         "distill.teacher": str(tiny_model),
         "distill.hard_weight": 1.0,  # the labelled rows learn their gold labels alone
         "distill.unlabelled": [{"name": str(posts), "max_examples": 4}],
     }
+    _, dev, _ = prepare_data(_config(tiny_base, **settings))
+    rows = [{"text": f"a new post {i}", "topic": "the deal", "label": "favor"} for i in range(5)]
+    # vast test's own text and a dev text, with other case and spacing: held out (ARC's posts hold
+    # most of VAST test's comments)
+    held = ["We  SUPPORT the deal", dev[0].text.upper()]
+    rows += [{"text": text, "topic": "another claim", "label": "against"} for text in held]
+    posts.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = train(_config(tiny_base, **settings), tmp_path / "student")
     examples, targets = seen["train"]
     by_text = {e.text: t for e, t in zip(examples, targets, strict=True)}
     new = [text for text in by_text if text.startswith("a new post")]
-    assert len(new) == 4 and "We  SUPPORT the deal" not in by_text
+    assert len(new) == 4 and not set(held) & set(by_text)
     teacher = StanceClassifier.from_pretrained(tiny_model).predict_proba(new, ["the deal"] * 4)
     assert torch.allclose(torch.tensor([by_text[text] for text in new]), teacher, atol=1e-4)
     labelled = next(e for e in examples if not e.text.startswith("a new post"))
     assert by_text[labelled.text] == pytest.approx(labelled.target())
     stats = json.loads((out / "train_results.json").read_text())["distill"]
-    assert stats["unlabelled"] == {str(posts): {"rows": 4, "held_out": 1}}
-    assert "labelled by the teacher alone: " in (out / "README.md").read_text()
+    assert stats["unlabelled"] == {str(posts): {"rows": 4, "held_out": 2}}
+    assert f"labelled by the teacher alone: {posts} (4 rows)" in (out / "README.md").read_text()
 
 
 def test_unlabelled_rows_skip_the_student_dev_texts(data_dir):

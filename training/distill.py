@@ -20,7 +20,7 @@ import csv
 import dataclasses
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Collection
 from pathlib import Path
 
 import torch
@@ -32,7 +32,7 @@ from stance.model.classifier import StanceClassifier
 from stance.model.folder import WEIGHTS
 from stance.quotes import extract_quotes
 from training.runs import cached_teacher_rows, teacher_fingerprint
-from training.splits import held_out_texts, text_key
+from training.splits import text_key
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def news_quote_examples(limit: int, rng: random.Random, polnear: str | Path | No
     return out
 
 
-def unlabelled_examples(config: Config, held_out: set[str]) -> tuple[list[Example], dict]:
+def unlabelled_examples(config: Config, held_out: Collection[str]) -> tuple[list[Example], dict]:
     """The rows of ``distill.unlabelled`` the teacher labels, none of them a held-out text.
 
     Each source is shuffled by a generator of its own (``train.seed`` and its name), its held-out
@@ -146,12 +146,13 @@ def _teacher_reading(
 
 
 def teacher_targets(
-    config: Config, train_examples: list[Example], dev_examples: Sequence[Example] = ()
+    config: Config, train_examples: list[Example], held_out: Collection[str] = frozenset()
 ) -> tuple[list[Example], list[list[float]] | None, torch.Tensor | None, dict]:
     """Training examples (plus news quotes and unlabelled rows), their soft labels and vectors from
     the teacher.
 
-    ``dev_examples`` are the student's dev rows: no unlabelled row repeats their texts.
+    ``held_out``: :func:`training.splits.text_key` of the texts no unlabelled row may repeat
+    (``train`` passes the test sets' and the student's dev rows').
 
     Returns:
         (examples, soft labels in :data:`stance.labels.LABELS` order or None, the teacher's
@@ -185,7 +186,6 @@ def teacher_targets(
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
     unlabelled, unlabelled_stats = [], {}
     if config.distill.unlabelled:
-        held_out = held_out_texts(config) | {text_key(e.text) for e in dev_examples}
         unlabelled, unlabelled_stats = unlabelled_examples(config, held_out)
     # rows after train_examples learn the teacher's distribution alone
     examples = train_examples + news + unlabelled

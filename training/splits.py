@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Collection
 from pathlib import Path
 
 from stance.config import Config
@@ -16,12 +17,11 @@ from stance.data.examples import (
     Example,
     dataset_file,
     iter_file,
-    load_examples,
     load_source,
     split_dev,
     weigh,
 )
-from stance.data.labelstore import is_store_spec, store_examples
+from stance.data.labelstore import load_user_examples
 from stance.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ def held_out_texts(config: Config) -> set[str]:
     also keeps out the rest of VAST test), or the rows of a file or label store named there.
 
     Sets are built from each other: ARC's debate posts hold 675 of VAST test's 784 comments.
+
+    Raises:
+        DataError: a ``data.eval`` set, split or file that cannot be read.
     """
     keys: set[str] = set()
     for spec in config.data.eval:
@@ -49,7 +52,7 @@ def held_out_texts(config: Config) -> set[str]:
             files = [f for f in sorted(folder.glob("*.jsonl")) if not f.stem.startswith("train")]
             rows: list[Example] = [e for path in files for e in iter_file(path)]
         else:
-            rows = store_examples(spec) if is_store_spec(spec) else load_examples(spec)
+            rows = load_user_examples(spec)
         keys |= {text_key(e.text) for e in rows}
     return keys
 
@@ -68,7 +71,9 @@ def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Ran
     return examples + extra
 
 
-def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Example]], dict]:
+def prepare_sources(
+    config: Config, held_out: Collection[str] = frozenset()
+) -> tuple[list[Example], dict[str, list[Example]], dict]:
     """Training rows, dev rows per source, and row counts per source.
 
     Each source (``data.train``, then ``data.extra``) is sampled and split with a generator of
@@ -77,6 +82,11 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
     dev rows as they were. Dev is disjoint from train by text and, for many-topic sets, by topic
     (:func:`stance.data.examples.split_dev`); at most ``data.max_dev_examples`` dev rows are
     kept, drawn across sources.
+
+    Training rows whose :func:`text_key` is in ``held_out`` (``train`` passes
+    :func:`held_out_texts`) are dropped last, after every draw, so the dev rows are the same with
+    or without them (``stance calibrate`` and ``stance adapt`` rebuild a model's dev split without
+    reading its test sets); each source counts its dropped rows as ``held_out``.
 
     Raises:
         DataError: a ``data.extra`` file does not exist, or a row of a source is unusable.
@@ -91,7 +101,6 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
     dev: list[tuple[str, Example]] = []
     stats = {}
     extra = {id(source) for source in config.data.extra}
-    held_out = held_out_texts(config)
     for source in config.data.sources():
         rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
         spec, examples = load_source(source, rng)
@@ -100,22 +109,19 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
         # topic recurs, so a held-out share would simply be lost
         fraction = 0.0 if id(source) in extra else config.data.dev_fraction
         tr, dv = split_dev(examples, fraction, rng)
-        clean = [e for e in tr if text_key(e.text) not in held_out]
-        if len(clean) < len(tr):
-            logger.warning(
-                "source %s: %d training rows dropped, their text is in a data.eval set",
-                spec,
-                len(tr) - len(clean),
-            )
-        held, tr = len(tr) - len(clean), clean
         # the weight shapes training only: dev holds each row once, so that a weighted source does
         # not also weigh more in checkpoint choice and the fitted temperature
         tr = weigh(tr, source.weight)
-        logger.info("source %s: %d training, %d dev (weight %.2f)", spec, len(tr), len(dv), source.weight)
+        held = sum(text_key(e.text) in held_out for e in tr)
+        if held:
+            logger.warning("source %s: %d training rows dropped, their text is in a test set", spec, held)
+        logger.info(
+            "source %s: %d training, %d dev (weight %.2f)", spec, len(tr) - held, len(dv), source.weight
+        )
         train += tr
         dev += [(spec, e) for e in dv]
         stats[spec] = {
-            "train": len(tr),
+            "train": len(tr) - held,
             "dev": len(dv),
             **({"held_out": held} if held else {}),
             **({"soft_labels": True} if source.soft_labels else {}),
@@ -130,8 +136,13 @@ def prepare_sources(config: Config) -> tuple[list[Example], dict[str, list[Examp
     for i, (spec, e) in enumerate(dev):
         if i in keep:  # each source's rows stay in that source's own order
             dev_by_source[spec].append(e)
+    if held_out:  # last: the draws above see the same rows whatever is held out
+        train = [e for e in train if text_key(e.text) not in held_out]
     if not train:
-        raise ValueError("no training examples after the dev split; check data.train")
+        raise ValueError(
+            "no training examples after the dev split and the rows held out as test texts "
+            f"({ {spec: s.get('held_out', 0) for spec, s in stats.items()} }); check data.train"
+        )
     return train, dev_by_source, stats
 
 

@@ -28,7 +28,7 @@ from stance.model.modeling import attach_embedding_head, detach_embedding_head
 from training.arguments import time_limit, training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.runs import encoder_info, start_run
-from training.splits import prepare_sources
+from training.splits import held_out_texts, prepare_sources, text_key
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,9 @@ def train(
 
     output, work, started = start_run(output, config.train.seed, config.train.num_threads)
 
-    train_examples, dev_by_source, data_stats = prepare_sources(config)
+    # no training row repeats a text of the sets it is scored on
+    held_out = held_out_texts(config)
+    train_examples, dev_by_source, data_stats = prepare_sources(config, held_out)
     dev_examples = [e for rows in dev_by_source.values() for e in rows]
     if evaluate_after and config.data.eval:
         from training.evaluate import eval_sets
@@ -152,8 +154,10 @@ def train(
     if config.distill.teacher:
         from training.distill import teacher_targets
 
+        # an unlabelled row repeats neither a test text nor a dev text
+        held_out |= {text_key(e.text) for e in dev_examples}
         train_examples, soft_labels, teacher_embeddings, distill_stats = teacher_targets(
-            config, train_examples, dev_examples
+            config, train_examples, held_out
         )
     if soft_labels is None and any(e.probs is not None for e in train_examples):
         # a source with soft_labels: its rows learn their label distribution, the others one-hot
@@ -264,10 +268,10 @@ def write_model_card(
         + ")"
         for s in config.data.sources()
     )
-    if config.distill.unlabelled:
+    unlabelled = train_results.get("distill", {}).get("unlabelled", {})
+    if unlabelled:  # read only where the teacher was on disk
         sources += "; labelled by the teacher alone: " + ", ".join(
-            f"{s.name}:{s.split}" + (f" (max {s.max_examples})" if s.max_examples else "")
-            for s in config.distill.unlabelled
+            f"{spec} ({n['rows']} rows)" for spec, n in unlabelled.items()
         )
     lines = [
         "---",
