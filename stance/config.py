@@ -110,8 +110,8 @@ class DistillConfig:
     # teacher's (0 = off): the teacher's 768 numbers per row say more than its three probabilities.
     embedding_weight: float = 0.0
     # Sets or files whose texts the teacher labels for the student (entries like data.train's):
-    # their own labels are not read (a file still needs a valid label column), the teacher's
-    # distribution is each row's whole target. A row whose text the student's dev split or a
+    # their labels are not read (a file needs only text and topic), the teacher's distribution is
+    # each row's whole target. A row whose text the student's dev split or a
     # data.eval set holds is dropped before max_examples cuts the rest (ARC's debate posts include
     # 675 of VAST test's 784 comments).
     unlabelled: list[DataSource] = field(default_factory=list)

@@ -84,6 +84,18 @@ def test_no_training_row_repeats_a_text_of_an_evaluated_set(data_dir, tmp_path):
     assert same_dev == dev and len(all_train) == len(train) + 2 and "held_out" not in all_stats[str(posts)]
 
 
+def test_rows_read_without_labels_need_text_and_topic_only(tmp_path):
+    jsonl, csv_file = tmp_path / "posts.jsonl", tmp_path / "posts.csv"
+    jsonl.write_text(json.dumps({"text": "a post", "topic": "a claim"}) + "\n")
+    csv_file.write_text("text,topic\na post,a claim\n")
+    for path in (jsonl, csv_file):
+        assert [(e.text, e.topic, e.label) for e in iter_file(path, labelled=False)] == [
+            ("a post", "a claim", "none")
+        ]
+        with pytest.raises(DataError, match="label"):
+            list(iter_file(path))
+
+
 def test_invalid_utf8_names_file_and_line(tmp_path):
     good = json.dumps({"text": "a", "topic": "t", "label": "favor"}).encode()
     jsonl = tmp_path / "bad.jsonl"

@@ -420,11 +420,11 @@ def test_unlabelled_rows_learn_the_teacher_alone_and_never_repeat_a_held_out_tex
         "distill.unlabelled": [{"name": str(posts), "max_examples": 4}],
     }
     _, dev, _ = prepare_data(_config(tiny_base, **settings))
-    rows = [{"text": f"a new post {i}", "topic": "the deal", "label": "favor"} for i in range(5)]
+    rows = [{"text": f"a new post {i}", "topic": "the deal"} for i in range(5)]  # no labels to read
     # vast test's own text and a dev text, with other case and spacing: held out (ARC's posts hold
     # most of VAST test's comments)
     held = ["We  SUPPORT the deal", dev[0].text.upper()]
-    rows += [{"text": text, "topic": "another claim", "label": "against"} for text in held]
+    rows += [{"text": text, "topic": "another claim"} for text in held]
     posts.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = train(_config(tiny_base, **settings), tmp_path / "student")
     examples, targets = seen["train"]

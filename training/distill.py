@@ -82,8 +82,9 @@ def unlabelled_examples(config: Config, held_out: Collection[str]) -> tuple[list
     """The rows of ``distill.unlabelled`` the teacher labels, none of them a held-out text.
 
     Each source is shuffled by a generator of its own (``train.seed`` and its name), its held-out
-    rows dropped, then cut to ``max_examples`` and repeated by its weight. Labels stay as read; the
-    teacher's distribution replaces them (:func:`teacher_targets`).
+    rows dropped, then cut to ``max_examples`` and repeated by its weight. Labels are not read (a
+    file needs only text and topic); the teacher's distribution is each row's target
+    (:func:`teacher_targets`).
 
     Returns:
         (rows, ``{spec: {"rows": kept, "held_out": dropped}}``).
@@ -92,7 +93,7 @@ def unlabelled_examples(config: Config, held_out: Collection[str]) -> tuple[list
     stats = {}
     for source in config.distill.unlabelled:
         rng = random.Random(f"{config.train.seed}:unlabelled:{source.name}:{source.split}")
-        spec, examples = load_source(dataclasses.replace(source, max_examples=None), rng)
+        spec, examples = load_source(dataclasses.replace(source, max_examples=None), rng, labelled=False)
         kept = [e for e in examples if text_key(e.text) not in held_out]
         dropped = len(examples) - len(kept)
         kept = kept[: source.max_examples]

@@ -154,10 +154,10 @@ def _label_probs(row: dict, columns: Sequence[str], where: str) -> tuple[float, 
 
 
 def _row_to_example(
-    row: dict, columns: dict[str, str], where: str, probs: Sequence[str] | None = None
+    row: dict, columns: dict[str, str], where: str, probs: Sequence[str] | None = None, labelled: bool = True
 ) -> Example:
-    values = {}
-    for field_name in ("text", "topic", "label"):
+    values = {"label": "none"}  # a placeholder where the label is not read (a teacher labels the row)
+    for field_name in _fields(labelled):
         column = columns.get(field_name, field_name)
         value = row.get(column)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -176,21 +176,29 @@ def _row_to_example(
     )
 
 
+def _fields(labelled: bool) -> tuple[str, ...]:
+    return ("text", "topic", "label") if labelled else ("text", "topic")
+
+
 # the largest field limit every platform's C long holds
 _CSV_FIELD_LIMIT_MAX = 2**31 - 1
 
 
-def _iter_csv(path: Path, columns: dict[str, str], probs: Sequence[str] | None) -> Iterator[Example]:
+def _iter_csv(
+    path: Path, columns: dict[str, str], probs: Sequence[str] | None, labelled: bool
+) -> Iterator[Example]:
     # the csv module refuses fields over 131,072 characters by default, and its limit is
     # process-wide: raised to the file's size (no field can be longer) for this file, then put back
     previous = csv.field_size_limit(min(path.stat().st_size + 1, _CSV_FIELD_LIMIT_MAX))
     try:
-        yield from _csv_examples(path, columns, probs)
+        yield from _csv_examples(path, columns, probs, labelled)
     finally:
         csv.field_size_limit(previous)
 
 
-def _csv_examples(path: Path, columns: dict[str, str], probs: Sequence[str] | None) -> Iterator[Example]:
+def _csv_examples(
+    path: Path, columns: dict[str, str], probs: Sequence[str] | None, labelled: bool
+) -> Iterator[Example]:
     with open(path, "rb") as handle:
         numbered = decoded_lines(path, handle)
         line_of_last = 0
@@ -206,7 +214,7 @@ def _csv_examples(path: Path, columns: dict[str, str], probs: Sequence[str] | No
             header = reader.fieldnames or []
         except csv.Error as err:
             raise DataError(f"{path}:{line_of_last}: {_csv_problem(err)}") from None
-        needed = [columns.get(name, name) for name in ("text", "topic", "label")] + list(probs or ())
+        needed = [columns.get(name, name) for name in _fields(labelled)] + list(probs or ())
         missing = [column for column in needed if column not in header]
         if missing:
             raise DataError(
@@ -222,7 +230,7 @@ def _csv_examples(path: Path, columns: dict[str, str], probs: Sequence[str] | No
             except csv.Error as err:
                 raise DataError(f"{path}:{line_of_last}: {_csv_problem(err)}") from None
             # a quoted field may hold newlines: report the physical line where the record starts
-            yield _row_to_example(row, columns, f"{path}:{first_line}", probs)
+            yield _row_to_example(row, columns, f"{path}:{first_line}", probs, labelled)
             first_line = line_of_last + 1
 
 
@@ -234,7 +242,10 @@ def _csv_problem(err: csv.Error) -> str:
 
 
 def iter_file(
-    path: str | Path, columns: dict[str, str] | None = None, probs: Sequence[str] | None = None
+    path: str | Path,
+    columns: dict[str, str] | None = None,
+    probs: Sequence[str] | None = None,
+    labelled: bool = True,
 ) -> Iterator[Example]:
     """Stream examples from a JSONL or CSV file, checking every row.
 
@@ -243,6 +254,7 @@ def iter_file(
         columns: maps ``text``/``topic``/``label``/``context`` to the file's column names.
         probs: columns holding each row's label probabilities in :data:`LABELS` order
             (:attr:`Example.probs`); None reads none.
+        labelled: False reads no label (each row's is ``none``, a placeholder for a teacher's).
 
     Raises:
         DataError: with ``file:line`` (physical lines, also in CSV) for invalid UTF-8, bad JSON, a
@@ -254,14 +266,14 @@ def iter_file(
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        yield from _iter_csv(path, columns, probs)
+        yield from _iter_csv(path, columns, probs, labelled)
         return
     with open(path, "rb") as handle:
         for line_no, line in decoded_lines(path, handle):
             if not line.strip():
                 continue
             row = parse_json_object(line, f"{path}:{line_no}")
-            yield _row_to_example(row, columns, f"{path}:{line_no}", probs)
+            yield _row_to_example(row, columns, f"{path}:{line_no}", probs, labelled)
 
 
 def parse_spec(spec: str) -> tuple[str, Path]:
@@ -275,21 +287,27 @@ def parse_spec(spec: str) -> tuple[str, Path]:
 
 
 def load_examples(
-    spec: str, columns: dict[str, str] | None = None, probs: Sequence[str] | None = None
+    spec: str,
+    columns: dict[str, str] | None = None,
+    probs: Sequence[str] | None = None,
+    labelled: bool = True,
 ) -> list[Example]:
     """All examples of ``vast:test_zeroshot_clean``, ``semeval2016`` (its test split) or a file path."""
     _, path = parse_spec(spec)
-    examples = list(iter_file(path, columns, probs))
+    examples = list(iter_file(path, columns, probs, labelled))
     if not examples:
         raise DataError(f"{path}: no examples")
     return examples
 
 
-def load_source(source, rng: random.Random) -> tuple[str, list[Example]]:
-    """One configured source's rows, shuffled by ``rng`` and cut to ``max_examples``, with its spec."""
+def load_source(source, rng: random.Random, labelled: bool = True) -> tuple[str, list[Example]]:
+    """One configured source's rows, shuffled by ``rng`` and cut to ``max_examples``, with its spec.
+
+    ``labelled=False`` reads no labels (``distill.unlabelled``: a teacher labels the rows).
+    """
     spec = source.name if source.name not in SOURCES else f"{source.name}:{source.split}"
     probs = label_prob_columns(source) if source.soft_labels else None
-    examples = load_examples(spec, source.columns, probs)
+    examples = load_examples(spec, source.columns, probs, labelled)
     rng.shuffle(examples)
     if source.max_examples is not None:
         examples = examples[: source.max_examples]
