@@ -181,11 +181,12 @@ def teacher_targets(
             f"distill.embedding_weight: teacher {teacher_path} ({type(teacher.model).__name__}) has no "
             "mean-pooled vector to learn; set it to 0 or use a teacher trained by `stance train`"
         )
-    news = []
+    news: list[Example] = []
     if config.distill.news_quotes:
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
-    unlabelled, unlabelled_stats = [], {}
+    unlabelled: list[Example] = []
+    unlabelled_stats: dict = {}
     if config.distill.unlabelled:
         unlabelled, unlabelled_stats = unlabelled_examples(config, held_out)
     # rows after train_examples learn the teacher's distribution alone
