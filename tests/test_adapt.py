@@ -14,7 +14,7 @@ from stance.data.labelstore import LabelStore
 from stance.errors import DataError, InputError
 from stance.model.classifier import StanceClassifier
 from stance_cli.app import app
-from tests.conftest import tiny_config
+from tests.conftest import ROWS, SMOKE_CONFIG, tiny_config
 from training.adapt import ADAPT_RESULTS, AdaptOptions, adapt, fold_of
 from training.train import train
 
@@ -181,3 +181,21 @@ def test_replay_rows_keep_their_label_distribution(tmp_path):
         _write_jsonl(rows[:1], tmp_path / "one.jsonl"), probs=("p_favor", "p_against", "p_none")
     )
     assert soft.probs == pytest.approx((0.6, 0.1, 0.3)) and soft.label == "favor"
+
+
+def test_replay_repeats_no_test_text_and_needs_the_test_sets(data_dir, tmp_path):
+    # the replayed rows are the model's training rows: none repeats a text of its data.eval sets,
+    # and where those cannot be read nothing is replayed (the dev rows stay)
+    from stance.config import load_config
+    from training.adapt import original_data
+
+    tested = [f"{t} {i}" for t, _, _ in ROWS for i in range(2)]
+    test_file = tmp_path / "test.jsonl"
+    rows = [{"text": t, "topic": "x", "label": "none"} for t in tested]
+    test_file.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    config = load_config(SMOKE_CONFIG, {"data.eval": json.dumps([str(test_file)])})
+    replay, dev = original_data(config, seed=0)
+    assert replay and dev and not {e.text for e in replay} & set(tested)
+    test_file.unlink()
+    replay_without, same_dev = original_data(config, seed=0)
+    assert replay_without == [] and same_dev == dev

@@ -637,6 +637,12 @@ def test_sources_are_named_by_their_head_and_the_rules_fill_a_missing_one():
         ("Trump railed, but he’s sought breaks.", 18, 20, "he", "pronoun"),
         ("Trump railed, but he’s sought breaks.", 19, 21, "he", "pronoun"),
         ("Trump railed, but he’s sought breaks.", 19, 23, "he", "pronoun"),
+        # any clitic: she'd, they’re, we've
+        ("Clinton said she'd win.", 14, 17, "she", "pronoun"),
+        ("Aides said they’re ready.", 11, 15, "they", "pronoun"),
+        ("Aides said we've won.", 11, 13, "we", "pronoun"),
+        # a zero-width span inside a word names nothing
+        ("Trump railed.", 3, 3, None, None),
         # a span that cuts a word takes the whole word
         ("He was a rough-hewed candidate.", 15, 20, "rough-hewed", "nominal"),
         ("Senator Jeff Merkley spoke.", 8, 20, "Jeff Merkley", "name"),

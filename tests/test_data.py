@@ -6,6 +6,7 @@ import random
 import pytest
 
 from stance.data.examples import DataError, Example, dataset_file, iter_file, load_examples, split_dev
+from tests.conftest import ROWS
 
 
 def write(path, lines):
@@ -82,6 +83,56 @@ def test_no_training_row_repeats_a_text_of_an_evaluated_set(data_dir, tmp_path):
     # (`stance calibrate`, `stance adapt`), they are the same rows
     all_train, same_dev, all_stats = prepare_sources(config)
     assert same_dev == dev and len(all_train) == len(train) + 2 and "held_out" not in all_stats[str(posts)]
+
+
+@pytest.mark.parametrize(
+    ("copy", "original"),
+    [
+        ("Global warming isn't  happening.", "Global warming isn’t happening."),
+        ("Tom &amp; Jerry said \u201cno\u201d", 'tom & jerry said "no"'),
+        ("ＦＵＬＬ width", "full WIDTH"),
+        ("x" * 200 + " differs after", "X" * 200 + " and later"),
+    ],
+)
+def test_two_copies_of_a_text_share_a_key(copy, original):
+    from training.splits import text_key
+
+    assert text_key(copy) == text_key(original)
+    assert text_key("Global warming is happening.") != text_key(original)
+
+
+def test_held_out_texts_leave_the_dev_split_as_drawn(data_dir, tmp_path):
+    # a test file repeating texts of a source that has a dev split: they leave train, and the dev
+    # rows are those drawn with nothing held out (dropping first would change every draw after)
+    from pathlib import Path
+
+    from stance.config import load_config
+    from training.splits import held_out_texts, prepare_sources
+
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    _, drawn, _ = prepare_sources(load_config(smoke, {"data.eval": "[]"}))
+    dev_texts = {e.text for rows in drawn.values() for e in rows}
+    tested = sorted(dev_texts)[:2] + [f"{t} {i}" for t, _, _ in ROWS for i in range(3)]
+    test_file = tmp_path / "analyst_test.jsonl"
+    rows = [{"text": t, "topic": "x", "label": "none"} for t in tested]
+    test_file.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    config = load_config(smoke, {"data.eval": json.dumps([str(test_file)])})
+    train, dev, stats = prepare_sources(config, held_out_texts(config))
+    assert dev == drawn and dev_texts & set(tested)
+    assert not {e.text for e in train} & set(tested)
+    assert stats["vast:train"]["held_out"] > 0 and stats["vast:train"]["dev_held_out"] == 2
+
+
+def test_an_unreadable_evaluated_set_names_the_entry_and_why_it_is_read(data_dir):
+    from pathlib import Path
+
+    from stance.config import load_config
+    from training.splits import held_out_texts
+
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    config = load_config(smoke, {"data.eval": "[semeval2016:test]"})
+    with pytest.raises(DataError, match=r"entry 'semeval2016:test' is read .* to keep its texts out"):
+        held_out_texts(config)
 
 
 def test_rows_read_without_labels_need_text_and_topic_only(tmp_path):

@@ -93,18 +93,29 @@ def original_config(model: Path) -> Config | None:
 
 
 def original_data(config: Config | None, seed: int) -> tuple[list[Example], list[Example]]:
-    """The model's training rows and its dev split, rebuilt from its config; empty without data."""
+    """The model's training rows and its dev split, rebuilt from its config; empty without data.
+
+    The replayed rows repeat no text of the model's ``data.eval`` sets, as its training rows did
+    (:func:`training.splits.held_out_texts`); where those sets cannot be read nothing is replayed.
+    """
     if config is None:
         logger.warning("the model folder records no training config: no replay, no dev figures")
         return [], []
-    from training.splits import prepare_data
+    from training.splits import held_out_texts, prepare_sources
 
+    held_out: set[str] | None
     try:
-        train_rows, dev_rows, _ = prepare_data(config)
+        held_out = held_out_texts(config)
+    except (DataError, DataNotFoundError) as err:
+        logger.warning("the model's test sets cannot be read (%s): no replay, which might repeat them", err)
+        held_out = None
+    try:
+        train_rows, dev_by_source, _ = prepare_sources(config, held_out or frozenset())
     except (DataError, DataNotFoundError, FileNotFoundError) as err:
         logger.warning("the model's training data cannot be read (%s): no replay, no dev figures", err)
         return [], []
-    return train_rows, dev_rows
+    dev_rows = [e for rows in dev_by_source.values() for e in rows]
+    return (train_rows if held_out is not None else []), dev_rows
 
 
 def fold_of(examples: Sequence[Example], folds: int, seed: int) -> list[int]:

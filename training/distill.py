@@ -171,6 +171,11 @@ def teacher_targets(
         if config.distill.unlabelled:
             logger.warning("teacher %s not found: distill.unlabelled is not read", teacher_path)
         return train_examples, None, None, {"teacher": None, "fallback": "gold labels (no teacher on disk)"}
+    # read first: a misspelt set or a missing file stops the run before the teacher loads
+    unlabelled: list[Example] = []
+    unlabelled_stats: dict = {}
+    if config.distill.unlabelled:
+        unlabelled, unlabelled_stats = unlabelled_examples(config, held_out)
     teacher = StanceClassifier.from_pretrained(teacher_path, precision=config.train.precision)
     # the student's targets come from what the student reads: a teacher that reads 256 tokens
     # (`stance calibrate --max-length`) would label text the student never sees at 128. Its
@@ -185,10 +190,6 @@ def teacher_targets(
     if config.distill.news_quotes:
         news = news_quote_examples(config.distill.news_quotes, random.Random(config.train.seed))
         logger.info("distillation: %d news quote pairs from PolNeAR train", len(news))
-    unlabelled: list[Example] = []
-    unlabelled_stats: dict = {}
-    if config.distill.unlabelled:
-        unlabelled, unlabelled_stats = unlabelled_examples(config, held_out)
     # rows after train_examples learn the teacher's distribution alone
     examples = train_examples + news + unlabelled
     probs, pooled = _teacher_reading(teacher, teacher_path, examples, own_length)

@@ -6,8 +6,10 @@ model's own dev split from its ``resolved_config.yaml`` (:func:`training.evaluat
 
 from __future__ import annotations
 
+import html
 import logging
 import random
+import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 
@@ -22,16 +24,21 @@ from stance.data.examples import (
     weigh,
 )
 from stance.data.labelstore import load_user_examples
-from stance.errors import DataError
+from stance.errors import DataError, StanceError
 
 logger = logging.getLogger(__name__)
 
 
+_QUOTE_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
 def text_key(text: str) -> str:
-    """How two copies of one text are recognised: case and spacing aside, by their first 200
-    characters (29 of the VAST test comments that ARC's posts hold differ from ARC's copy only
-    after them)."""
-    return " ".join(text.lower().split())[:200]
+    """How two copies of one text are recognised: case, spacing, HTML entities, Unicode forms and
+    curly quotes aside, by their first 200 characters (29 of the VAST test comments that ARC's
+    posts hold differ from ARC's copy only after them; GWSD train repeats a test sentence with a
+    straight apostrophe where test has a curly one)."""
+    folded = unicodedata.normalize("NFKC", html.unescape(text)).translate(_QUOTE_FOLD)
+    return " ".join(folded.lower().split())[:200]
 
 
 def held_out_texts(config: Config) -> set[str]:
@@ -47,12 +54,18 @@ def held_out_texts(config: Config) -> set[str]:
     keys: set[str] = set()
     for spec in config.data.eval:
         name, _, split = spec.partition(":")
-        if name in SOURCES:
-            folder = dataset_file(name, split or "test").parent
-            files = [f for f in sorted(folder.glob("*.jsonl")) if not f.stem.startswith("train")]
-            rows: list[Example] = [e for path in files for e in iter_file(path)]
-        else:
-            rows = load_user_examples(spec)
+        try:
+            if name in SOURCES:
+                folder = dataset_file(name, split or "test").parent
+                files = [f for f in sorted(folder.glob("*.jsonl")) if not f.stem.startswith("train")]
+                rows: list[Example] = [e for path in files for e in iter_file(path)]
+            else:
+                rows = load_user_examples(spec)
+        except (StanceError, OSError) as err:
+            raise DataError(
+                f"data.eval entry {spec!r} is read (with --no-eval too) to keep its texts out of training, "
+                f"and cannot be: {err}; fetch it (`stance data fetch`) or drop it from data.eval"
+            ) from err
         keys |= {text_key(e.text) for e in rows}
     return keys
 
@@ -138,8 +151,14 @@ def prepare_sources(
             dev_by_source[spec].append(e)
     if held_out:  # last: the draws above see the same rows whatever is held out
         train = [e for e in train if text_key(e.text) not in held_out]
+        for spec, rows in dev_by_source.items():
+            # kept, so that the split is the one `stance calibrate` rebuilds; counted, so it is seen
+            repeated = sum(text_key(e.text) in held_out for e in rows)
+            if repeated:
+                logger.warning("source %s: %d dev rows repeat a test text (kept in dev)", spec, repeated)
+                stats[spec]["dev_held_out"] = repeated
     if not train:
-        raise ValueError(
+        raise DataError(
             "no training examples after the dev split and the rows held out as test texts "
             f"({ {spec: s.get('held_out', 0) for spec, s in stats.items()} }); check data.train"
         )

@@ -7,6 +7,7 @@ per lookup.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -132,12 +133,17 @@ def mention_before(tokens: list[Tok], i: int) -> Mention | None:
     return mention_ending_at(tokens, j)
 
 
+_CLITIC = re.compile(r"['’](?:s|d|ll|re|ve|m)$", re.IGNORECASE)
+
+
 def pronoun_part(tok: Tok) -> Tok | None:
-    """``tok`` if it is a pronoun, its pronoun if it is one with a clitic ("He’s" -> "He"), else None."""
+    """``tok`` if it is a pronoun, its pronoun if it is one with a clitic ("He’s", "she’d",
+    "they’re" -> "He", "she", "they"), else None."""
     if tok.lower in PRONOUNS:
         return tok
-    if tok.text.endswith(("'s", "’s")) and tok.lower[:-2] in PRONOUNS:  # "He’s claiming"
-        return Tok(tok.text[:-2], tok.start, tok.end - 2)
+    clitic = _CLITIC.search(tok.text)
+    if clitic is not None and tok.lower[: clitic.start()] in PRONOUNS:  # "He’s claiming"
+        return Tok(tok.text[: clitic.start()], tok.start, tok.start + clitic.start())
     return None
 
 

@@ -230,6 +230,8 @@ def mention_in(tokens: list[Tok], start: int, end: int) -> Mention | None:
     A span that cuts a token takes the whole token: a tagger reads word pieces and a parser splits
     clitics, so "he" of "he’s" is the pronoun "he" and "hewed" of "rough-hewed" the whole word.
     """
+    if end <= start:
+        return None
     inside = tuple(t for t in tokens if start < t.end and t.start < end and not t.quote)
     if not inside:
         return None
