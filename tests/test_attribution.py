@@ -364,6 +364,29 @@ SPANS = [
 ]
 
 
+def test_a_rules_mention_inside_a_tagged_source_is_reported_as_that_source(monkeypatch):
+    # the rules name the speaker of the second quotation from the one before ("Rep. Jim Clyburn");
+    # PolNeAR's Source, which the tagger tags, is the whole noun phrase: the mention widens to it,
+    # the speaker and the rule stay
+    text = (
+        "“We are ready,” said Rep. Jim Clyburn (D-S.C.), the assistant leader of the caucus.\n\n"
+        "“We will vote.”"
+    )
+    source = "Rep. Jim Clyburn (D-S.C.), the assistant leader of the caucus"
+    tagger = FakeTagger([("Source", source, 0.9), ("Content", "We are ready,", 0.9)])
+    found = {q.text: q for q in extract_quotes(text, kinds="direct", tagger=tagger)}
+    for quote in ("We are ready,", "We will vote."):
+        q = found[quote]
+        assert q.speaker == "Jim Clyburn" and q.speaker_mention == source
+        assert text[q.speaker_start : q.speaker_end] == source
+    assert found["We will vote."].rule == "previous_speaker"
+    monkeypatch.setattr(pipeline_module, "WIDEN_TO_TAGGED_SOURCE", False)
+    narrow = {q.text: q for q in extract_quotes(text, kinds="direct", tagger=tagger)}
+    assert narrow["We will vote."].speaker_mention == "Rep. Jim Clyburn"
+    # without a tagger the rules' mention stands
+    assert extract_quotes(text, kinds="direct")[1].speaker_mention == "Rep. Jim Clyburn"
+
+
 def test_the_tagger_adds_reported_speech_and_the_rules_keep_direct_quotes(monkeypatch):
     monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "fill")
     found = extract_quotes(ARTICLE, kinds="direct,mixed,indirect", tagger=FakeTagger(SPANS))

@@ -34,6 +34,8 @@ WEAK_RULES = frozenset({"sentence_subject", "cue_subject"})
 # two disagreed, the rule was right 15 times to 0 for "“…” ― Name" and 5 to 0 for "X said, saying
 # “…”" (the tagger took the byline of the quote before; benchmarks/tagger_merge.py scores it)
 RULES_KEEP = frozenset({"dash_byline", "saying"})
+# a rule's mention inside a tagged Source is reported as that Source (see _tagged_source_mentions)
+WIDEN_TO_TAGGED_SOURCE = True
 
 
 def normalize_kinds(kinds: str | Iterable[str] | None) -> tuple[Kind, ...]:
@@ -218,6 +220,8 @@ def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] |
         found, reported = _merge_tagged(doc, found, proposals, talk)
     if reported:
         found = sorted([*found, *reported], key=lambda q: q.start)
+    if tagged and WIDEN_TO_TAGGED_SOURCE:
+        found = _tagged_source_mentions(doc, found, tagged)
     # a transcript's turns are read by their labels, whatever the rules or the tagger made of them
     found = with_turns(
         found, transcript_turns(doc.text, doc.paras, ents), doc.original, doc.orig, talk.group + 1
@@ -277,6 +281,36 @@ def _merge_tagged(
         )
         reported.append(replace(quote, rule=speaker.rule))  # the tagger decided it, speaker or not
     return out, reported
+
+
+def _tagged_source_mentions(doc: Document, quotes: list[Quote], tagged: list[TaggedSpan]) -> list[Quote]:
+    """Each rule's mention that lies inside a tagged Source reported as that whole Source.
+
+    The rules find a speaker's name ("Rep. G.K. Butterfield"), the tagger PolNeAR's Source, the
+    noun phrase that attributes ("Rep. G.K. Butterfield (D-N.C.), head of the Congressional Black
+    Caucus"); the speaker (the resolved name) and the rule that found it stay.
+    """
+    text = doc.text
+    sources = []
+    for span in tagged:
+        if span.role != "Source":
+            continue
+        start, end = span.start, span.end
+        while start > 0 and text[start - 1].isalnum():  # a span that cuts a word takes the word
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        sources.append((doc.orig(start), doc.orig(end)))
+    out = []
+    for q in quotes:
+        if q.speaker_start is not None and q.speaker_end is not None:
+            m_start, m_end = q.speaker_start, q.speaker_end
+            around = [(a, b) for a, b in sources if a <= m_start and m_end <= b and b - a > m_end - m_start]
+            if around:
+                a, b = min(around, key=lambda s: s[1] - s[0])
+                q = replace(q, speaker_start=a, speaker_end=b, speaker_mention=doc.original[a:b])
+        out.append(q)
+    return out
 
 
 def _sentence_index(starts: list[int], pos: int) -> int:
