@@ -857,3 +857,21 @@ def test_touching_spans_of_one_role_are_joined_but_not_two_quotations():
     # two empty spans at one place (a piece with no characters) join without dividing by zero
     empty = [TaggedSpan("Cue", 5, 5, 0.4), TaggedSpan("Cue", 5, 5, 0.6)]
     assert join_touching(text, empty) == [TaggedSpan("Cue", 5, 5, pytest.approx(0.5))]
+
+
+@pytest.mark.parametrize(
+    ("source", "read"),
+    [
+        ("Some Democrats,", "Some Democrats"),  # a plain noun phrase: no closing comma
+        ("Mr. Ryan, a Republican", "Mr. Ryan, a Republican,"),  # an appositive: its closing comma
+        ("Mr. Ryan, a Republican,", "Mr. Ryan, a Republican,"),
+        ("Some Democrats", "Some Democrats"),
+    ],
+)
+def test_a_source_ends_at_the_comma_as_polnear_draws_it(source, read):
+    from stance.quotes.tagger import source_comma
+
+    text = "Yesterday Some Democrats, and Mr. Ryan, a Republican, said no."
+    start = text.index(source)
+    span = source_comma(text, TaggedSpan("Source", start, start + len(source), 0.9))
+    assert text[span.start : span.end] == read and span.prob == 0.9

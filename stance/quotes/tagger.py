@@ -207,7 +207,30 @@ def read_spans(
 ) -> list[TaggedSpan]:
     """The role spans of ``text`` from its pieces' probabilities (:func:`decode`), in whole words,
     touching spans of one role joined (:func:`join_touching`)."""
-    return join_touching(text, [_whole_words(text, s) for s in decode(probs, offsets, greedy)])
+    spans = join_touching(text, [_whole_words(text, s) for s in decode(probs, offsets, greedy)])
+    return [source_comma(text, s) if s.role == "Source" else s for s in spans]
+
+
+def source_comma(text: str, span: TaggedSpan) -> TaggedSpan:
+    """A Source's closing comma as PolNeAR draws it: kept after an appositive ("James Acton, a
+    physicist," 864 times in train against 100), left out after a plain noun phrase ("Some
+    Democrats" 749 times against 3); the tagger's own spans end either way.
+
+    Example:
+        >>> text = "Some Democrats, and Mr. Ryan, a Republican, said"
+        >>> [text[s.start : s.end] for s in (source_comma(text, TaggedSpan("Source", 0, 15, 0.9)),
+        ...                                  source_comma(text, TaggedSpan("Source", 20, 42, 0.9)))]
+        ['Some Democrats', 'Mr. Ryan, a Republican,']
+    """
+    end = span.end
+    while end > span.start and text[end - 1].isspace():
+        end -= 1
+    body = text[span.start : end]
+    if body.endswith(",") and "," not in body[:-1]:
+        return TaggedSpan(span.role, span.start, end - 1, span.prob)
+    if not body.endswith(",") and "," in body and text[end : end + 1] == ",":
+        return TaggedSpan(span.role, span.start, end + 1, span.prob)
+    return span
 
 
 # double quotation marks: a content that holds one is (part of) a quotation, which the rules read
