@@ -68,6 +68,10 @@ class ModelConfig:
     # The topic as an NLI-style hypothesis, e.g. "The author is in favor of {topic}."; empty reads
     # the topic as is. Saved in the model folder, so prediction reads topics the same way.
     topic_template: str = ""
+    # Keep this many of the base's encoder layers, evenly spaced from the first (12 -> 6 keeps
+    # 0, 2, ..., 10); 0 keeps them all. With a trained stance folder as base (the large model),
+    # its head too: a student that starts from half its teacher.
+    layers: int = 0
 
 
 @dataclass
@@ -132,6 +136,7 @@ class Config:
 LENGTH_RANGE = (8, 512)
 
 _RANGES: dict[str, tuple[float, float]] = {
+    "model.layers": (0, 48),
     "data.dev_fraction": (0.0, 0.5),
     "data.max_dev_examples": (1, 1_000_000),
     "model.max_length": LENGTH_RANGE,

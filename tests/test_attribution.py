@@ -784,7 +784,7 @@ def test_keep_layers_cuts_the_encoder_and_the_folder_loads_as_is(tiny_base, tmp_
     from transformers import AutoModelForTokenClassification
 
     from stance.errors import ConfigError
-    from training.attribution import keep_layers
+    from training.runs import keep_layers
 
     model = AutoModelForTokenClassification.from_pretrained(tiny_base, num_labels=len(LABELS))
     last = model.bert.encoder.layer[1]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stance.data.examples import load_examples
+from stance.errors import ConfigError
 from stance.model.classifier import StanceClassifier
 from tests import conftest
 from tests.conftest import tiny_cli_args
@@ -64,6 +65,25 @@ def test_a_read_length_is_what_the_saved_model_reads(tiny_base, data_dir, tmp_pa
     out = train(cfg, tmp_path / "model")
     assert StanceClassifier.from_pretrained(out).max_length == 64  # training read 32
     assert "trained on up to 32 tokens, reads up to 64" in (out / "README.md").read_text()
+
+
+def test_a_student_keeps_half_of_a_trained_stance_model(tiny_base, data_dir, tmp_path):
+    # model.layers with a stance folder as base: its embeddings, the kept layers and its head
+    import torch
+
+    teacher = train(tiny_config(tiny_base, max_steps=2), tmp_path / "teacher")
+    cfg = conftest.tiny_config(teacher, {"model.layers": "1"}, max_steps=0)
+    student = train(cfg, tmp_path / "student", evaluate_after=False)
+    loaded = StanceClassifier.from_pretrained(student)
+    assert loaded.model.config.num_hidden_layers == 1 and len(loaded.model.bert.encoder.layer) == 1
+    full = StanceClassifier.from_pretrained(teacher).model.state_dict()
+    half = loaded.model.state_dict()
+    # no training steps: the head and the first layer are the teacher's own
+    assert torch.equal(half["classifier.weight"], full["classifier.weight"])
+    key = "bert.encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(half[key], full[key])
+    with pytest.raises(ConfigError, match="model.layers=3; the base encoder has 2 layers"):
+        train(conftest.tiny_config(teacher, {"model.layers": "3"}, max_steps=1), tmp_path / "too_many")
 
 
 def test_time_limit_stops_training_and_keeps_the_model(tiny_base, data_dir, tmp_path):

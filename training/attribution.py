@@ -28,7 +28,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAI
 from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, text_windows
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.polnear import Article, load_polnear
-from training.runs import encoder_info, start_run
+from training.runs import encoder_info, keep_layers, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -186,23 +186,6 @@ def article_windows(tokenizer, articles: list[Article], window: int, overlap: in
         tags = partial(piece_labels, spans=article.roles)
         rows += text_windows(tokenizer, article.text, tags, window, overlap, -100)
     return rows
-
-
-def keep_layers(model: Any, n: int) -> list[int]:
-    """Cut the encoder of ``model`` to ``n`` of its layers, evenly spaced from the first (6 -> 3
-    keeps 0, 2, 4); the saved config says ``num_hidden_layers = n``, so the folder loads as is.
-
-    Raises:
-        ConfigError: ``n`` is more than the encoder has.
-    """
-    encoder = getattr(model, model.base_model_prefix).encoder
-    total = len(encoder.layer)
-    if not 1 <= n <= total:
-        raise ConfigError(f"model.layers={n}; the base encoder has {total} layers")
-    kept = [i * total // n for i in range(n)]
-    encoder.layer = torch.nn.ModuleList(encoder.layer[i] for i in kept)
-    model.config.num_hidden_layers = n
-    return kept
 
 
 def train_attribution(

@@ -13,11 +13,12 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
 
 from stance.atomic import atomic_file
+from stance.errors import ConfigError
 from stance.model.encoders import cache_dir, encoder_for_folder
 from stance.model.folder import CHECKSUMS, weights_sha256
 from stance.quotes.tagger import ENSEMBLE
@@ -116,3 +117,20 @@ def teacher_fingerprint(folder: Path) -> bytes:
     if (folder / ENSEMBLE).is_file():
         parts.append((folder / ENSEMBLE).read_bytes())
     return b"\n".join(parts) or str(folder.resolve()).encode()
+
+
+def keep_layers(model: Any, n: int) -> list[int]:
+    """Cut the encoder of ``model`` to ``n`` of its layers, evenly spaced from the first (6 -> 3
+    keeps 0, 2, 4); the saved config says ``num_hidden_layers = n``, so the folder loads as is.
+
+    Raises:
+        ConfigError: ``n`` is more than the encoder has.
+    """
+    encoder = getattr(model, model.base_model_prefix).encoder
+    total = len(encoder.layer)
+    if not 1 <= n <= total:
+        raise ConfigError(f"model.layers={n}; the base encoder has {total} layers")
+    kept = [i * total // n for i in range(n)]
+    encoder.layer = torch.nn.ModuleList(encoder.layer[i] for i in kept)
+    model.config.num_hidden_layers = n
+    return kept

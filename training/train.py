@@ -27,7 +27,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
 from stance.model.modeling import attach_embedding_head, detach_embedding_head
 from training.arguments import time_limit, training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
-from training.runs import encoder_info, start_run
+from training.runs import encoder_info, keep_layers, start_run
 from training.splits import held_out_texts, prepare_sources, text_key
 
 logger = logging.getLogger(__name__)
@@ -148,6 +148,9 @@ def train(
     clf = StanceClassifier.from_base(
         base_path, config.model.max_length, config.model.dropout, config.model.topic_template
     )
+    if config.model.layers:
+        kept = keep_layers(clf.model, config.model.layers)
+        logger.info("model.layers=%d: encoder layers %s of %s kept", config.model.layers, kept, base_path)
     soft_labels: list[list[float]] | None = None
     teacher_embeddings: torch.Tensor | None = None
     distill_stats: dict = {}
