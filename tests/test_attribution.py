@@ -387,6 +387,20 @@ def test_a_rules_mention_inside_a_tagged_source_is_reported_as_that_source(monke
     assert extract_quotes(text, kinds="direct")[1].speaker_mention == "Rep. Jim Clyburn"
 
 
+def test_a_mention_is_not_widened_to_a_source_that_runs_into_a_cue_or_from_a_pronoun():
+    # a Source the tagger ran on past its cue names two people: the rules' mention stays
+    text = "“We will win,” Trump said, and Clinton’s aide agreed."
+    run_on = FakeTagger([("Source", "Trump said, and Clinton’s aide", 0.9), ("Cue", "said", 0.9)])
+    (q,) = extract_quotes(text, kinds="direct", tagger=run_on)
+    assert q.speaker == "Trump" and q.speaker_mention == "Trump"
+    # a pronoun with a clitic is the pronoun, not the whole word the tagger tagged
+    text = "Trump railed on Monday. But he’s said the deal was a disaster for the country."
+    content = "the deal was a disaster for the country"
+    tagger = FakeTagger([("Source", "he’s", 0.9), ("Cue", "said", 0.9), ("Content", content, 0.9)])
+    (q,) = extract_quotes(text, kinds="indirect", tagger=tagger)
+    assert q.speaker_mention == "he" and q.text.startswith("the deal")
+
+
 def test_the_tagger_adds_reported_speech_and_the_rules_keep_direct_quotes(monkeypatch):
     monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "fill")
     found = extract_quotes(ARTICLE, kinds="direct,mixed,indirect", tagger=FakeTagger(SPANS))
@@ -866,12 +880,18 @@ def test_touching_spans_of_one_role_are_joined_but_not_two_quotations():
         ("Mr. Ryan, a Republican", "Mr. Ryan, a Republican,"),  # an appositive: its closing comma
         ("Mr. Ryan, a Republican,", "Mr. Ryan, a Republican,"),
         ("Some Democrats", "Some Democrats"),
+        ("Some Democrats ,", "Some Democrats"),  # the space before a dropped comma goes too
+        ("1,200 workers", "1,200 workers"),  # a number's comma is no appositive
+        ("1,200 workers,", "1,200 workers"),
+        (",", ","),  # a lone comma is left as it is, not made empty
     ],
 )
 def test_a_source_ends_at_the_comma_as_polnear_draws_it(source, read):
     from stance.quotes.tagger import source_comma
 
-    text = "Yesterday Some Democrats, and Mr. Ryan, a Republican, said no."
+    text = (
+        "Yesterday Some Democrats, and Mr. Ryan, a Republican, said no. Some Democrats , 1,200 workers, agree"
+    )
     start = text.index(source)
     span = source_comma(text, TaggedSpan("Source", start, start + len(source), 0.9))
     assert text[span.start : span.end] == read and span.prob == 0.9

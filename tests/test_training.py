@@ -82,6 +82,9 @@ def test_a_student_keeps_half_of_a_trained_stance_model(tiny_base, data_dir, tmp
     assert torch.equal(half["classifier.weight"], full["classifier.weight"])
     key = "bert.encoder.layer.0.attention.self.query.weight"
     assert torch.equal(half[key], full[key])
+    # the folder says which of the base's layers it kept
+    assert json.loads((student / "train_results.json").read_text())["kept_layers"] == [0]
+    assert "encoder layers [0] of it kept" in (student / "README.md").read_text()
     with pytest.raises(ConfigError, match="model.layers=3; the base encoder has 2 layers"):
         train(conftest.tiny_config(teacher, {"model.layers": "3"}, max_steps=1), tmp_path / "too_many")
 

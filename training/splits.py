@@ -98,8 +98,9 @@ def prepare_sources(
 
     Training rows whose :func:`text_key` is in ``held_out`` (``train`` passes
     :func:`held_out_texts`) are dropped last, after every draw, so the dev rows are the same with
-    or without them (``stance calibrate`` and ``stance adapt`` rebuild a model's dev split without
-    reading its test sets); each source counts its dropped rows as ``held_out``.
+    or without them (``stance calibrate`` rebuilds a model's dev split without reading its test
+    sets; ``stance adapt`` reads them only to replay none of their texts); each source counts its
+    dropped rows as ``held_out``.
 
     Raises:
         DataError: a ``data.extra`` file does not exist, or a row of a source is unusable.

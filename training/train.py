@@ -148,8 +148,9 @@ def train(
     clf = StanceClassifier.from_base(
         base_path, config.model.max_length, config.model.dropout, config.model.topic_template
     )
+    kept_layers: list[int] | None = None
     if config.model.layers:
-        kept = keep_layers(clf.model, config.model.layers)
+        kept = kept_layers = keep_layers(clf.model, config.model.layers)
         logger.info("model.layers=%d: encoder layers %s of %s kept", config.model.layers, kept, base_path)
     soft_labels: list[list[float]] | None = None
     teacher_embeddings: torch.Tensor | None = None
@@ -224,6 +225,7 @@ def train(
         "bf16": args.bf16,
         "device": str(args.device),
         "base_encoder": encoder_info(base_path),
+        "kept_layers": kept_layers,
         "distill": distill_stats,
         # "dev" above read max_length; dev_by_source and calibration read this
         "read_length": clf.max_length,
@@ -290,7 +292,8 @@ def write_model_card(
         f"- Base encoder: `{config.model.base}` "
         f"({train_results.get('base_encoder', {}).get('upstream', 'local folder')}, model.safetensors "
         f"sha256 `{train_results.get('base_encoder', {}).get('sha256')}`), "
-        f"{_length_words(config.model.max_length, config.model.read_length)}.",
+        f"{_length_words(config.model.max_length, config.model.read_length)}"
+        + (f"; encoder layers {kept} of it kept." if (kept := train_results.get("kept_layers")) else "."),
         f"- Training data: {sources}; {train_results['train_examples']} training examples, "
         f"{train_results['dev_examples']} dev examples held out by topic and text.",
         f"- Training: lr {config.train.lr}, batch {config.train.batch_size}, epochs "

@@ -78,7 +78,9 @@ class StanceClassifier:
     def from_base(
         cls, base: str | Path, max_length: int = 128, dropout: float = 0.1, topic_template: str | None = None
     ):
-        """A new classifier with a randomly initialised 3-way head on a local encoder folder."""
+        """A classifier on a local encoder folder: a randomly initialised 3-way head on a plain
+        encoder, the folder's own head where it is a trained stance model (``model.layers``
+        students start so)."""
         path = Path(base)
         # a base encoder is not a trained folder: its checksum is pinned elsewhere or absent
         verify_folder(path, allow_unverified=True, pinned=pinned_weights_sha256(path))

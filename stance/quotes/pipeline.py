@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, overload
 
-from stance.lexicon import CUE_VERBS, NAMING_CUES
+from stance.lexicon import CUE_VERBS, NAMING_CUES, PRONOUNS
 from stance.quotes.attribution import attribute, attribute_part
 from stance.quotes.cues import KINDS, Kind, is_not_speech, quote_kind
 from stance.quotes.discourse import Discourse, Speaker
@@ -15,6 +15,7 @@ from stance.quotes.entities import Entities, collect_names, note_subjects
 from stance.quotes.marks import QuoteSpan, find_quote_spans
 from stance.quotes.model import Quote
 from stance.quotes.tagged import TaggedAttribution, group_spans, rules_speaker, tagged_speaker
+from stance.quotes.tagger import whole_words
 from stance.quotes.text import Regions, Tok, decode_entities, paragraphs, sentence_bounds, tokenize
 from stance.quotes.transcript import transcript_turns, with_turns
 
@@ -284,26 +285,28 @@ def _merge_tagged(
 
 
 def _tagged_source_mentions(doc: Document, quotes: list[Quote], tagged: list[TaggedSpan]) -> list[Quote]:
-    """Each rule's mention that lies inside a tagged Source reported as that whole Source.
+    """Each mention that lies inside a tagged Source reported as that whole Source.
 
     The rules find a speaker's name ("Rep. G.K. Butterfield"), the tagger PolNeAR's Source, the
     noun phrase that attributes ("Rep. G.K. Butterfield (D-N.C.), head of the Congressional Black
-    Caucus"); the speaker (the resolved name) and the rule that found it stay.
+    Caucus"); the speaker (the resolved name) and the rule that found it stay. A pronoun stays the
+    pronoun ("he" of "he’s", see :func:`~stance.quotes.mentions.pronoun_part`), and a Source that
+    runs into a tagged Cue ("Trump said, and Clinton’s aide") is no noun phrase to widen to.
     """
-    text = doc.text
+    cues = [(span.start, span.end) for span in tagged if span.role == "Cue"]
     sources = []
     for span in tagged:
-        if span.role != "Source":
+        if span.role != "Source" or any(a < span.end and span.start < b for a, b in cues):
             continue
-        start, end = span.start, span.end
-        while start > 0 and text[start - 1].isalnum():  # a span that cuts a word takes the word
-            start -= 1
-        while end < len(text) and text[end].isalnum():
-            end += 1
-        sources.append((doc.orig(start), doc.orig(end)))
+        span = whole_words(doc.text, span)
+        sources.append((doc.orig(span.start), doc.orig(span.end)))
     out = []
     for q in quotes:
-        if q.speaker_start is not None and q.speaker_end is not None:
+        if (
+            q.speaker_start is not None
+            and q.speaker_end is not None
+            and (q.speaker_mention or "").lower() not in PRONOUNS
+        ):
             m_start, m_end = q.speaker_start, q.speaker_end
             around = [(a, b) for a, b in sources if a <= m_start and m_end <= b and b - a > m_end - m_start]
             if around:

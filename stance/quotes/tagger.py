@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -207,7 +208,7 @@ def read_spans(
 ) -> list[TaggedSpan]:
     """The role spans of ``text`` from its pieces' probabilities (:func:`decode`), in whole words,
     touching spans of one role joined (:func:`join_touching`)."""
-    spans = join_touching(text, [_whole_words(text, s) for s in decode(probs, offsets, greedy)])
+    spans = join_touching(text, [whole_words(text, s) for s in decode(probs, offsets, greedy)])
     return [source_comma(text, s) if s.role == "Source" else s for s in spans]
 
 
@@ -225,12 +226,18 @@ def source_comma(text: str, span: TaggedSpan) -> TaggedSpan:
     end = span.end
     while end > span.start and text[end - 1].isspace():
         end -= 1
-    body = text[span.start : end]
-    if body.endswith(",") and "," not in body[:-1]:
-        return TaggedSpan(span.role, span.start, end - 1, span.prob)
+    body = _NUMBER_COMMA.sub("", text[span.start : end])  # "1,200 workers" holds no appositive
+    if body.endswith(",") and "," not in body[:-1] and body.strip(", "):
+        end -= 1
+        while end > span.start and text[end - 1].isspace():  # "Some Democrats ,"
+            end -= 1
+        return TaggedSpan(span.role, span.start, end, span.prob)
     if not body.endswith(",") and "," in body and text[end : end + 1] == ",":
         return TaggedSpan(span.role, span.start, end + 1, span.prob)
     return span
+
+
+_NUMBER_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 # double quotation marks: a content that holds one is (part of) a quotation, which the rules read
@@ -264,7 +271,7 @@ def join_touching(text: str, spans: list[TaggedSpan]) -> list[TaggedSpan]:
     return out
 
 
-def _whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
+def whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
     """A span that starts or ends inside a word (a word piece tagged alone) grown to the whole word."""
     start, end = span.start, span.end
     while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
