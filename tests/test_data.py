@@ -123,6 +123,30 @@ def test_held_out_texts_leave_the_dev_split_as_drawn(data_dir, tmp_path):
     assert stats["vast:train"]["held_out"] > 0 and stats["vast:train"]["dev_held_out"] == 2
 
 
+def test_no_training_row_repeats_a_dev_text_in_another_form_or_source(data_dir, tmp_path):
+    # the dev split is disjoint from its own source's train by exact text; a copy in another form
+    # (a curly apostrophe, other spacing) or in another source leaves train, the dev rows as drawn
+    from pathlib import Path
+
+    from stance.config import load_config
+    from training.splits import prepare_sources
+
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    _, drawn, _ = prepare_sources(load_config(smoke, {"data.eval": "[]"}))
+    dev_text = next(e.text for rows in drawn.values() for e in rows)
+    copies = tmp_path / "copies.jsonl"
+    rows = [{"text": "  " + dev_text.replace("'", "’").upper(), "topic": "another", "label": "none"}]
+    rows += [{"text": f"a new post {i}", "topic": "a claim", "label": "favor"} for i in range(3)]
+    copies.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = load_config(smoke, {"data.eval": "[]", "data.extra": json.dumps([str(copies)])})
+    train, dev, stats = prepare_sources(config)
+    assert {spec: rows for spec, rows in dev.items() if spec in drawn} == drawn
+    assert sorted(e.text for e in train if e.topic in {"another", "a claim"}) == [
+        f"a new post {i}" for i in range(3)
+    ]
+    assert stats[str(copies)] == {"train": 3, "dev": 0, "dev_repeat": 1}
+
+
 def test_an_unreadable_evaluated_set_names_the_entry_and_why_it_is_read(data_dir):
     from pathlib import Path
 

@@ -114,6 +114,7 @@ def prepare_sources(
     train: list[Example] = []
     dev: list[tuple[str, Example]] = []
     stats = {}
+    source_of: dict[int, str] = {}  # id of a training row -> its source (for the counts below)
     extra = {id(source) for source in config.data.extra}
     for source in config.data.sources():
         rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
@@ -133,6 +134,7 @@ def prepare_sources(
             "source %s: %d training, %d dev (weight %.2f)", spec, len(tr) - held, len(dv), source.weight
         )
         train += tr
+        source_of.update((id(e), spec) for e in tr)
         dev += [(spec, e) for e in dv]
         stats[spec] = {
             "train": len(tr) - held,
@@ -150,6 +152,21 @@ def prepare_sources(
     for i, (spec, e) in enumerate(dev):
         if i in keep:  # each source's rows stay in that source's own order
             dev_by_source[spec].append(e)
+    # a training row that repeats a dev text in another form (a curly apostrophe, an entity) or
+    # from another source (ARC's posts hold VAST's comments) is dropped too, after every draw
+    dev_keys = {text_key(e.text) for rows in dev_by_source.values() for e in rows}
+    repeats: dict[str, int] = {}
+    for e in train:
+        if text_key(e.text) in dev_keys:
+            spec = source_of.get(id(e), "swap negatives")
+            repeats[spec] = repeats.get(spec, 0) + 1
+    if repeats:
+        logger.warning("training rows dropped, their text is in the dev split: %s", repeats)
+        train = [e for e in train if text_key(e.text) not in dev_keys]
+        for spec, n in repeats.items():
+            if spec in stats:
+                stats[spec]["train"] -= n
+                stats[spec]["dev_repeat"] = n
     if held_out:  # last: the draws above see the same rows whatever is held out
         train = [e for e in train if text_key(e.text) not in held_out]
         for spec, rows in dev_by_source.items():
