@@ -119,6 +119,19 @@ def teacher_fingerprint(folder: Path) -> bytes:
     return b"\n".join(parts) or str(folder.resolve()).encode()
 
 
+def check_layers(base: Path, n: int) -> None:
+    """Refuse ``model.layers=n`` before any data is read when the encoder at ``base`` has fewer.
+
+    Raises:
+        ConfigError: ``n`` is more than the encoder has.
+    """
+    from transformers import AutoConfig
+
+    total = AutoConfig.from_pretrained(base).num_hidden_layers
+    if not 1 <= n <= total:
+        raise ConfigError(f"model.layers={n}; the base encoder has {total} layers")
+
+
 def keep_layers(model: Any, n: int) -> list[int]:
     """Cut the encoder of ``model`` to ``n`` of its layers, evenly spaced from the first (6 -> 3
     keeps 0, 2, 4); the saved config says ``num_hidden_layers = n``, so the folder loads as is.

@@ -27,7 +27,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
 from stance.model.modeling import attach_embedding_head, detach_embedding_head
 from training.arguments import time_limit, training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
-from training.runs import encoder_info, keep_layers, start_run
+from training.runs import check_layers, encoder_info, keep_layers, start_run
 from training.splits import held_out_texts, prepare_sources, text_key
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,9 @@ def train(
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
 
     output, work, started = start_run(output, config.train.seed, config.train.num_threads)
+    base_path = resolve_encoder(config.model.base)
+    if config.model.layers:
+        check_layers(base_path, config.model.layers)  # before minutes of reading data
 
     # no training row repeats a text of the sets it is scored on
     held_out = held_out_texts(config)
@@ -144,7 +147,6 @@ def train(
         logger.info("test sets: %s", {name: len(rows) for name, rows in eval_sets(config.data.eval)})
     logger.info("train %d examples, dev %d", len(train_examples), len(dev_examples))
 
-    base_path = resolve_encoder(config.model.base)
     clf = StanceClassifier.from_base(
         base_path, config.model.max_length, config.model.dropout, config.model.topic_template
     )
