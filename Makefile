@@ -51,7 +51,8 @@ train-large: setup
 	$(VENV)/bin/stance train configs/large.yaml --output models/large
 
 # The attribution tagger on PolNeAR (MiniLM, 56 min on 2 cores) and its large sibling on mpnet
-# (a 130-minute clock-bound run); serve the large one with STANCE_TAGGER_PATH=models/attribution_large.
+# (three epochs: 57 min with bf16 on a CPU with AMX, a 130-minute clock elsewhere); serve the large
+# one with STANCE_TAGGER_PATH=models/attribution_large.
 train-attribution: setup
 	$(VENV)/bin/stance train configs/attribution.yaml --output models/attribution
 
