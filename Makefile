@@ -59,7 +59,9 @@ train-attribution: setup
 train-attribution-large: setup
 	$(VENV)/bin/stance train configs/attribution_large.yaml --output models/attribution_large
 
-# MiniLM learning the large tagger's probabilities (needs models/attribution_large)
+# MiniLM learning the large tagger's probabilities (needs models/attribution_large): better than
+# train-attribution where the large tagger has its three epochs; serve it from models/attribution or
+# with STANCE_TAGGER_PATH=models/attribution_distilled
 train-attribution-distilled: setup
 	$(VENV)/bin/stance train configs/attribution_distill.yaml --output models/attribution_distilled
 

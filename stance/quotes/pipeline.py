@@ -267,7 +267,7 @@ def _merge_tagged(
             continue
         if any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end]):
             continue
-        if att.cue and " ".join(doc.text[att.cue.start : att.cue.end].lower().split()) in NAMING_CUES:
+        if _names_a_thing(doc.text, att):
             continue
         talk.group += 1
         quote = build_quote(
@@ -282,6 +282,17 @@ def _merge_tagged(
         )
         reported.append(replace(quote, rule=speaker.rule))  # the tagger decided it, speaker or not
     return out, reported
+
+
+def _names_a_thing(text: str, att: TaggedAttribution) -> bool:
+    """Whether the cue of ``att`` names a thing (``NAMING_CUES``), as tagged ("known as") or with
+    the words up to its content ("known" tagged, "as" not: "the 2015 nuclear deal, known as the
+    JCPOA")."""
+    if att.cue is None:
+        return False
+    said = " ".join(text[att.cue.start : att.cue.end].lower().split())
+    upto = " ".join(text[att.cue.start : att.content.start].lower().split())
+    return said in NAMING_CUES or (att.cue.end <= att.content.start and upto in NAMING_CUES)
 
 
 def _tagged_source_mentions(doc: Document, quotes: list[Quote], tagged: list[TaggedSpan]) -> list[Quote]:
