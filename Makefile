@@ -50,24 +50,28 @@ train: setup
 train-large: setup
 	$(VENV)/bin/stance train configs/large.yaml --output models/large
 
+# The taggers' configs read one thread (a busy 2-core machine's two threads wait on each other);
+# their timings in docs/experiments.md are at two, on a machine doing nothing else.
+TAGGER_THREADS ?= 2
+
 # The attribution tagger on PolNeAR (MiniLM, 56 min on 2 cores) and its large sibling on mpnet
 # (three epochs: 57 min with bf16 on a CPU with AMX, a 130-minute clock elsewhere); serve the large
 # one with STANCE_TAGGER_PATH=models/attribution_large.
 train-attribution: setup
-	$(VENV)/bin/stance train configs/attribution.yaml --output models/attribution
+	$(VENV)/bin/stance train configs/attribution.yaml --output models/attribution --train.num_threads $(TAGGER_THREADS)
 
 train-attribution-large: setup
-	$(VENV)/bin/stance train configs/attribution_large.yaml --output models/attribution_large
+	$(VENV)/bin/stance train configs/attribution_large.yaml --output models/attribution_large --train.num_threads $(TAGGER_THREADS)
 
 # MiniLM learning the large tagger's probabilities (needs models/attribution_large): better than
 # train-attribution where the large tagger has its three epochs; serve it from models/attribution or
 # with STANCE_TAGGER_PATH=models/attribution_distilled
 train-attribution-distilled: setup
-	$(VENV)/bin/stance train configs/attribution_distill.yaml --output models/attribution_distilled
+	$(VENV)/bin/stance train configs/attribution_distill.yaml --output models/attribution_distilled --train.num_threads $(TAGGER_THREADS)
 
 # 3 of the shipped tagger's layers learning from it (needs models/attribution): twice the articles/s
 train-attribution-fast: setup
-	$(VENV)/bin/stance train configs/attribution_fast.yaml --output models/attribution_fast
+	$(VENV)/bin/stance train configs/attribution_fast.yaml --output models/attribution_fast --train.num_threads $(TAGGER_THREADS)
 
 quick: setup
 	$(VENV)/bin/stance train configs/quick.yaml --output models/default

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -412,13 +413,43 @@ def test_the_tagger_adds_reported_speech_and_the_rules_keep_direct_quotes(monkey
     assert reported.speaker_mention == "He" and reported.rule == "tagger:0.90" and reported.cue == "said"
     assert ARTICLE[reported.speaker_start : reported.speaker_end] == "He"
     assert reported.sentence_start <= reported.start < reported.end <= reported.sentence_end
-    # a content with quotation marks that the rules did not keep is theirs to judge, not a reported one
-    assert not any("mistake" in q.text and q.kind == "indirect" for q in found)
     # under the shipped policy the tagger's source wins where both name one
     monkeypatch.setattr(pipeline_module, "SOURCE_POLICY", "tagger")
     again = {q.text: q for q in extract_quotes(ARTICLE, tagger=FakeTagger(SPANS))}
     assert again["We will not sign,"].speaker_mention == "reporters"
     assert again["We will not sign,"].rule == "tagger:0.60"
+
+
+NICKNAMED = (
+    "Hillary Clinton spoke in Toledo.\n\n"
+    "Clinton says the Ohio native nicknamed “King James” is a longtime advocate for children."
+)
+NICKNAMED_CONTENT = "the Ohio native nicknamed “King James” is a longtime advocate for children"
+
+
+def test_a_content_holding_scare_quotes_is_a_reported_statement(monkeypatch):
+    # the rules drop “King James” as a nickname; the statement around it is still Clinton's
+    spans = [("Source", "Clinton", 0.9), ("Content", NICKNAMED_CONTENT, 0.9)]
+    assert extract_quotes(NICKNAMED, kinds=KINDS) == []
+    (q,) = extract_quotes(NICKNAMED, kinds=KINDS, tagger=_SecondMention(spans))
+    assert (q.kind, q.text, q.speaker) == ("indirect", NICKNAMED_CONTENT, "Hillary Clinton")
+    # a content that is only the dropped quotation, or a stray mark, is no statement
+    for only in ("“King James”", "“"):
+        tagger = _SecondMention([spans[0], ("Content", only, 0.9)])
+        assert extract_quotes(NICKNAMED, kinds=KINDS, tagger=tagger) == []
+    # the choice before session 23: every content with marks no kept quotation covers left out
+    monkeypatch.setattr(pipeline_module, "REPORT_MARKED_CONTENTS", False)
+    assert extract_quotes(NICKNAMED, kinds=KINDS, tagger=_SecondMention(spans)) == []
+
+
+class _SecondMention(FakeTagger):
+    """:class:`FakeTagger` with the Source on "Clinton" of "Clinton says", not the first "Clinton"."""
+
+    def tag(self, text: str) -> list[TaggedSpan]:
+        at = text.index("Clinton says")
+        return [
+            TaggedSpan("Source", at, at + 7, s.prob) if s.role == "Source" else s for s in super().tag(text)
+        ]
 
 
 BYLINES = "Readers wrote to us.\n\n“He is a disgrace.” ― Sonya Herridge\n“He will win.” ― Pamela Padilla\n"
@@ -469,6 +500,32 @@ def test_a_mixed_quote_carries_its_tagged_statement_and_a_naming_phrase_is_no_st
     known = [span if span[1] != "known as" else ("Cue", "known", 0.9) for span in NAMED_AND_MIXED_SPANS]
     found = extract_quotes(NAMED_AND_MIXED, kinds=KINDS, tagger=FakeTagger(known))
     assert not any("JCPOA" in q.text for q in found)
+    # or "as" alone, "known" before it
+    found = extract_quotes(NAMED_AND_MIXED, kinds=KINDS, tagger=_AsOnly(NAMED_AND_MIXED_SPANS))
+    assert not any("JCPOA" in q.text for q in found)
+    # while "seen as" names nothing: its content stays a statement
+    assert any(
+        "JCPOA" in q.text
+        for q in extract_quotes(
+            NAMED_AND_MIXED.replace("known as", "seen as"),
+            kinds=KINDS,
+            tagger=_AsOnly(
+                [s if s[1] != "known as" else ("Cue", "seen as", 0.9) for s in NAMED_AND_MIXED_SPANS]
+            ),
+        )
+    )
+
+
+class _AsOnly(FakeTagger):
+    """:class:`FakeTagger` that marks only the last word of a two-word cue."""
+
+    def tag(self, text: str) -> list[TaggedSpan]:
+        return [
+            replace(s, start=text.index(" ", s.start) + 1)
+            if s.role == "Cue" and " " in text[s.start : s.end]
+            else s
+            for s in super().tag(text)
+        ]
 
 
 def test_a_content_the_tagger_is_unsure_of_is_left_out():
@@ -816,6 +873,20 @@ def test_keep_layers_cuts_the_encoder_and_the_folder_loads_as_is(tiny_base, tmp_
         keep_layers(model, 3)
 
 
+def test_too_many_layers_are_refused_before_any_article_is_read(tiny_base, tmp_path):
+    # the PolNeAR folder does not exist: the layer count is refused first (a ConfigError, not the
+    # DataError of the missing articles, nor minutes of a teacher's reading)
+    from stance.errors import ConfigError
+    from training.attribution import load_attribution_config, train_attribution
+
+    more = {"model.layers": "3"}
+    config = load_attribution_config(
+        "configs/attribution.yaml", tiny_tagger_overrides(tmp_path / "missing", tiny_base, more)
+    )
+    with pytest.raises(ConfigError, match="model.layers=3; the base encoder has 2 layers"):
+        train_attribution(config, tmp_path / "too_many")
+
+
 def test_a_transcript_turn_replaces_the_taggers_reading_and_keeps_a_statement_inside_it():
     text = (
         "Gov. Mary Fallin spoke.\n\nJAKE TAPPER: Donald Trump released a video on Friday about healing. "
@@ -900,3 +971,17 @@ def test_a_source_ends_at_the_comma_as_polnear_draws_it(source, read):
     start = text.index(source)
     span = source_comma(text, TaggedSpan("Source", start, start + len(source), 0.9))
     assert text[span.start : span.end] == read and span.prob == 0.9
+
+
+@pytest.mark.parametrize(
+    ("piece", "word"),
+    [("hew", "hewed"), ("ough", "rough"), ("He", "He"), ("", "")],
+)
+def test_whole_words_grows_a_piece_to_its_word(piece, word):
+    from stance.quotes.tagger import whole_words
+
+    text = "He’s rough-hewed"
+    start = text.index(piece) if piece else len(text)  # an empty span at the very end stays empty
+    grown = whole_words(text, TaggedSpan("Source", start, start + len(piece), 0.9))
+    assert text[grown.start : grown.end] == word
+    assert whole_words(text, TaggedSpan("Source", 0, 0, 0.9)) == TaggedSpan("Source", 0, 0, 0.9)

@@ -147,6 +147,30 @@ def test_no_training_row_repeats_a_dev_text_in_another_form_or_source(data_dir, 
     assert stats[str(copies)] == {"train": 3, "dev": 0, "dev_repeat": 1}
 
 
+def test_a_row_repeating_a_dev_text_that_is_also_a_test_text_is_counted_once(data_dir, tmp_path):
+    # dropped as a test text (held_out), not also as a dev repeat: each source's train count is
+    # the number of its rows left in train
+    from pathlib import Path
+
+    from stance.config import load_config
+    from training.splits import held_out_texts, prepare_sources
+
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+    _, drawn, _ = prepare_sources(load_config(smoke, {"data.eval": "[]"}))
+    dev_text = sorted(e.text for rows in drawn.values() for e in rows)[0]
+    test_file = tmp_path / "analyst_test.jsonl"
+    test_file.write_text(json.dumps({"text": dev_text, "topic": "x", "label": "none"}) + "\n")
+    copies = tmp_path / "copies.jsonl"
+    rows = [{"text": dev_text, "topic": "another", "label": "none"}]
+    rows += [{"text": f"a new post {i}", "topic": "a claim", "label": "favor"} for i in range(3)]
+    copies.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    overrides = {"data.eval": json.dumps([str(test_file)]), "data.extra": json.dumps([str(copies)])}
+    config = load_config(smoke, overrides)
+    train, _, stats = prepare_sources(config, held_out_texts(config))
+    assert stats[str(copies)] == {"train": 3, "dev": 0, "held_out": 1}
+    assert sum(e.topic in {"another", "a claim"} for e in train) == 3
+
+
 def test_an_unreadable_evaluated_set_names_the_entry_and_why_it_is_read(data_dir):
     from pathlib import Path
 

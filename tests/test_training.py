@@ -85,8 +85,11 @@ def test_a_student_keeps_half_of_a_trained_stance_model(tiny_base, data_dir, tmp
     # the folder says which of the base's layers it kept
     assert json.loads((student / "train_results.json").read_text())["kept_layers"] == [0]
     assert "encoder layers [0] of it kept" in (student / "README.md").read_text()
+    # refused before any data is read: a missing data.extra file would raise a DataError
+    missing = json.dumps([str(tmp_path / "missing.jsonl")])
+    too_many = conftest.tiny_config(teacher, {"model.layers": "3", "data.extra": missing}, max_steps=1)
     with pytest.raises(ConfigError, match="model.layers=3; the base encoder has 2 layers"):
-        train(conftest.tiny_config(teacher, {"model.layers": "3"}, max_steps=1), tmp_path / "too_many")
+        train(too_many, tmp_path / "too_many")
 
 
 def test_time_limit_stops_training_and_keeps_the_model(tiny_base, data_dir, tmp_path):

@@ -28,7 +28,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAI
 from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, text_windows
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.polnear import Article, load_polnear
-from training.runs import encoder_info, keep_layers, start_run
+from training.runs import check_layers, encoder_info, keep_layers, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -217,11 +217,13 @@ def train_attribution(
 
     output, work, started = start_run(output, config.train.seed, config.train.num_threads)
 
+    base_path = resolve_encoder(config.model.base)
+    if config.model.layers:
+        check_layers(base_path, config.model.layers)  # before the articles and the teacher's reading
     path = config.data.path or None
     articles = list(load_polnear(config.data.train_split, path))
     if config.data.max_articles:
         articles = articles[: config.data.max_articles]
-    base_path = resolve_encoder(config.model.base)
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     distill_stats: dict = {}
     if config.distill.teacher:

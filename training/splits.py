@@ -100,7 +100,8 @@ def prepare_sources(
     :func:`held_out_texts`) are dropped last, after every draw, so the dev rows are the same with
     or without them (``stance calibrate`` rebuilds a model's dev split without reading its test
     sets; ``stance adapt`` reads them only to replay none of their texts); each source counts its
-    dropped rows as ``held_out``.
+    dropped rows as ``held_out``, and a training row that repeats a dev text (in another form or
+    from another source) as ``dev_repeat``.
 
     Raises:
         DataError: a ``data.extra`` file does not exist, or a row of a source is unusable.
@@ -157,7 +158,8 @@ def prepare_sources(
     dev_keys = {text_key(e.text) for rows in dev_by_source.values() for e in rows}
     repeats: dict[str, int] = {}
     for e in train:
-        if text_key(e.text) in dev_keys:
+        key = text_key(e.text)
+        if key in dev_keys and key not in held_out:  # a test text is counted once, as held_out
             spec = source_of.get(id(e), "swap negatives")
             repeats[spec] = repeats.get(spec, 0) + 1
     if repeats:
@@ -177,8 +179,9 @@ def prepare_sources(
                 stats[spec]["dev_held_out"] = repeated
     if not train:
         raise DataError(
-            "no training examples after the dev split and the rows held out as test texts "
-            f"({ {spec: s.get('held_out', 0) for spec, s in stats.items()} }); check data.train"
+            "no training examples after the dev split and the rows held out as test or dev texts "
+            f"({ {spec: s.get('held_out', 0) + s.get('dev_repeat', 0) for spec, s in stats.items()} }); "
+            "check data.train"
         )
     return train, dev_by_source, stats
 

@@ -231,6 +231,11 @@ def _extract(doc: Document, wanted: tuple[Kind, ...], tagged: list[TaggedSpan] |
 
 
 _MARKS = set('"“”«»„')
+# A tagged content holding quotation marks that no kept quotation covers (the rules judged them
+# scare quotes or a title: 'Clinton says the Ohio native nicknamed “King James” is ...') is a
+# reported statement when words lie outside its marks; False leaves every such content out (the
+# choice before the twenty-third session; docs/experiments.md, session 23).
+REPORT_MARKED_CONTENTS = True
 
 
 def _merge_tagged(
@@ -242,10 +247,10 @@ def _merge_tagged(
     """Rules' quotations with the tagger's sources proposed for them, and the tagger's reported statements.
 
     A tagged content that overlaps a kept quotation proposes its source (by ``SOURCE_POLICY``) and,
-    for a mixed quotation, is its statement (``Quote.statement_start``); one
-    with quotation marks that overlaps none is left to the rules (they judged its marks scare
-    quotes or titles); one whose cue names a thing (``NAMING_CUES``: "known as") is no statement;
-    any other is a reported statement.
+    for a mixed quotation, is its statement (``Quote.statement_start``); one that is only a quotation
+    the rules dropped (a scare quote, a title, a stray mark) is no statement; one whose cue names a
+    thing (``NAMING_CUES``: "known as") is no statement; any other is a reported statement, scare
+    quotes inside it included (``REPORT_MARKED_CONTENTS``).
     """
     out = list(quoted)
     reported = []
@@ -265,7 +270,8 @@ def _merge_tagged(
                     q = _with_speaker(doc, q, speaker)  # unchanged when the tagger named no one
                 out[i] = q
             continue
-        if any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end]):
+        marked = any(ch in _MARKS for ch in doc.text[att.content.start : att.content.end])
+        if marked and not (REPORT_MARKED_CONTENTS and _words_outside_quotations(doc, att.content)):
             continue
         if _names_a_thing(doc.text, att):
             continue
@@ -285,14 +291,17 @@ def _merge_tagged(
 
 
 def _names_a_thing(text: str, att: TaggedAttribution) -> bool:
-    """Whether the cue of ``att`` names a thing (``NAMING_CUES``), as tagged ("known as") or with
-    the words up to its content ("known" tagged, "as" not: "the 2015 nuclear deal, known as the
-    JCPOA")."""
+    """Whether the cue of ``att`` names a thing (``NAMING_CUES``): as tagged ("known as"), with the
+    words up to its content ("known" tagged, "as" not: "the 2015 nuclear deal, known as the JCPOA")
+    or with the words just before it ("as" tagged, "known" not)."""
     if att.cue is None:
         return False
-    said = " ".join(text[att.cue.start : att.cue.end].lower().split())
-    upto = " ".join(text[att.cue.start : att.content.start].lower().split())
-    return said in NAMING_CUES or (att.cue.end <= att.content.start and upto in NAMING_CUES)
+    cue = text[att.cue.start : att.cue.end].lower().split()
+    gap = text[att.cue.end : att.content.start].lower().split() if att.cue.end <= att.content.start else []
+    before = text[max(0, att.cue.start - 40) : att.cue.start].lower().split()[-2:]
+    return any(
+        " ".join(before[k:] + cue + tail) in NAMING_CUES for k in range(len(before) + 1) for tail in ([], gap)
+    )
 
 
 def _tagged_source_mentions(doc: Document, quotes: list[Quote], tagged: list[TaggedSpan]) -> list[Quote]:
@@ -325,6 +334,16 @@ def _tagged_source_mentions(doc: Document, quotes: list[Quote], tagged: list[Tag
                 q = replace(q, speaker_start=a, speaker_end=b, speaker_mention=doc.original[a:b])
         out.append(q)
     return out
+
+
+def _words_outside_quotations(doc: Document, span: TaggedSpan) -> bool:
+    """Whether ``span`` holds a letter or digit outside every quotation (marks included) of ``doc``:
+    a content that is one dropped quotation, or a stray mark, is no statement of its own."""
+    regions = doc.regions
+    return any(
+        ch.isalnum() and not regions.inside(i)
+        for i, ch in enumerate(doc.text[span.start : span.end], start=span.start)
+    )
 
 
 def _sentence_index(starts: list[int], pos: int) -> int:

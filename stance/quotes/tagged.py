@@ -4,8 +4,9 @@ The tagger (:mod:`.tagger`) marks Source, Cue and Content spans without saying w
 together. Here each Content takes the nearest Cue of the sentence(s) it lies in, and the Source
 nearest that cue (or the content, when no cue was tagged). :func:`.pipeline.extract_quotes` then
 decides, content by content: one that overlaps a quotation the rules kept proposes a source for
-it; one with quotation marks the rules dropped adds its quoted parts as ``mixed``; any other is a
-reported (``indirect``) statement. Sources go through the same name registry as the rules' mentions.
+it; one that is only a quotation the rules dropped is left out; any other (scare quotes inside it
+included) is a reported (``indirect``) statement. Sources go through the same name registry as the
+rules' mentions.
 
 The tagger's source span is the speaker's mention as PolNeAR marks it (a pronoun, a role, "the
 data", a country); the speaker's name is read from its head (:func:`source_name`), so an

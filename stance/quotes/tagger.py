@@ -274,9 +274,9 @@ def join_touching(text: str, spans: list[TaggedSpan]) -> list[TaggedSpan]:
 def whole_words(text: str, span: TaggedSpan) -> TaggedSpan:
     """A span that starts or ends inside a word (a word piece tagged alone) grown to the whole word."""
     start, end = span.start, span.end
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+    while 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
         start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+    while 0 < end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
     return span if (start, end) == (span.start, span.end) else TaggedSpan(span.role, start, end, span.prob)
 
