@@ -20,7 +20,7 @@ class Quote:
         speaker_start, speaker_end: offsets of that mention in the input.
         cue: the reporting word ("said", "told", "according to").
         kind: "direct" (stands as speech), "mixed" (a quoted fragment inside reported speech) or
-            "indirect" (reported speech with no quote marks).
+            "indirect" (reported speech; any quote marks inside are scare quotes or a title).
         paragraph: 0-based paragraph index.
         group: quotes split by their attribution, or run over paragraphs, share a group id.
         rule: the name of the attribution rule that found the speaker (None when nobody was found).
