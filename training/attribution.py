@@ -218,8 +218,7 @@ def train_attribution(
     output, work, started = start_run(output, config.train.seed, config.train.num_threads)
 
     base_path = resolve_encoder(config.model.base)
-    if config.model.layers:
-        check_layers(base_path, config.model.layers)  # before the articles and the teacher's reading
+    check_layers(base_path, config.model.layers)  # before the articles and the teacher's reading
     path = config.data.path or None
     articles = list(load_polnear(config.data.train_split, path))
     if config.data.max_articles:

@@ -120,13 +120,16 @@ def teacher_fingerprint(folder: Path) -> bytes:
 
 
 def check_layers(base: Path, n: int) -> None:
-    """Refuse ``model.layers=n`` before any data is read when the encoder at ``base`` has fewer.
+    """Refuse ``model.layers=n`` before any data is read when the encoder at ``base`` has fewer
+    (``n`` 0 keeps every layer: nothing to check).
 
     Raises:
         ConfigError: ``n`` is more than the encoder has.
     """
     from transformers import AutoConfig
 
+    if not n:
+        return
     total = AutoConfig.from_pretrained(base).num_hidden_layers
     if not 1 <= n <= total:
         raise ConfigError(f"model.layers={n}; the base encoder has {total} layers")

@@ -133,8 +133,7 @@ def train(
 
     output, work, started = start_run(output, config.train.seed, config.train.num_threads)
     base_path = resolve_encoder(config.model.base)
-    if config.model.layers:
-        check_layers(base_path, config.model.layers)  # before minutes of reading data
+    check_layers(base_path, config.model.layers)  # before minutes of reading data
 
     # no training row repeats a text of the sets it is scored on
     held_out = held_out_texts(config)
