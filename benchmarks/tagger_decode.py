@@ -4,6 +4,7 @@ Usage:
     python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt] [--int8]
         [--window 512 --overlap 128]
         [--min-probs 0.5 0.6 0.7] [--with OTHER_MODEL [--with-cache FILE2.pt] [--weights 0.5 ...]]
+        [--set tagged.MATCH_SOURCES=0 ...]
 
 The tagger reads the split once (its per-piece probabilities are saved to ``--cache`` and read
 back on the next run, so decoders can be compared without the model); each decoder then turns
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from stance.quotes import KINDS, decode_entities, tagged  # noqa: E402
+from stance.quotes import KINDS, decode_entities, pipeline, tagged  # noqa: E402
 from stance.quotes.pipeline import extract_quotes_many  # noqa: E402
 from stance.quotes.tagger import TaggedSpan, load_tagger, mean_probabilities, read_spans, windows  # noqa: E402
 from training.polnear import load_polnear  # noqa: E402
@@ -67,7 +68,17 @@ def main() -> None:
     parser.add_argument(
         "--weights", type=float, nargs="+", default=[0.5], help="the first tagger's share in the ensemble"
     )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME=VALUE",
+        help="a merge setting for this run (tagged.MATCH_SOURCES=0, pipeline.REPORT_MARKED_CONTENTS=1)",
+    )
     args = parser.parse_args()
+    for setting in args.settings:
+        apply_setting(setting)
 
     articles = list(load_polnear(args.split))
     texts = [a.text for a in articles]
@@ -115,6 +126,23 @@ def main() -> None:
     for name, min_prob, own, figures in rows:
         values = own + [figures[k] for k in keys]
         print(f"{name:{width}} {min_prob:>4}" + "".join(f"{v:>14.3f}" for v in values))
+
+
+SETTABLE = {"tagged": tagged, "pipeline": pipeline}
+
+
+def apply_setting(setting: str) -> None:
+    """Set one upper-case constant of the merge (``tagged.MATCH_SOURCES=0``) for this run; a value
+    takes the type of the constant it replaces."""
+    name, _, value = setting.partition("=")
+    module_name, _, constant = name.partition(".")
+    module = SETTABLE.get(module_name)
+    if module is None or not constant.isupper() or not hasattr(module, constant) or not value:
+        raise SystemExit(
+            f"--set {setting}: expected MODULE.NAME=VALUE with MODULE one of {', '.join(SETTABLE)}"
+        )
+    kind = type(getattr(module, constant))
+    setattr(module, constant, kind(float(value)) if kind in (bool, int) else kind(value))
 
 
 def read_probabilities(

@@ -86,6 +86,9 @@ def test_the_tagger_configs_load_the_large_one_mpnet_by_the_clock_the_students_o
     assert large.train.max_minutes > 0 and large.model.window == small.model.window
     assert student.distill.teacher == "models/attribution_large" and not small.distill.teacher
     assert student.model.window == large.model.window and student.model.overlap == large.model.overlap
+    # attention dropout off where measured (runs A9, D4); the gold-only tagger keeps the base's
+    assert large.model.attention_dropout == student.model.attention_dropout == 0
+    assert small.model.attention_dropout == -1
     fast = load_attribution_config(root / "attribution_fast.yaml")
     assert (fast.model.base, fast.distill.teacher, fast.model.layers) == ("models/attribution",) * 2 + (3,)
 
@@ -213,9 +216,12 @@ def test_python_m_training_trains_a_tagger_from_an_attribution_config(tiny_base,
         ["train", "configs/attribution.yaml", "-o", str(out), "--no-eval", "--data.path", str(root)]
         + ["--model.base", str(tiny_base), "--model.window", "48", "--model.overlap", "8"]
         + ["--train.max_steps", "2", "--train.max_minutes", "0", "--train.batch_size", "4"]
+        + ["--model.attention_dropout", "0"]
     )
     assert code == 0
     assert AttributionTagger.from_pretrained(out).tag("He said so.") is not None
+    # model.attention_dropout reached the encoder (the tiny base's own is 0.1)
+    assert json.loads((out / "config.json").read_text())["attention_probs_dropout_prob"] == 0
 
 
 def test_batching_and_a_second_load_give_the_same_spans(tiny_tagger):

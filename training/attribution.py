@@ -28,7 +28,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, STANCE_CONFIG, TRAI
 from stance.quotes.tagger import LABELS, OVERLAP, TASK, WINDOW, AttributionTagger, piece_labels, text_windows
 from training.checkpoints import last_complete_checkpoint, step_of
 from training.polnear import Article, load_polnear
-from training.runs import check_layers, encoder_info, keep_layers, start_run
+from training.runs import check_layers, dropout_override, encoder_info, keep_layers, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ class AttributionModel:
     # keep this many of the encoder's layers, evenly spaced from the first (a faster reader,
     # DistilBERT's initialisation); 0 keeps all
     layers: int = 0
+    # dropout on the attention probabilities while training; -1 keeps the base's (0.1 for MiniLM and
+    # mpnet). Its random mask (window**2 draws a head and layer) is a third of an mpnet step and 60 %
+    # of a MiniLM one on 2 CPU cores (benchmarks/tagger_train_step.py)
+    attention_dropout: float = -1.0
 
 
 @dataclass
@@ -104,6 +108,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "model.window": (16, 512),
     "model.overlap": (0, 256),
     "model.layers": (0, 48),
+    "model.attention_dropout": (-1.0, 0.9),
     "train.lr": (1e-7, 1e-2),
     "train.epochs": (0.01, 100),
     "train.batch_size": (1, 1024),
@@ -250,6 +255,7 @@ def train_attribution(
         num_labels=len(LABELS),
         id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
+        **dropout_override(config.model.attention_dropout),
     )
     if config.model.layers:
         keep_layers(model, config.model.layers)

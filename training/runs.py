@@ -150,3 +150,14 @@ def keep_layers(model: Any, n: int) -> list[int]:
     encoder.layer = torch.nn.ModuleList(encoder.layer[i] for i in kept)
     model.config.num_hidden_layers = n
     return kept
+
+
+def dropout_override(attention_dropout: float) -> dict[str, float]:
+    """``from_pretrained`` keywords for ``model.attention_dropout``: none when it is negative (keep
+    the base's), else ``attention_probs_dropout_prob`` (the name BERT and MPNet configs share).
+
+    Example:
+        >>> dropout_override(-1.0), dropout_override(0.0)
+        ({}, {'attention_probs_dropout_prob': 0.0})
+    """
+    return {} if attention_dropout < 0 else {"attention_probs_dropout_prob": attention_dropout}
