@@ -4,7 +4,7 @@ Usage:
     python benchmarks/tagger_decode.py models/attribution [--split dev] [--cache FILE.pt] [--int8]
         [--window 512 --overlap 128]
         [--min-probs 0.5 0.6 0.7] [--with OTHER_MODEL [--with-cache FILE2.pt] [--weights 0.5 ...]]
-        [--set tagged.MATCH_SOURCES=0 ...]
+        [--set pipeline.REPORT_MARKED_CONTENTS=0 ...]
 
 The tagger reads the split once (its per-piece probabilities are saved to ``--cache`` and read
 back on the next run, so decoders can be compared without the model); each decoder then turns
@@ -74,7 +74,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="MODULE.NAME=VALUE",
-        help="a merge setting for this run (tagged.MATCH_SOURCES=0, pipeline.REPORT_MARKED_CONTENTS=1)",
+        help="a merge setting for this run (pipeline.REPORT_MARKED_CONTENTS=0, tagged.SUBJECT_FALLBACK=1)",
     )
     args = parser.parse_args()
     for setting in args.settings:
@@ -132,7 +132,7 @@ SETTABLE = {"tagged": tagged, "pipeline": pipeline}
 
 
 def apply_setting(setting: str) -> None:
-    """Set one upper-case constant of the merge (``tagged.MATCH_SOURCES=0``) for this run; a value
+    """Set one upper-case constant of the merge (``pipeline.REPORT_MARKED_CONTENTS=0``) for this run; a value
     takes the type of the constant it replaces."""
     name, _, value = setting.partition("=")
     module_name, _, constant = name.partition(".")
