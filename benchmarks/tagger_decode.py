@@ -142,7 +142,11 @@ def apply_setting(setting: str) -> None:
             f"--set {setting}: expected MODULE.NAME=VALUE with MODULE one of {', '.join(SETTABLE)}"
         )
     kind = type(getattr(module, constant))
-    setattr(module, constant, kind(float(value)) if kind in (bool, int) else kind(value))
+    try:
+        number = float({"true": 1, "false": 0}.get(value.lower(), value)) if kind is not str else 0.0
+    except ValueError:
+        raise SystemExit(f"--set {setting}: {constant} takes a {kind.__name__}, not {value!r}") from None
+    setattr(module, constant, value if kind is str else kind(number))
 
 
 def read_probabilities(
