@@ -65,6 +65,10 @@ class ModelConfig:
     # a model trained on short pieces still reads a long comment whole.
     read_length: int = 0
     dropout: float = 0.1
+    # Dropout on the attention probabilities while training; -1 keeps the base's (0.1 for MiniLM and
+    # mpnet). Its random mask over batch x heads x length x length scores is a share of every step
+    # on a CPU (benchmarks/tagger_train_step.py --task stance).
+    attention_dropout: float = -1.0
     # The topic as an NLI-style hypothesis, e.g. "The author is in favor of {topic}."; empty reads
     # the topic as is. Saved in the model folder, so prediction reads topics the same way.
     topic_template: str = ""
@@ -142,6 +146,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "model.max_length": LENGTH_RANGE,
     "model.read_length": (0, LENGTH_RANGE[1]),
     "model.dropout": (0.0, 0.9),
+    "model.attention_dropout": (-1.0, 0.9),
     "train.lr": (1e-7, 1e-2),
     "train.epochs": (0.01, 1000),
     "train.batch_size": (1, 4096),

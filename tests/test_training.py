@@ -67,6 +67,18 @@ def test_a_read_length_is_what_the_saved_model_reads(tiny_base, data_dir, tmp_pa
     assert "trained on up to 32 tokens, reads up to 64" in (out / "README.md").read_text()
 
 
+def test_model_attention_dropout_reaches_the_encoder(tiny_base, data_dir, tmp_path):
+    out = train(
+        conftest.tiny_config(tiny_base, {"model.attention_dropout": "0"}, max_steps=1), tmp_path / "model"
+    )
+    # the tiny base's own is 0.1, and -1 (the default) keeps it
+    assert json.loads((out / "config.json").read_text())["attention_probs_dropout_prob"] == 0
+    kept = train(conftest.tiny_config(tiny_base, max_steps=1), tmp_path / "kept", evaluate_after=False)
+    assert json.loads((kept / "config.json").read_text())["attention_probs_dropout_prob"] == 0.1
+    with pytest.raises(ConfigError, match="model.attention_dropout"):
+        conftest.tiny_config(tiny_base, {"model.attention_dropout": "1.5"})
+
+
 def test_a_student_keeps_half_of_a_trained_stance_model(tiny_base, data_dir, tmp_path):
     # model.layers with a stance folder as base: its embeddings, the kept layers and its head
     import torch

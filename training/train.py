@@ -27,7 +27,7 @@ from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
 from stance.model.modeling import attach_embedding_head, detach_embedding_head
 from training.arguments import time_limit, training_arguments, world_size
 from training.checkpoints import last_complete_checkpoint, step_of
-from training.runs import check_layers, encoder_info, keep_layers, start_run
+from training.runs import check_layers, dropout_override, encoder_info, keep_layers, start_run
 from training.splits import held_out_texts, prepare_sources, text_key
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,11 @@ def train(
     logger.info("train %d examples, dev %d", len(train_examples), len(dev_examples))
 
     clf = StanceClassifier.from_base(
-        base_path, config.model.max_length, config.model.dropout, config.model.topic_template
+        base_path,
+        config.model.max_length,
+        config.model.dropout,
+        config.model.topic_template,
+        dropout_override(config.model.attention_dropout),
     )
     kept_layers: list[int] | None = None
     if config.model.layers:

@@ -76,11 +76,17 @@ class StanceClassifier:
 
     @classmethod
     def from_base(
-        cls, base: str | Path, max_length: int = 128, dropout: float = 0.1, topic_template: str | None = None
+        cls,
+        base: str | Path,
+        max_length: int = 128,
+        dropout: float = 0.1,
+        topic_template: str | None = None,
+        overrides: dict[str, float] | None = None,
     ):
         """A classifier on a local encoder folder: a randomly initialised 3-way head on a plain
         encoder, the folder's own head where it is a trained stance model (``model.layers``
-        students start so)."""
+        students start so). ``overrides`` are further encoder config values (an attention
+        dropout)."""
         path = Path(base)
         # a base encoder is not a trained folder: its checksum is pinned elsewhere or absent
         verify_folder(path, allow_unverified=True, pinned=pinned_weights_sha256(path))
@@ -92,6 +98,7 @@ class StanceClassifier:
             id2label=dict(enumerate(LABELS)),
             label2id={label: i for i, label in enumerate(LABELS)},
             hidden_dropout_prob=dropout,
+            **(overrides or {}),
         )
         return cls(model, tokenizer, max_length=max_length, name=path.name, topic_template=topic_template)
 
