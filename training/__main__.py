@@ -45,9 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     except StanceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    finally:
+        _leave_process_group()
     if os.environ.get("RANK", "0") == "0":
         print(f"model written to {args.output}")
     return 0
+
+
+def _leave_process_group() -> None:
+    """Under torchrun the Trainer joins a process group; leave it before the interpreter exits, or
+    a rank can abort in the group's destructor ("terminate called without an active exception")
+    after its work is done, and torchrun reports the run failed."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
