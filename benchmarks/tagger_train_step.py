@@ -56,10 +56,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     base = resolve_encoder(args.base)
-    if args.task == "stance":
-        batches, build = stance_batches(base, args)
-    else:
-        batches, build = tagger_batches(base, args)
+    rows, collate, build = (stance_rows if args.task == "stance" else tagger_rows)(base, args)
+    batches = [collate(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
     batches = [b for b in batches if len(b["input_ids"]) == args.batch_size]
     if len(batches) < args.steps + 1:
         raise SystemExit(f"only {len(batches)} full batches; lower --steps or --batch-size")
@@ -93,8 +91,9 @@ def main() -> None:
         print(f"attention dropout {p}: {seconds:.2f} s a step ({first / seconds:.2f}x)")
 
 
-def tagger_batches(base: Path, args: argparse.Namespace) -> tuple[list[dict], Callable]:
-    """PolNeAR training windows of 60 articles, and a tagger built with an attention dropout."""
+def tagger_rows(base: Path, args: argparse.Namespace) -> tuple[list[dict], Callable, Callable]:
+    """PolNeAR training windows of 60 articles, their collator, and a tagger built with an attention
+    dropout."""
     from transformers import (
         AutoModelForTokenClassification,
         AutoTokenizer,
@@ -103,20 +102,18 @@ def tagger_batches(base: Path, args: argparse.Namespace) -> tuple[list[dict], Ca
 
     tokenizer = AutoTokenizer.from_pretrained(base)
     rows = article_windows(tokenizer, list(load_polnear("train"))[:60], args.window, 32)
-    collate = DataCollatorForTokenClassification(tokenizer)
-    batches = [collate(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
 
     def build(p: float) -> torch.nn.Module:
         return AutoModelForTokenClassification.from_pretrained(
             base, num_labels=len(LABELS), **dropout_override(p)
         )
 
-    return batches, build
+    return rows, DataCollatorForTokenClassification(tokenizer), build
 
 
-def stance_batches(base: Path, args: argparse.Namespace) -> tuple[list[dict], Callable]:
-    """The first rows of a stance set, batched by length and padded as the trainer does, and a
-    classifier with an attention dropout."""
+def stance_rows(base: Path, args: argparse.Namespace) -> tuple[list[dict], Callable, Callable]:
+    """The first rows of a stance set in length order (batched by length as the trainer does), the
+    trainer's padding collator, and a classifier with an attention dropout."""
     from transformers import DataCollatorWithPadding
 
     clf = StanceClassifier.from_base(base, max_length=args.window)
@@ -127,13 +124,11 @@ def stance_batches(base: Path, args: argparse.Namespace) -> tuple[list[dict], Ca
         {**{k: v[i] for k, v in encoded.items()}, "labels": labels[e.label]} for i, e in enumerate(examples)
     ]
     rows.sort(key=lambda row: len(row["input_ids"]))  # like the trainer's group_by_length mega-batch
-    collate = DataCollatorWithPadding(clf.tokenizer)
-    batches = [collate(rows[i : i + args.batch_size]) for i in range(0, len(rows), args.batch_size)]
 
     def build(p: float) -> torch.nn.Module:
         return StanceClassifier.from_base(base, max_length=args.window, overrides=dropout_override(p)).model
 
-    return batches, build
+    return rows, DataCollatorWithPadding(clf.tokenizer), build
 
 
 if __name__ == "__main__":
