@@ -42,6 +42,10 @@ class DataConfig:
     dev_fraction: float = 0.1
     eval: list[str] = field(default_factory=lambda: ["vast:test_zeroshot_clean"])
     max_dev_examples: int = 1500
+    # Seed of the sampling and the dev split; -1 follows train.seed. Runs that differ only in
+    # train.seed (init, order, dropout) but share one split are members of one ensemble whose dev
+    # figures no member has trained on.
+    split_seed: int = -1
     # Topic-swap negatives: this fraction of training rows is copied under a topic drawn from
     # another source row and labelled none, so `none` also means "not about this topic".
     swap_negatives: float = 0.0
@@ -143,6 +147,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "model.layers": (0, 48),
     "data.dev_fraction": (0.0, 0.5),
     "data.max_dev_examples": (1, 1_000_000),
+    "data.split_seed": (-1, 2**31 - 1),
     "model.max_length": LENGTH_RANGE,
     "model.read_length": (0, LENGTH_RANGE[1]),
     "model.dropout": (0.0, 0.9),

@@ -299,3 +299,25 @@ def test_label_probability_columns_of_a_source(tmp_path):
         list(iter_file(path, probs=label_prob_columns(mapped)))
     write(path, ["text,topic,label,yes,no,other", "we agree,tax,favor,0.9,0.1,0"])
     assert [e.probs for e in iter_file(path, probs=label_prob_columns(mapped))] == [(0.9, 0.1, 0.0)]
+
+
+def test_a_split_seed_shares_the_dev_rows_and_leaves_the_order_to_the_seed(data_dir):
+    # members of one ensemble: other seeds (order, init), one split, so no member trained on the
+    # rows the ensemble is scored on; -1 (the default) follows train.seed as before
+    from pathlib import Path
+
+    from stance.config import load_config
+    from training.splits import prepare_sources
+
+    smoke = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"
+
+    def drawn(**overrides):
+        return prepare_sources(load_config(smoke, {"data.eval": "[]", **overrides}))
+
+    train42, dev42, _ = drawn(**{"train.seed": "42"})
+    train7, dev7, _ = drawn(**{"train.seed": "7"})
+    shared7, shared_dev, _ = drawn(**{"train.seed": "7", "data.split_seed": "42"})
+    assert dev7 != dev42 and shared_dev == dev42
+    assert sorted(e.text for e in shared7) == sorted(e.text for e in train42)
+    assert [e.text for e in shared7] != [e.text for e in train42]
+    assert drawn(**{"train.seed": "42", "data.split_seed": "42"})[0] == train42

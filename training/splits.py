@@ -84,13 +84,19 @@ def add_swap_negatives(examples: list[Example], fraction: float, rng: random.Ran
     return examples + extra
 
 
+def split_seed(config: Config) -> int:
+    """The seed of the sampling and the dev split: ``data.split_seed``, or ``train.seed`` if it is -1."""
+    return config.train.seed if config.data.split_seed < 0 else config.data.split_seed
+
+
 def prepare_sources(
     config: Config, held_out: Collection[str] = frozenset()
 ) -> tuple[list[Example], dict[str, list[Example]], dict]:
     """Training rows, dev rows per source, and row counts per source.
 
     Each source (``data.train``, then ``data.extra``) is sampled and split with a generator of
-    its own (``data.extra`` files go to train whole), seeded by ``train.seed`` and the source's
+    its own (``data.extra`` files go to train whole), seeded by ``data.split_seed`` (``train.seed``
+    unless set) and the source's
     name and split, so adding a source (a screening lever) leaves every other source's train and
     dev rows as they were. Dev is disjoint from train by text and, for many-topic sets, by topic
     (:func:`stance.data.examples.split_dev`); at most ``data.max_dev_examples`` dev rows are
@@ -117,8 +123,9 @@ def prepare_sources(
     stats = {}
     source_of: dict[int, str] = {}  # id of a training row -> its source (for the counts below)
     extra = {id(source) for source in config.data.extra}
+    seed = split_seed(config)
     for source in config.data.sources():
-        rng = random.Random(f"{config.train.seed}:{source.name}:{source.split}")
+        rng = random.Random(f"{seed}:{source.name}:{source.split}")
         spec, examples = load_source(source, rng)
         # an extra file (pseudo-labels, say) is training rows only: its own dev split would
         # measure agreement with whoever labelled it, and split_dev drops many-topic rows whose
@@ -143,11 +150,13 @@ def prepare_sources(
             **({"held_out": held} if held else {}),
             **({"soft_labels": True} if source.soft_labels else {}),
         }
-    rng = random.Random(config.train.seed)
+    rng = random.Random(seed)
     train = add_swap_negatives(train, config.data.swap_negatives, rng)
     rng.shuffle(train)
     kept = list(range(len(dev)))
     rng.shuffle(kept)
+    if seed != config.train.seed:  # the split is shared, the order is this run's own
+        random.Random(config.train.seed).shuffle(train)
     keep = set(kept[: config.data.max_dev_examples])
     dev_by_source: dict[str, list[Example]] = {spec: [] for spec in stats}
     for i, (spec, e) in enumerate(dev):
