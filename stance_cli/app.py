@@ -19,6 +19,7 @@ from stance_cli.commands import (
     pseudo_label,
     quotes,
     serve,
+    soup,
     tagger_ensemble,
     train,
 )
@@ -37,6 +38,7 @@ app.command("pseudo-label")(pseudo_label.pseudo_label)
 app.command()(predict.predict)
 app.command()(quotes.quotes)
 app.command("evaluate-quotes")(evaluate_quotes.evaluate_quotes)
+app.command()(soup.soup)
 app.command("tagger-ensemble")(tagger_ensemble.tagger_ensemble)
 app.command()(analyze.analyze)
 app.command()(serve.serve)
