@@ -49,7 +49,8 @@ def test_a_soup_is_the_mean_of_its_members_and_a_model_folder(members, tmp_path)
     assert set(results["dev_by_source"]) == set(results["soup_of"][0]["dev_by_source"])
     assert json.loads((out / TRAIN_RESULTS).read_text()) == results
     card = (out / MODEL_CARD).read_text()
-    assert "## Soup" in card and "| **soup** |" in card and "seed1-split42" in card
+    assert "seeds 1, 2 (weights averaged" in card and "## Soup" in card
+    assert "| **soup** |" in card and "seed1-split42" in card
     assert soup.predict(["we love the deal"], "the deal")[0].label in soup.labels
 
 

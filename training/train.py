@@ -261,6 +261,13 @@ def _calibration_line(calibration: dict | None) -> str:
     )
 
 
+def _seed_words(config: Config, train_results: dict) -> str:
+    members = train_results.get("soup_of")
+    if not members:
+        return f"seed {config.train.seed}"
+    return f"seeds {', '.join(str(m['seed']) for m in members)} (weights averaged: `stance soup`)"
+
+
 def _length_words(trained: int, reads: int) -> str:
     if not reads or reads == trained:
         return f"max length {trained} tokens"
@@ -302,7 +309,7 @@ def write_model_card(
         f"- Training data: {sources}; {train_results['train_examples']} training examples, "
         f"{train_results['dev_examples']} dev examples held out by topic and text.",
         f"- Training: lr {config.train.lr}, batch {config.train.batch_size}, epochs "
-        f"{config.train.epochs}, seed {config.train.seed}; "
+        f"{config.train.epochs}, {_seed_words(config, train_results)}; "
         f"{train_results['wall_seconds'] / 60:.1f} min wall clock, "
         f"{train_results.get('world_size', 1)} process(es).",
         f"- Topic read as: `{config.model.topic_template or '{topic}'}`.",
