@@ -34,7 +34,7 @@ from stance.model.folder import (
     MODEL_CARD,
     RESOLVED_CONFIG,
     STANCE_CONFIG,
-    TRAIN_RESULTS,
+    read_train_results,
     write_checksums,
 )
 from training.splits import prepare_data
@@ -187,8 +187,7 @@ def model_dev_split(folder: str | Path) -> list[Example]:
     hint = "pass --data NAME:SPLIT with labelled rows the model was not trained on"
     if not (folder / RESOLVED_CONFIG).is_file():
         raise DataError(f"{folder} has no {RESOLVED_CONFIG} to rebuild its dev split from; {hint}")
-    results_file = folder / TRAIN_RESULTS
-    results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    results = read_train_results(folder)
     if "dev_by_source" not in results:
         raise DataError(f"{folder} was trained before its dev split could be rebuilt exactly; {hint}")
     _, dev, _ = prepare_data(load_config(folder / RESOLVED_CONFIG))

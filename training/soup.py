@@ -11,6 +11,7 @@ better member: docs/experiments.md, session 26). The soup is a model folder like
 ``stance evaluate``, ``stance calibrate``, ``distill.teacher`` and the service read it as they read a
 trained one.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,7 +27,7 @@ from stance.atomic import atomic_dir
 from stance.config import Config, load_config, save_config
 from stance.errors import InputError, ModelNotFoundError
 from stance.model.classifier import StanceClassifier
-from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS
+from stance.model.folder import MODEL_CARD, RESOLVED_CONFIG, TRAIN_RESULTS, read_train_results
 from training.evaluate import dev_report
 from training.splits import prepare_sources, split_seed
 
@@ -69,7 +70,7 @@ def write_soup(folders: Sequence[str | Path], output: str | Path, batch_size: in
     soup.calibration = None
     _, dev_by_source, _ = prepare_sources(configs[0])
     soup.calibration, figures = dev_report(soup, dev_by_source, batch_size)
-    trained = [_train_results(p) for p in paths]
+    trained = [read_train_results(p) for p in paths]
     first = trained[0]
     results = {
         "soup_of": [
@@ -141,14 +142,16 @@ def _check_one_architecture(
     paths: Sequence[Path], members: Sequence[StanceClassifier], states: Sequence[dict]
 ) -> None:
     first = members[0]
+    shapes = _shapes(states[0])
     for path, member, state in zip(paths[1:], members[1:], states[1:], strict=True):
-        shapes = {k: tuple(v.shape) for k, v in state.items()}
-        if type(member.model) is not type(first.model) or shapes != {
-            k: tuple(v.shape) for k, v in states[0].items()
-        }:
+        if type(member.model) is not type(first.model) or _shapes(state) != shapes:
             raise InputError(f"{path} and {paths[0]} do not share an architecture")
         if member.tokenizer.get_vocab() != first.tokenizer.get_vocab() or member.labels != first.labels:
             raise InputError(f"{path} and {paths[0]} do not share a tokenizer and label order")
+
+
+def _shapes(state: dict) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in state.items()}
 
 
 def _mean(states: Sequence[dict]) -> dict:
@@ -160,13 +163,6 @@ def _mean(states: Sequence[dict]) -> dict:
         else:
             out[key] = value
     return out
-
-
-def _train_results(path: Path) -> dict:
-    try:
-        return json.loads((path / TRAIN_RESULTS).read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def _write_card(folder: Path, config: Config, results: dict, name: str) -> None:

@@ -198,6 +198,15 @@ def read_settings(path: str | Path) -> dict:
     return _read_json(Path(path) / STANCE_CONFIG)
 
 
+def read_train_results(path: str | Path) -> dict:
+    """A folder's ``train_results.json`` (data sizes, dev figures, members of a soup), ``{}`` without one.
+
+    Raises:
+        ModelLoadError: the file exists but is not valid JSON.
+    """
+    return _read_json(Path(path) / TRAIN_RESULTS)
+
+
 def read_metadata(path: str | Path) -> ModelMetadata:
     """Name, base encoder, length limit, training sources and evaluation figures of a folder.
 
@@ -225,7 +234,7 @@ def read_metadata(path: str | Path) -> ModelMetadata:
     )
     base = model.get("base", "unknown")
     length = read_settings(path).get("max_length")
-    encoder = _read_json(path / TRAIN_RESULTS).get("base_encoder")
+    encoder = read_train_results(path).get("base_encoder")
     if isinstance(encoder, dict) and encoder.get("sha256"):
         # training records the encoder it resolved: upstream name and weights checksum
         name = encoder.get("upstream") or encoder.get("name")
